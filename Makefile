@@ -1,0 +1,58 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The test suite runs on PostgreSQL and Redis on this machine; override to run several suites at once.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+PYTEST_ARGS ?=
+
+.PHONY: run test install system-deps services lint typecheck translations bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: $(STAMP)
+	$(PY) manage.py compiletranslations
+
+run: $(STAMP) translations
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+services:
+	bash scripts/services.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
+tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+
+test: $(STAMP) system-deps services translations tests/browser/node_modules/axe-core/axe.min.js lint typecheck
+	PORTAL_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true \
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) services
+	PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var tests/browser/node_modules

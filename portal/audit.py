@@ -1,0 +1,70 @@
+"""The audit log: one call records who did what, to which object, why, and from where.
+
+Objects are named by type and internal id, never by personal data. The table is append-only in the
+database, so an audit row, once written, stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+
+from . import request_context
+from .models import AuditEvent, User
+
+# Keys that would carry personal data; an audit row's details must never hold them.
+_FORBIDDEN_DETAIL_KEYS = frozenset(
+    {"name", "email", "e_mail", "phone", "mobile", "birth_date", "address", "password", "rrn"}
+)
+
+
+class Action:
+    """Audited action names, in one place so reports can rely on them."""
+
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    MFA_ACTIVATED = "mfa.activated"
+    MFA_DEACTIVATED = "mfa.deactivated"
+    MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated"
+    MFA_AUTHENTICATED = "mfa.authenticated"
+    PERMISSION_DENIED = "access.denied"
+    PERSONAL_DATA_VIEWED = "pii.viewed"
+    STAFF_CREATED = "staff.created"
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: User | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    reason: str = "",
+    outcome: str = "ok",
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one audit row. ``obj`` (or ``object_type`` + ``object_id``) names the object."""
+    details = dict(details or {})
+    leaked = _FORBIDDEN_DETAIL_KEYS.intersection(k.lower() for k in details)
+    if leaked:
+        raise ValueError(f"audit details must not carry personal data: {sorted(leaked)}")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if obj.pk is not None else ""
+    context = request_context.current()
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        reason=reason[:255],
+        request_id=context.request_id,
+        client_ip=context.client_ip,
+        outcome=outcome,
+        details=details,
+    )

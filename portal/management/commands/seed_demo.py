@@ -1,0 +1,31 @@
+"""Seed the embedded default with demo data and print the demo accounts (idempotent)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from enrollment.demo import seed_programme
+from portal.demo import DEMO_PASSWORD, seed_staff
+
+
+class Command(BaseCommand):
+    help = "Create demo sites, cohorts, a programme with targets and one account per staff role."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("demo data is never seeded in production")
+        with transaction.atomic():
+            seed_programme()
+            accounts = seed_staff(site_codes_for_coordinator=["snuh"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready. Staff accounts (password for all: {DEMO_PASSWORD}):"
+            )
+        )
+        for label, email in accounts:
+            self.stdout.write(f"  {label:<20} {email}")
+        self.stdout.write(
+            "Staff accounts are asked to set up two-factor authentication at first sign-in."
+        )

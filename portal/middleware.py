@@ -1,0 +1,134 @@
+"""Request id, staff MFA and idle timeout, and no-store caching for pages with personal data."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from . import request_context
+from .roles import is_staff_member
+
+Handler = Callable[[HttpRequest], HttpResponse]
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind the production proxy the first X-Forwarded-For hop is the client; the proxy sets it.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.PRODUCTION else ""
+    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+    return ip or None
+
+
+class RequestIdMiddleware:
+    """Give each request an id (or keep a well-formed one from the proxy) for logs and audit."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_context.bind(
+            request_context.RequestContext(request_id=request_id, client_ip=client_ip(request))
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            request_context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class PersistentLanguageMiddleware:
+    """A signed-in user's saved language wins over the browser's, so the choice follows them."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if cookie is None:
+            request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = settings.LANGUAGE_CODE
+        return self.get_response(request)
+
+
+# Paths a staff member without MFA may still reach: to set MFA up, to sign out, and assets.
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/favicon")
+
+
+class StaffMfaRequiredMiddleware:
+    """Staff without an authenticator are sent to set up TOTP before any other page or API."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and is_staff_member(user)
+            and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
+            and not _has_mfa(user)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "detail": _("Set up two-factor authentication before using the staff API."),
+                        "code": "mfa_required",
+                    },
+                    status=403,
+                )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+def _has_mfa(user: object) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class StaffIdleTimeoutMiddleware:
+    """End a staff session after ``STAFF_IDLE_TIMEOUT_SECONDS`` without a request."""
+
+    session_key = "portal_last_seen"
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and is_staff_member(request.user):
+            now = int(time.time())
+            last_seen = request.session.get(self.session_key)
+            if last_seen is not None and now - int(last_seen) > settings.STAFF_IDLE_TIMEOUT_SECONDS:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": _("Your session has expired."), "code": "idle"}, status=401
+                    )
+                return redirect(f"{settings.LOGIN_URL and '/accounts/login/'}?next={request.path}")
+            request.session[self.session_key] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages for signed-in users may show personal data: browsers and proxies must not keep them."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated or getattr(response, "personal_data", False):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response

@@ -1,0 +1,40 @@
+"""The menu per role. Apps add their entries here rather than editing base.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role, has_role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str | Promise
+    url_name: str
+    roles: tuple[Role, ...]
+
+
+NAV: list[NavEntry] = [
+    NavEntry(_("Staff home"), "staff_home", tuple(r for r in Role if r != Role.PARTICIPANT)),
+]
+
+
+def menu_for(request: HttpRequest) -> list[dict[str, str]]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    items = []
+    for entry in NAV:
+        if not has_role(user, *entry.roles):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": str(entry.label), "url": url, "active": str(request.path == url)})
+    return items

@@ -1,0 +1,199 @@
+"""Roles, and the one way to ask "may this user see this object?".
+
+Roles are Django groups named after ``Role`` values. Coordinators (and ethics reviewers of a local
+IRB) are scoped to sites through ``enrollment.SiteMembership``; ``User.all_sites`` widens the scope to
+every site (central IRB, national staff).
+
+Scoped models declare where their site and owner are, as ORM paths::
+
+    class Participant(models.Model):
+        scope_site_path = "site_id"
+        scope_owner_path = "user_id"
+
+Views, API and admin then call ``scope_queryset`` for lists and ``get_scoped_or_404`` for one
+object. An object outside the user's scope answers 404 (never 403, so that existence does not
+leak), and the attempt is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+from .audit import Action, audit_record
+from .models import User
+
+M = TypeVar("M", bound=models.Model)
+AnyUser = User | AnonymousUser
+
+
+class Role(models.TextChoices):
+    PARTICIPANT = "participant", _("Participant")
+    COORDINATOR = "coordinator", _("Site coordinator")
+    PROGRAMME_MANAGER = "programme_manager", _("Programme manager")
+    ETHICS_REVIEWER = "ethics_reviewer", _("Ethics reviewer")
+    DATA_STEWARD = "data_steward", _("Data steward")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = frozenset(
+    {Role.COORDINATOR, Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.DATA_STEWARD, Role.ADMIN}
+)
+# Roles whose view of participants is limited to sites (unless the user has all_sites).
+SITE_SCOPED_ROLES = frozenset({Role.COORDINATOR, Role.ETHICS_REVIEWER})
+
+
+def roles_of(user: AnyUser | None) -> frozenset[Role]:
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[Role] | None = getattr(user, "_portal_roles", None)
+    if cached is not None:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    roles = {Role(name) for name in names if name in Role.values}
+    if user.is_superuser:
+        roles.add(Role.ADMIN)
+    frozen = frozenset(roles)
+    setattr(user, "_portal_roles", frozen)  # noqa: B010  (a per-request memo)
+    return frozen
+
+
+def has_role(user: AnyUser | None, *roles: Role) -> bool:
+    return bool(roles_of(user).intersection(roles))
+
+
+def is_staff_member(user: AnyUser | None) -> bool:
+    """Staff in the portal's sense: any role but participant. Staff must use MFA."""
+    return bool(roles_of(user) & STAFF_ROLES) or bool(
+        user and user.is_authenticated and user.is_staff
+    )
+
+
+def grant_role(user: User, role: Role) -> None:
+    group, _created = Group.objects.get_or_create(name=role.value)
+    user.groups.add(group)
+    if hasattr(user, "_portal_roles"):
+        del user._portal_roles
+
+
+def site_ids_for(user: AnyUser | None) -> frozenset[int] | None:
+    """The sites whose participants ``user`` may see; ``None`` means every site."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    roles = roles_of(user)
+    if Role.ADMIN in roles or Role.PROGRAMME_MANAGER in roles or Role.DATA_STEWARD in roles:
+        return None
+    if user.all_sites and roles & SITE_SCOPED_ROLES:
+        return None
+    if roles & SITE_SCOPED_ROLES:
+        membership = apps.get_model("enrollment", "SiteMembership")
+        return frozenset(membership.objects.filter(user=user).values_list("site_id", flat=True))
+    return frozenset()
+
+
+def _scope_filter(user: AnyUser | None, model: type[models.Model]) -> Q | None:
+    """A filter limiting ``model`` to what ``user`` may see, or ``None`` for no limit."""
+    site_ids = site_ids_for(user)
+    if site_ids is None:
+        return None
+    condition = Q(pk__in=[])
+    site_path = getattr(model, "scope_site_path", None)
+    owner_path = getattr(model, "scope_owner_path", None)
+    if site_path and site_ids:
+        condition |= Q(**{f"{site_path}__in": site_ids})
+    if owner_path and user is not None and user.is_authenticated:
+        condition |= Q(**{owner_path: user.pk})
+    return condition
+
+
+def scope_queryset(user: AnyUser | None, queryset: QuerySet[M]) -> QuerySet[M]:
+    condition = _scope_filter(user, queryset.model)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def can_view(user: AnyUser | None, obj: models.Model) -> bool:
+    return scope_queryset(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def deny(user: AnyUser | None, *, object_type: str, object_id: Any, reason: str = "") -> Http404:
+    """Audit a refused access and return the 404 to raise."""
+    audit_record(
+        action=Action.PERMISSION_DENIED,
+        actor=user if isinstance(user, User) else None,
+        object_type=object_type,
+        object_id=str(object_id),
+        reason=reason,
+        outcome="denied",
+    )
+    return Http404()
+
+
+def get_scoped_or_404(user: AnyUser | None, queryset: QuerySet[M], **lookup: Any) -> M:
+    """One object the user may see; otherwise an audited 404 (the same whether it exists or not)."""
+    try:
+        return scope_queryset(user, queryset).get(**lookup)
+    except (ObjectDoesNotExist, ValueError) as exc:
+        label = queryset.model._meta.label_lower
+        raise deny(
+            user, object_type=label, object_id=_lookup_repr(lookup), reason="out of scope"
+        ) from exc
+
+
+def _lookup_repr(lookup: dict[str, Any]) -> str:
+    # Lookups are internal ids or codes by convention; keep only the first value, truncated.
+    return str(next(iter(lookup.values()), ""))[:64]
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
+    """Allow the view only to signed-in users holding one of ``roles``; others get an audited 404."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, *roles):
+                raise deny(request.user, object_type="view", object_id=view.__name__, reason="role")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class HasRole(BasePermission):
+    """DRF permission: ``permission_classes = [HasRole.of(Role.COORDINATOR, Role.ADMIN)]``."""
+
+    roles: Iterable[Role] = ()
+
+    @classmethod
+    def of(cls, *roles: Role) -> type[HasRole]:
+        return type("HasRole", (cls,), {"roles": tuple(roles)})
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        allowed = has_role(request.user, *self.roles)
+        if not allowed and request.user.is_authenticated:
+            audit_record(
+                action=Action.PERMISSION_DENIED,
+                actor=request.user,
+                object_type="api",
+                object_id=type(view).__name__,
+                reason="role",
+                outcome="denied",
+            )
+        return allowed

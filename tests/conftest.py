@@ -1,0 +1,57 @@
+"""Shared fixtures. The suite runs on PostgreSQL (``make test`` sets DATABASE_URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db.backends.postgresql.operations import DatabaseOperations
+
+from portal.roles import Role
+from tests import factories
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_bypasses_append_only_triggers() -> Iterator[None]:
+    """Transactional tests empty every table with TRUNCATE after each test.
+
+    The append-only triggers rightly refuse that. Only for this flush, and only as the superuser the
+    tests connect as, triggers are switched off with ``session_replication_role``.
+    """
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def _isolated_mail_and_media(settings: Any, tmp_path: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DAM_DIRECTORY = tmp_path / "dam-outbox"
+
+
+@pytest.fixture
+def site(db: None) -> Any:
+    return factories.SiteFactory()
+
+
+@pytest.fixture
+def coordinator(site: Any) -> Any:
+    return factories.staff_user(Role.COORDINATOR, sites=[site])
+
+
+@pytest.fixture
+def manager(db: None) -> Any:
+    return factories.staff_user(Role.PROGRAMME_MANAGER)
