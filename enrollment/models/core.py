@@ -12,6 +12,21 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+__all__ = [
+    "Cohort",
+    "CohortGroup",
+    "Participant",
+    "ParticipantKind",
+    "ParticipantStatus",
+    "Phase",
+    "PhaseTarget",
+    "Programme",
+    "Sex",
+    "Site",
+    "SiteMembership",
+    "StatusTransition",
+]
+
 
 class CohortGroup(models.TextChoices):
     """Targets are set per cohort group; cohorts are configured freely within a group."""

@@ -1,0 +1,3 @@
+"""Re-consent campaigns and their progress."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Consent forms, versions, items and comprehension questions."""
+
+__all__: list[str] = []

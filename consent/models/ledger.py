@@ -1,0 +1,3 @@
+"""The consent ledger (append-only, hash-chained) and its projection."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Screening, visit booking, invitations and bulk import."""
+
+__all__: list[str] = []
