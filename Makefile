@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 PYTEST_ARGS ?=
 
-.PHONY: run test install system-deps services lint typecheck translations bench clean
+.PHONY: run test install system-deps services lint typecheck translations bench clean messages
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,7 @@ bench: $(STAMP) services
 
 clean:
 	rm -rf $(VENV) var tests/browser/node_modules
+
+# Refresh the ko/en catalogues from the code; then fill in every empty Korean msgstr.
+messages: $(STAMP)
+	$(PY) manage.py makemessages --no-location

@@ -1,0 +1,28 @@
+"""``makemessages`` for this project: the right folders, and no fuzzy guesses.
+
+Fuzzy matches are never compiled, so a guessed translation would silently show English; without
+them a new string shows up as untranslated, which the catalogue test catches.
+"""
+
+from typing import Any
+
+from django.core.management.commands import makemessages
+
+
+class Command(makemessages.Command):
+    msgmerge_options = ["-q", "--previous", "--no-fuzzy-matching"]
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        options["ignore_patterns"] = [
+            *options.get("ignore_patterns", []),
+            ".venv/*",
+            "var/*",
+            "tests/*",
+            "bench/*",
+            "node_modules/*",
+            "*/node_modules/*",
+        ]
+        if not options.get("locale") and not options.get("all"):
+            options["locale"] = ["ko", "en"]
+        options["no_obsolete"] = True
+        super().handle(*args, **options)
