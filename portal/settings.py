@@ -26,6 +26,9 @@ PORTAL_ENV = os.environ.get("PORTAL_ENV", "embedded")
 if PORTAL_ENV not in {"embedded", "production", "test"}:
     raise ImproperlyConfigured("PORTAL_ENV must be one of: embedded, production, test")
 PRODUCTION = PORTAL_ENV == "production"
+if not PRODUCTION:
+    # The embedded default keeps its database, mail and files here; a fresh clone has no var/ yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # Values that exist only so the embedded default starts with no configuration. Production refuses them.
 _EMBEDDED_SECRET_KEY = "embedded-default-secret-key-not-for-production-use-0123456789"
