@@ -1,3 +1,204 @@
-"""The consent ledger (append-only, hash-chained) and its projection."""
+"""The consent ledger (append-only, hash-chained) and its projection.
 
-__all__: list[str] = []
+Every consent decision is one ``ConsentEvent``. Events of one participant form a chain: event
+``n`` stores the hash of event ``n - 1`` (``prev_hash``) and its own SHA-256 over a canonical JSON
+of every stored field (see ``consent.ledger``), so changing any byte of any event breaks the chain
+from there on. The table is append-only in the database; a correction is a new event (``void``)
+that points at the one it corrects.
+
+``ConsentState`` is a projection of the ledger, one row per participant, kept current in the same
+transaction as each event and rebuildable from the ledger at any time.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from .forms import ConsentVersion
+
+__all__ = [
+    "Channel",
+    "ConsentEvent",
+    "ConsentState",
+    "EventKind",
+    "SamplesFate",
+    "SignatureMethod",
+    "SignerKind",
+    "StateStatus",
+    "WithdrawalLevel",
+]
+
+
+class EventKind(models.TextChoices):
+    GRANT = "grant", _("Consent given")
+    UPDATE = "update", _("Choices changed")
+    WITHDRAW = "withdraw", _("Withdrawal")
+    RECONSENT = "reconsent", _("Consent renewed")
+    VOID = "void", _("Consent voided")
+
+
+class SignerKind(models.TextChoices):
+    SELF = "self", _("The participant")
+    LEGAL_REPRESENTATIVE = "legal_representative", _("A legal representative")
+
+
+class SignatureMethod(models.TextChoices):
+    TYPED_NAME = "typed_name", _("Typed full name")
+    DRAWN = "drawn", _("Drawn signature")
+    PAPER = "paper", _("Signed on paper")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("On the web")
+    SITE_TABLET = "site_tablet", _("On a site tablet")
+    SCANNED_PAPER = "scanned_paper", _("Scanned paper form")
+
+
+class WithdrawalLevel(models.TextChoices):
+    NO_FURTHER_CONTACT = "no_further_contact", _("No further contact")
+    NO_FURTHER_COLLECTION = "no_further_collection", _("No further collection")
+    NO_FURTHER_USE = "no_further_use", _("No further use")
+
+
+class SamplesFate(models.TextChoices):
+    DESTROY = "destroy", _("Destroy samples and data")
+    RETAIN_ANONYMIZED = "retain_anonymized", _("Keep them anonymized")
+
+
+class ConsentEvent(models.Model):
+    """One entry of a participant's consent ledger. Append-only (database triggers).
+
+    ``signed_at`` is when the person signed (authored; a paper form may be entered days later);
+    ``recorded_at`` is the database's clock when the event was written. Decisions use
+    ``signed_at``. Artifacts (drawn signature, countersignature, scanned form) are stored apart and
+    named here by their SHA-256, so the hash chain covers them too.
+    """
+
+    Kind = EventKind
+
+    participant = models.ForeignKey(
+        "enrollment.Participant", on_delete=models.DO_NOTHING, related_name="consent_events"
+    )
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    version = models.ForeignKey(
+        ConsentVersion,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="events",
+    )
+    version_sha256 = models.CharField(max_length=64, blank=True)
+    choices = models.JSONField(default=dict, blank=True)
+    signed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(db_default=Now())
+    signer_kind = models.CharField(
+        max_length=24, choices=SignerKind.choices, default=SignerKind.SELF
+    )
+    representative_relationship = models.CharField(max_length=64, blank=True)
+    method = models.CharField(max_length=16, choices=SignatureMethod.choices, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    countersigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    withdrawal_level = models.CharField(max_length=24, choices=WithdrawalLevel.choices, blank=True)
+    samples_fate = models.CharField(max_length=24, choices=SamplesFate.choices, blank=True)
+    voids = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="voided_by"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    # Keyed digest of the typed name (the name itself stays in the vault), and artifact hashes.
+    signer_name_digest = models.CharField(max_length=64, blank=True)
+    signature_sha256 = models.CharField(max_length=64, blank=True)
+    countersignature_sha256 = models.CharField(max_length=64, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+    verification_code = models.CharField(max_length=16, db_index=True)
+
+    scope_site_path = "participant__site_id"
+    scope_owner_path = "participant__user_id"
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["participant", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "sequence"], name="consentevent_unique_sequence"
+            ),
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="consentevent_seq_1"),
+        ]
+        indexes = [models.Index(fields=["recorded_at"], name="consentevent_recorded_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}#{self.sequence} {self.kind}"
+
+    @property
+    def is_in_person(self) -> bool:
+        return self.channel in (Channel.SITE_TABLET, Channel.SCANNED_PAPER)
+
+
+class StateStatus(models.TextChoices):
+    ACTIVE = "active", _("Consent in force")
+    RECONSENT_DUE = "reconsent_due", _("Re-consent due")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    VOIDED = "voided", _("Consent voided; to be signed again")
+
+
+class ConsentState(models.Model):
+    """The current consent of one participant: a projection of the ledger (never edited by hand).
+
+    ``first_granted_at`` maps each item code to the first time it was answered "yes" (ISO UTC), so
+    that re-consent and changes never erase when a permission began.
+    """
+
+    Status = StateStatus
+
+    participant = models.OneToOneField(
+        "enrollment.Participant",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        related_name="consent_state",
+    )
+    version = models.ForeignKey(
+        ConsentVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=StateStatus.choices, db_index=True)
+    choices = models.JSONField(default=dict, blank=True)
+    first_granted_at = models.JSONField(default=dict, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_level = models.CharField(max_length=24, choices=WithdrawalLevel.choices, blank=True)
+    samples_fate = models.CharField(max_length=24, choices=SamplesFate.choices, blank=True)
+    last_event = models.ForeignKey(
+        ConsentEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    event_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(db_default=Now())
+
+    scope_site_path = "participant__site_id"
+    scope_owner_path = "participant__user_id"
+
+    class Meta:
+        verbose_name = _("consent state")
+        verbose_name_plural = _("consent states")
+        indexes = [models.Index(fields=["version", "status"], name="consentstate_version_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}: {self.status}"

@@ -1,0 +1,98 @@
+"""What goes with a ledger event: stored artifacts, quality checks and PDF receipts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from .ledger import ConsentEvent
+
+__all__ = ["ArtifactKind", "ConsentArtifact", "ConsentQualityCheck", "ConsentReceipt"]
+
+
+class ArtifactKind(models.TextChoices):
+    SIGNATURE = "signature", _("Drawn signature")
+    COUNTERSIGNATURE = "countersignature", _("Investigator countersignature")
+    PAPER_FORM = "paper_form", _("Scanned paper form")
+
+
+def artifact_path(instance: ConsentArtifact, filename: str) -> str:
+    # Named by hash only: no participant data in file names.
+    return f"consent/artifacts/{instance.sha256[:2]}/{instance.sha256}{_suffix(filename)}"
+
+
+def receipt_path(instance: ConsentReceipt, filename: str) -> str:
+    return f"consent/receipts/{instance.event_id}-{instance.sha256[:16]}.pdf"
+
+
+def _suffix(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot >= 0 else ""
+
+
+class ConsentArtifact(models.Model):
+    """A file that belongs to an event (signature image, scanned form). Append-only.
+
+    The event stores the same SHA-256, so the hash chain vouches for the file's content.
+    """
+
+    event = models.ForeignKey(ConsentEvent, on_delete=models.DO_NOTHING, related_name="artifacts")
+    kind = models.CharField(max_length=24, choices=ArtifactKind.choices)
+    file = models.FileField(upload_to=artifact_path, max_length=200)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind"], name="consentartifact_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of event {self.event_id}"
+
+
+class ConsentQualityCheck(models.Model):
+    """A second staff member's check of an in-person consent. Append-only; one per event."""
+
+    event = models.OneToOneField(
+        ConsentEvent, on_delete=models.DO_NOTHING, related_name="quality_check"
+    )
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    checked_at = models.DateTimeField(db_default=Now())
+    signature_present = models.BooleanField(_("signature present"))
+    date_present = models.BooleanField(_("date of signing present and plausible"))
+    printed_name_present = models.BooleanField(_("printed name present"))
+    right_version = models.BooleanField(_("right version for language and age"))
+    passed = models.BooleanField()
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    scope_site_path = "event__participant__site_id"
+
+    class Meta:
+        verbose_name = _("consent quality check")
+        verbose_name_plural = _("consent quality checks")
+
+    def __str__(self) -> str:
+        return f"QC of event {self.event_id}: {'passed' if self.passed else 'failed'}"
+
+
+class ConsentReceipt(models.Model):
+    """The PDF receipt of one signed event, made after the commit by a Celery task."""
+
+    event = models.OneToOneField(ConsentEvent, on_delete=models.DO_NOTHING, related_name="receipt")
+    file = models.FileField(upload_to=receipt_path, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_default=Now())
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    scope_site_path = "event__participant__site_id"
+    scope_owner_path = "event__participant__user_id"
+
+    def __str__(self) -> str:
+        return f"receipt of event {self.event_id}"
