@@ -33,6 +33,16 @@ class Action:
     PERMISSION_DENIED = "access.denied"
     PERSONAL_DATA_VIEWED = "pii.viewed"
     STAFF_CREATED = "staff.created"
+    # Enrollment: searches, duplicates, invitations, visits and imports.
+    PARTICIPANT_SEARCHED = "participant.searched"
+    PARTICIPANT_ENROLLED = "participant.enrolled"
+    DUPLICATE_RESOLVED = "participant.duplicate_resolved"
+    INVITATION_ISSUED = "invitation.issued"
+    INVITATION_CLAIMED = "invitation.claimed"
+    INVITATION_CLAIM_FAILED = "invitation.claim_failed"
+    VISIT_RECORDED = "visit.recorded"
+    REFERRALS_IMPORTED = "referrals.imported"
+    PII_KEY_ROTATED = "pii.key_rotated"
 
 
 def audit_record(

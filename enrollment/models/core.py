@@ -200,6 +200,9 @@ class Participant(models.Model):
     birth_year = models.PositiveSmallIntegerField(_("birth year"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     external_ref = models.CharField(_("site reference"), max_length=64, blank=True)
+    # Enrolled through a guardian (the guardian is in the vault); asked to consent for themselves
+    # once they come of age.
+    is_minor = models.BooleanField(_("minor"), default=False)
     registered_at = models.DateTimeField(_("registered at"), db_default=Now())
     status_changed_at = models.DateTimeField(_("status changed at"), db_default=Now())
 

@@ -1,0 +1,36 @@
+"""Re-encrypt every personal-data row that is not yet under the first key of PII_KEYS.
+
+Run after putting a new key first in PII_KEYS (keep the old keys listed until this finishes):
+
+    PII_KEYS="k2:<new>,k1:<old>" manage.py rotate_pii_key
+
+It works in batches, each in its own transaction, so it can be stopped and run again: it picks up
+the rows still under an old key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from enrollment.vault import personal_data_rotate_batch
+from portal.audit import Action, audit_record
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt the personal-data vault to the current (first) key of PII_KEYS."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch-size", type=int, default=1000)
+
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+        total = 0
+        while True:
+            done = personal_data_rotate_batch(batch_size=batch_size)
+            if not done:
+                break
+            total += done
+            self.stdout.write(f"re-encrypted {total} rows")
+        audit_record(action=Action.PII_KEY_ROTATED, details={"rows": total})
+        self.stdout.write(self.style.SUCCESS(f"done: {total} rows re-encrypted"))

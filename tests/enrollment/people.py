@@ -1,0 +1,35 @@
+"""Helpers for the people and vault tests: participants with personal data in the vault."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from enrollment.funnel import participant_record_created
+from enrollment.models import Participant
+from enrollment.vault import Profile, personal_data_write
+from tests.factories import ParticipantFactory
+
+
+def profile(**overrides: Any) -> Profile:
+    values: dict[str, Any] = {
+        "name": "홍길동",
+        "latin_name": "Hong Gildong",
+        "birth_date": dt.date(1985, 3, 14),
+        "phone": "010-2345-6789",
+        "email": "Gildong.Hong@Example.org",
+        "address": "서울특별시 종로구 대학로 101",
+    }
+    values.update(overrides)
+    return Profile(**values)
+
+
+def participant_with_profile(**overrides: Any) -> Participant:
+    """A registered participant (funnel step recorded) with personal data in the vault."""
+    profile_overrides = {
+        k: overrides.pop(k) for k in list(overrides) if k in Profile.__annotations__
+    }
+    participant = ParticipantFactory(**overrides)
+    participant_record_created(participant=participant, actor=None)
+    personal_data_write(participant=participant, profile=profile(**profile_overrides))
+    return participant
