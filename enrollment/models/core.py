@@ -203,6 +203,11 @@ class Participant(models.Model):
     # Enrolled through a guardian (the guardian is in the vault); asked to consent for themselves
     # once they come of age.
     is_minor = models.BooleanField(_("minor"), default=False)
+    # An adult who cannot consent for themselves: a legal representative (in the vault) signs.
+    has_legal_representative = models.BooleanField(
+        _("consents through a legal representative"), default=False
+    )
+    referring_clinician = models.CharField(_("referring clinician"), max_length=200, blank=True)
     registered_at = models.DateTimeField(_("registered at"), db_default=Now())
     status_changed_at = models.DateTimeField(_("status changed at"), db_default=Now())
 
