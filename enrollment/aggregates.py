@@ -53,6 +53,10 @@ def funnel_aggregates_rebuild() -> dict[str, int]:
     }
 
 
+# A participant's current status is the one their latest transition (by id: the order in which
+# the steps were taken, even when a step was back-dated) led to.
+
+
 def _rebuild_postgresql(tables: list[str]) -> None:
     daily, monthly, current = tables
     transitions = StatusTransition._meta.db_table
@@ -92,7 +96,7 @@ def _rebuild_postgresql(tables: list[str]) -> None:
                        (extract(year FROM p.registered_at AT TIME ZONE %s)::int - p.birth_year)
                            AS age
                 FROM {transitions} t JOIN {participants} p ON p.id = t.participant_id
-                ORDER BY t.participant_id, t.at DESC, t.id DESC
+                ORDER BY t.participant_id, t.id DESC
             ) a
             GROUP BY a.site_id, a.cohort_id, a.status, 4, a.sex
             """,
@@ -109,7 +113,7 @@ def _rebuild_portable() -> None:
     FunnelCurrent.objects.all().delete()
     entered: Counter = Counter()
     latest: dict[int, StatusTransition] = {}
-    for t in StatusTransition.objects.order_by("at", "id").iterator(chunk_size=5000):
+    for t in StatusTransition.objects.order_by("id").iterator(chunk_size=5000):
         day = timezone.localtime(t.at, SEOUL).date()
         entered[(day, t.site_id_at or NO_SITE, t.cohort_id_at, t.to_status)] += 1
         latest[t.participant_id] = t

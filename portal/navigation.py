@@ -21,6 +21,10 @@ class NavEntry:
 
 NAV: list[NavEntry] = [
     NavEntry(_("Staff home"), "staff_home", tuple(r for r in Role if r != Role.PARTICIPANT)),
+    NavEntry(_("National dashboard"), "dashboards:national", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
+    NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
+    NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
+    NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
 ]
 
 

@@ -1,0 +1,75 @@
+"""Coordinator pages of the dam app: record samples, see who is waiting for one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from enrollment.models import Participant
+from portal.models import User
+from portal.roles import Role, deny, role_required, scope_queryset
+
+from .forms import SampleForm
+from .selectors import sample_worklist, samples_recent
+from .services import sample_record
+
+
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def samples(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    if request.method == "POST":
+        form = SampleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            participant = (
+                scope_queryset(user, Participant.objects.all())
+                .filter(code=data["participant_code"])
+                .first()
+            )
+            if participant is None:
+                deny(user, object_type="enrollment.participant", object_id=data["participant_code"])
+                form.add_error(
+                    "participant_code", _("No participant with this code at your sites.")
+                )
+            else:
+                try:
+                    sample = sample_record(
+                        participant=participant,
+                        barcode=data["barcode"],
+                        sample_type=data["sample_type"],
+                        collected_at=data["collected_at"],
+                        volume_ml=data["volume_ml"],
+                        by=user,
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    _add_errors(form, exc)
+                else:
+                    messages.success(
+                        request,
+                        _("Sample %(barcode)s recorded for %(code)s.")
+                        % {"barcode": sample.barcode, "code": participant.code},
+                    )
+                    return redirect("dam:samples")
+    else:
+        form = SampleForm(initial={"participant_code": request.GET.get("participant", "")[:16]})
+    page = Paginator(sample_worklist(user=user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dam/samples.html",
+        {"form": form, "worklist": page, "recent": samples_recent(user=user)},
+    )
+
+
+def _add_errors(form: SampleForm, exc: ValidationError | PermissionDenied) -> None:
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc))
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

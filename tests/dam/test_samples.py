@@ -1,0 +1,178 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from dam.models import Sample
+from dam.services import sample_record
+from enrollment.funnel import participant_transition
+from enrollment.models import Site
+from portal.roles import Role
+from tests.enrollment.funnel_helpers import (
+    current_direct,
+    current_from_aggregates,
+    registered,
+    walk,
+)
+from tests.factories import SiteFactory, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(client, site):
+    client.force_login(staff_user(Role.COORDINATOR, sites=[site], mfa=True))
+    return client
+
+
+def _record(participant, by, barcode="TUBE-0001", **kwargs):
+    values = {
+        "participant": participant,
+        "barcode": barcode,
+        "sample_type": "WB_EDTA",
+        "collected_at": timezone.now() - dt.timedelta(minutes=10),
+        "volume_ml": Decimal("4.5"),
+        "by": by,
+    }
+    values.update(kwargs)
+    return sample_record(**values)
+
+
+def test_first_sample_moves_a_consented_participant_to_sample_collected(site, coordinator):
+    participant = walk(registered(site=site), 2)
+    sample = _record(participant, coordinator)
+    participant.refresh_from_db()
+    assert participant.status == "sample_collected"
+    assert sample.site_id == site.pk and sample.recorded_by == coordinator
+    last = participant.transitions.last()
+    assert (last.from_status, last.to_status, last.actor_id) == (
+        "consented",
+        "sample_collected",
+        coordinator.pk,
+    )
+    assert current_from_aggregates() == current_direct()
+
+
+def test_second_sample_is_recorded_without_another_transition(site, coordinator):
+    participant = walk(registered(site=site), 2)
+    _record(participant, coordinator, barcode="T1")
+    _record(participant, coordinator, barcode="T2", sample_type="URINE")
+    assert participant.samples.count() == 2
+    assert participant.transitions.filter(to_status="sample_collected").count() == 1
+
+
+def test_participant_who_has_not_consented_is_refused_clearly(site, coordinator):
+    participant = walk(registered(site=site), 1)
+    with pytest.raises(ValidationError, match="has not consented"):
+        _record(participant, coordinator)
+    assert not Sample.objects.exists()
+    participant.refresh_from_db()
+    assert participant.status == "eligible"
+
+
+def test_withdrawn_participant_is_refused(site, coordinator):
+    participant = walk(registered(site=site), 2)
+    participant_transition(participant=participant, to_status="withdrawn", actor=None)
+    with pytest.raises(ValidationError, match="withdrawn"):
+        _record(participant, coordinator)
+
+
+def test_duplicate_barcode_is_refused(site, coordinator):
+    _record(walk(registered(site=site), 2), coordinator, barcode="dup-1")
+    with pytest.raises(ValidationError) as refused:
+        _record(walk(registered(site=site), 2), coordinator, barcode="DUP-1")
+    assert "already recorded" in str(refused.value.message_dict["barcode"])
+    assert Sample.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("volume_ml", Decimal("0")),
+        ("collected_at", timezone.now() + dt.timedelta(days=1)),
+        ("sample_type", "SALIVA"),
+        ("barcode", "   "),
+    ],
+)
+def test_bad_input_is_refused_per_field(site, coordinator, field, value):
+    participant = walk(registered(site=site), 2)
+    with pytest.raises(ValidationError) as refused:
+        _record(participant, coordinator, **{field: value})
+    assert field in refused.value.message_dict
+    assert not Sample.objects.exists()
+
+
+def test_coordinator_of_another_site_cannot_record(site):
+    participant = walk(registered(site=site), 2)
+    other_site: Site = SiteFactory()
+    other = staff_user(Role.COORDINATOR, sites=[other_site])
+    with pytest.raises(PermissionDenied):
+        _record(participant, other)
+
+
+def test_samples_page_records_and_lists_the_worklist(signed_in, site):
+    client = signed_in
+    waiting = walk(registered(site=site), 2)
+    elsewhere = walk(registered(site=SiteFactory()), 2)
+    page = client.get(reverse("dam:samples"))
+    assert page.status_code == 200
+    assert waiting.code in page.content.decode()
+    assert elsewhere.code not in page.content.decode()
+
+    response = client.post(
+        reverse("dam:samples"),
+        {
+            "participant_code": waiting.code.lower(),
+            "barcode": "BC-77",
+            "sample_type": "SERUM",
+            "collected_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "volume_ml": "3.0",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Sample.objects.get(barcode="BC-77").participant == waiting
+    waiting.refresh_from_db()
+    assert waiting.status == "sample_collected"
+
+
+def test_samples_page_says_clearly_when_the_code_is_not_at_your_sites(signed_in):
+    client = signed_in
+    elsewhere = walk(registered(site=SiteFactory()), 2)
+    response = client.post(
+        reverse("dam:samples"),
+        {
+            "participant_code": elsewhere.code,
+            "barcode": "BC-78",
+            "sample_type": "SERUM",
+            "collected_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "volume_ml": "3.0",
+        },
+    )
+    assert response.status_code == 200
+    assert "No participant with this code" in response.content.decode()
+    assert not Sample.objects.exists()
+
+
+def test_samples_page_shows_not_consented_message(signed_in, site):
+    client = signed_in
+    participant = walk(registered(site=site), 1)
+    response = client.post(
+        reverse("dam:samples"),
+        {
+            "participant_code": participant.code,
+            "barcode": "BC-79",
+            "sample_type": "SERUM",
+            "collected_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "volume_ml": "3.0",
+        },
+    )
+    assert "has not consented" in response.content.decode()
+
+
+def test_samples_page_is_not_for_managers(client):
+    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    assert client.get(reverse("dam:samples")).status_code == 404
