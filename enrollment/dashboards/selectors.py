@@ -1,0 +1,312 @@
+"""Dashboard figures, read from the pre-aggregated funnel tables only.
+
+Never touches the participants table: every figure comes from ``FunnelCurrent`` (who is where now),
+``FunnelMonthly`` (enrollments per month) and ``FunnelDaily`` (the last 90 days), plus the small
+programme tables (phases, targets, sites, cohorts). About ten queries, whatever the number of
+participants.
+
+Definitions (also shown on the page):
+* enrolled: participants whose consent stands, i.e. now "consented", "sample collected" or "in the
+  dam"; withdrawn participants no longer count;
+* targets are cumulative: a phase's target is the number enrolled by its end date;
+* enrollments per month: consents given in that month (Asia/Seoul);
+* forecast: the consents of the last 90 days, as a daily rate, carried on to the phase's end date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import (
+    NO_SITE,
+    AgeBand,
+    Cohort,
+    CohortGroup,
+    FunnelCurrent,
+    FunnelDaily,
+    FunnelMonthly,
+    ParticipantStatus,
+    Phase,
+    PhaseTarget,
+    Sex,
+    Site,
+)
+
+S = ParticipantStatus
+ENROLLED = (S.CONSENTED, S.SAMPLE_COLLECTED, S.IN_DAM)
+FUNNEL_ORDER = [
+    S.REGISTERED,
+    S.INELIGIBLE,
+    S.ELIGIBLE,
+    S.CONSENTED,
+    S.SAMPLE_COLLECTED,
+    S.IN_DAM,
+    S.WITHDRAWN,
+]
+RATE_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Progress:
+    key: str
+    label: str
+    enrolled: int
+    target: int | None
+
+    @property
+    def share(self) -> float | None:
+        return self.enrolled / self.target if self.target else None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    label: str
+    enrolled: int
+    target: int | None
+    ends_on: dt.date
+    days_left: int
+    recent: int  # consents in the last RATE_WINDOW_DAYS days
+
+    @property
+    def rate_per_day(self) -> float:
+        return self.recent / RATE_WINDOW_DAYS
+
+    @property
+    def projected(self) -> int:
+        return self.enrolled + round(self.rate_per_day * self.days_left)
+
+    @property
+    def needed_per_day(self) -> float | None:
+        if self.target is None:
+            return None
+        missing = max(self.target - self.enrolled, 0)
+        if missing == 0:
+            return 0.0
+        return missing / self.days_left if self.days_left > 0 else None
+
+    @property
+    def on_track(self) -> bool | None:
+        return None if self.target is None else self.projected >= self.target
+
+
+@dataclass
+class Figures:
+    phase: Phase | None
+    phases: list[Phase]
+    today: dt.date
+    sites: list[Site]
+    overall: Progress
+    by_group: list[Progress]
+    by_site: list[Progress]
+    monthly: list[tuple[dt.date, int]]
+    cumulative: list[tuple[dt.date, int]]
+    funnel: list[tuple[str, str, int]]
+    age_bands: list[str]
+    by_sex: list[tuple[str, str, list[int]]]
+    forecasts: list[Forecast] = field(default_factory=list)
+
+
+def _phase_for(phases: list[Phase], phase_id: int | None, today: dt.date) -> Phase | None:
+    if phase_id is not None:
+        return next((p for p in phases if p.pk == phase_id), None)
+    current = [p for p in phases if p.starts_on <= today <= p.ends_on]
+    upcoming = [p for p in phases if p.ends_on >= today]
+    candidates = current or upcoming or phases[-1:]
+    return candidates[0] if candidates else None
+
+
+def dashboard_figures(
+    *,
+    site_ids: frozenset[int] | None,
+    phase_id: int | None = None,
+    today: dt.date | None = None,
+) -> Figures:
+    """Everything a dashboard shows; ``site_ids=None`` is the national view."""
+    today = today or timezone.localdate()
+    phases = list(Phase.objects.select_related("programme").order_by("ends_on", "number"))
+    phase = _phase_for(phases, phase_id, today)
+    site_qs = Site.objects.only("id", "code", "name").order_by("code")
+    if site_ids is not None:
+        site_qs = site_qs.filter(pk__in=site_ids)
+    sites = list(site_qs)
+    cohort_group = dict(Cohort.objects.values_list("id", "group"))
+    scope = Q() if site_ids is None else Q(site_id__in=site_ids)
+    targets = _targets(phase, site_ids)
+
+    now_by_site_cohort_status = (
+        FunnelCurrent.objects.filter(scope)
+        .values_list("site_id", "cohort_id", "status")
+        .annotate(total=Sum("n"))
+    )
+    enrolled_by_site: dict[int, int] = defaultdict(int)
+    enrolled_by_group: dict[str, int] = defaultdict(int)
+    by_status: dict[str, int] = defaultdict(int)
+    for site_id, cohort_id, status, total in now_by_site_cohort_status:
+        by_status[status] += total
+        if status in ENROLLED:
+            enrolled_by_site[site_id] += total
+            enrolled_by_group[cohort_group.get(cohort_id, "")] += total
+    enrolled = sum(enrolled_by_site.values())
+
+    overall_target = targets.get(("", None))
+    if overall_target is None and site_ids is not None:
+        site_level = [targets[("", s.pk)] for s in sites if ("", s.pk) in targets]
+        overall_target = sum(site_level) if site_level else None
+    overall = Progress("all", str(_("All participants")), enrolled, overall_target)
+    by_group = [
+        Progress(
+            group.value,
+            str(group.label),
+            enrolled_by_group.get(group.value, 0),
+            _group_target(targets, group.value, sites, site_ids),
+        )
+        for group in CohortGroup
+    ]
+    by_site = [
+        Progress(s.code, s.name, enrolled_by_site.get(s.pk, 0), targets.get(("", s.pk)))
+        for s in sites
+    ]
+    if site_ids is None and enrolled_by_site.get(NO_SITE):
+        by_site.append(Progress("-", str(_("Not yet at a site")), enrolled_by_site[NO_SITE], None))
+
+    monthly = _monthly(scope, phase, today)
+    cumulative = _cumulative(monthly, enrolled)
+    funnel = [(s.value, str(s.label), by_status.get(s.value, 0)) for s in FUNNEL_ORDER]
+    age_bands, by_sex = _demographics(scope)
+    forecasts = _forecasts(scope, phase, today, overall, by_group, cohort_group)
+    return Figures(
+        phase=phase,
+        phases=phases,
+        today=today,
+        sites=sites,
+        overall=overall,
+        by_group=by_group,
+        by_site=by_site,
+        monthly=monthly,
+        cumulative=cumulative,
+        funnel=funnel,
+        age_bands=age_bands,
+        by_sex=by_sex,
+        forecasts=forecasts,
+    )
+
+
+def _targets(
+    phase: Phase | None, site_ids: frozenset[int] | None
+) -> dict[tuple[str, int | None], int]:
+    if phase is None:
+        return {}
+    rows = PhaseTarget.objects.filter(phase=phase)
+    if site_ids is not None:
+        rows = rows.filter(site_id__in=site_ids)
+    return {(t.cohort_group, t.site_id): t.target for t in rows}
+
+
+def _group_target(
+    targets: dict[tuple[str, int | None], int],
+    group: str,
+    sites: Iterable[Site],
+    site_ids: frozenset[int] | None,
+) -> int | None:
+    if site_ids is None:
+        return targets.get((group, None))
+    values = [targets[(group, s.pk)] for s in sites if (group, s.pk) in targets]
+    return sum(values) if values else None
+
+
+def _month_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _monthly(scope: Q, phase: Phase | None, today: dt.date) -> list[tuple[dt.date, int]]:
+    rows = dict(
+        FunnelMonthly.objects.filter(scope, status=S.CONSENTED)
+        .values_list("month")
+        .annotate(total=Sum("n"))
+        .values_list("month", "total")
+    )
+    if not rows and phase is None:
+        return []
+    first = min([*rows, today.replace(day=1)])
+    if phase is not None:
+        first = min(first, phase.starts_on.replace(day=1))
+    # Keep the chart readable: at most the last 60 months.
+    months = _month_range(first, today)[-60:]
+    return [(m, rows.get(m, 0)) for m in months]
+
+
+def _cumulative(monthly: list[tuple[dt.date, int]], enrolled: int) -> list[tuple[dt.date, int]]:
+    """Enrolled at the end of each month, counted back from today's figure by the monthly
+    consents (withdrawals before today are thereby spread over the past, which is close enough
+    for a trend line)."""
+    points, remaining = [], enrolled
+    for month, n in reversed(monthly):
+        end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        points.append((end, max(remaining, 0)))
+        remaining -= n
+    if monthly:
+        points.append((monthly[0][0], max(remaining, 0)))
+    return list(reversed(points))
+
+
+def _demographics(scope: Q) -> tuple[list[str], list[tuple[str, str, list[int]]]]:
+    counts = {
+        (band, sex): total
+        for band, sex, total in FunnelCurrent.objects.filter(scope, status__in=ENROLLED)
+        .values_list("age_band", "sex")
+        .annotate(total=Sum("n"))
+    }
+    bands = [b.value for b in AgeBand]
+    series = [
+        (str(sex.label), f"bar-{sex.value}", [counts.get((b, sex.value), 0) for b in bands])
+        for sex in Sex
+    ]
+    return [str(b.label) for b in AgeBand], series
+
+
+def _forecasts(
+    scope: Q,
+    phase: Phase | None,
+    today: dt.date,
+    overall: Progress,
+    by_group: list[Progress],
+    cohort_group: dict[int, str],
+) -> list[Forecast]:
+    if phase is None:
+        return []
+    since = today - dt.timedelta(days=RATE_WINDOW_DAYS)
+    recent_by_group: dict[str, int] = defaultdict(int)
+    for cohort_id, total in (
+        FunnelDaily.objects.filter(scope, status=S.CONSENTED, day__gt=since, day__lte=today)
+        .values_list("cohort_id")
+        .annotate(total=Sum("n"))
+        .values_list("cohort_id", "total")
+    ):
+        recent_by_group[cohort_group.get(cohort_id, "")] += total
+    days_left = (phase.ends_on - today).days
+    forecasts = [
+        Forecast(
+            overall.label,
+            overall.enrolled,
+            overall.target,
+            phase.ends_on,
+            days_left,
+            sum(recent_by_group.values()),
+        )
+    ]
+    forecasts += [
+        Forecast(g.label, g.enrolled, g.target, phase.ends_on, days_left, recent_by_group[g.key])
+        for g in by_group
+    ]
+    return forecasts
