@@ -211,7 +211,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
     },
+    # Re-consent campaigns: pick up campaigns whose worker was lost; daily reminders; minors who
+    # came of age overnight are asked for their own consent.
+    "consent-campaigns-resume": {
+        "task": "consent.campaign_tasks.campaigns_resume_stalled_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "consent-campaign-reminders": {
+        "task": "consent.campaign_tasks.campaigns_remind_task",
+        "schedule": crontab(hour=11, minute=0),
+    },
+    "consent-minors-coming-of-age": {
+        "task": "consent.campaign_tasks.minors_coming_of_age_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }
+CELERY_IMPORTS = ["consent.campaign_tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -390,3 +405,14 @@ DAM_DIRECTORY = Path(env("DAM_DIRECTORY", str(VAR_DIR / "dam-outbox")))
 DAM_URL = env("DAM_URL", "")
 DAM_KEY_ID = env("DAM_KEY_ID", "")
 DAM_SECRET = env("DAM_SECRET", "")
+
+# --- Consent campaigns ----------------------------------------------------------------------
+# E-mails per batch and per minute (the mail relay's limit), days before a reminder, reminders.
+CONSENT_CAMPAIGN = {
+    "BATCH_SIZE": env_int("CONSENT_CAMPAIGN_BATCH_SIZE", 200),
+    "RATE_PER_MINUTE": env_int("CONSENT_CAMPAIGN_RATE_PER_MINUTE", 600),
+    "REMINDER_AFTER_DAYS": env_int("CONSENT_CAMPAIGN_REMINDER_AFTER_DAYS", 14),
+    "MAX_REMINDERS": env_int("CONSENT_CAMPAIGN_MAX_REMINDERS", 2),
+}
+if min(CONSENT_CAMPAIGN.values()) < 0 or CONSENT_CAMPAIGN["BATCH_SIZE"] < 1:
+    raise ImproperlyConfigured("CONSENT_CAMPAIGN_* settings must be positive whole numbers")

@@ -74,6 +74,7 @@ class InvitationOutcome(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("E-mail sent")
     NO_ADDRESS = "no_address", _("No e-mail address: ask at the next site visit")
+    NOT_NEEDED = "not_needed", _("Acted before the e-mail went out")
 
 
 class ReconsentInvitation(models.Model):

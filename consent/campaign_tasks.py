@@ -1,0 +1,35 @@
+"""Celery adapters for re-consent campaigns: ids in, one service call, nothing personal in args.
+
+Listed in ``CELERY_IMPORTS`` (the consent app's ``tasks`` module belongs to receipts).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import campaigns
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def campaign_send_batch_task(campaign_id: int) -> int:
+    return campaigns.campaign_send_batch(campaign_id=campaign_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def campaign_send_reminders_task(campaign_id: int) -> int:
+    return campaigns.campaign_send_reminders(campaign_id=campaign_id)
+
+
+@shared_task(ignore_result=True)
+def campaigns_resume_stalled_task() -> int:
+    return len(campaigns.campaigns_resume_stalled())
+
+
+@shared_task(ignore_result=True)
+def campaigns_remind_task() -> int:
+    return campaigns.campaigns_remind_all()
+
+
+@shared_task(ignore_result=True)
+def minors_coming_of_age_task() -> int:
+    return campaigns.minors_flag_coming_of_age().flagged
