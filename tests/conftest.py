@@ -36,6 +36,14 @@ def _flush_bypasses_append_only_triggers() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Rate-limit counters and used TOTP codes live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_mail_and_media(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
