@@ -211,6 +211,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
     },
+    # Reminders for tomorrow's visits, in the morning in Korea. The task takes no arguments.
+    "enrollment-visit-reminders": {
+        "task": "enrollment.tasks.visit_reminders_send",
+        "schedule": crontab(hour=10, minute=0),
+    },
     # Re-consent campaigns: pick up campaigns whose worker was lost; daily reminders; minors who
     # came of age overnight are asked for their own consent.
     "consent-campaigns-resume": {
@@ -405,6 +410,21 @@ DAM_DIRECTORY = Path(env("DAM_DIRECTORY", str(VAR_DIR / "dam-outbox")))
 DAM_URL = env("DAM_URL", "")
 DAM_KEY_ID = env("DAM_KEY_ID", "")
 DAM_SECRET = env("DAM_SECRET", "")
+
+# --- Enrollment -----------------------------------------------------------------------------
+# Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.
+TEXT_SENDER = env(
+    "TEXT_SENDER",
+    "enrollment.messaging.LocmemTextSender"
+    if PORTAL_ENV == "test"
+    else "enrollment.messaging.FileTextSender",
+)
+TEXT_DIRECTORY = Path(env("TEXT_DIRECTORY", str(VAR_DIR / "texts")))
+REFERRAL_IMPORT_MAX_BYTES = env_int("REFERRAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 60)
+VISIT_BOOKING_DAYS_AHEAD = env_int("VISIT_BOOKING_DAYS_AHEAD", 42)
+# Failed invitation claims allowed per account (and per client address) within 15 minutes.
+INVITATION_CLAIM_ATTEMPTS = env_int("INVITATION_CLAIM_ATTEMPTS", 5)
 
 # --- Consent campaigns ----------------------------------------------------------------------
 # E-mails per batch and per minute (the mail relay's limit), days before a reminder, reminders.

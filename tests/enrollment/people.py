@@ -5,10 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+
 from enrollment.funnel import participant_record_created
 from enrollment.models import Participant
 from enrollment.vault import Profile, personal_data_write
 from tests.factories import ParticipantFactory
+
+
+def years_ago(years: int, days: int = 0) -> dt.date:
+    """A birth date ``years`` ago (plus ``days`` more), in the portal's time zone."""
+    today = timezone.localdate()
+    try:
+        day = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        day = today.replace(year=today.year - years, day=28)
+    return day - dt.timedelta(days=days)
 
 
 def profile(**overrides: Any) -> Profile:

@@ -1,0 +1,65 @@
+"""Text messages through a pluggable sender (setting ``TEXT_SENDER``, a dotted class path).
+
+Senders implement ``send(*, to_phone, body)``. The embedded default writes each message to a file
+under ``TEXT_DIRECTORY`` (and the console), like the mail backend; tests use ``LocmemTextSender``
+and read ``messaging.outbox``. A production gateway is one more small class with the same method.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    to_phone: str
+    body: str
+
+
+class TextSender(Protocol):
+    def send(self, *, to_phone: str, body: str) -> None: ...
+
+
+# Messages "sent" by LocmemTextSender (and kept by FileTextSender too), for tests.
+outbox: list[TextMessage] = []
+
+
+class LocmemTextSender:
+    def send(self, *, to_phone: str, body: str) -> None:
+        outbox.append(TextMessage(to_phone=to_phone, body=body))
+
+
+class FileTextSender:
+    """One JSON file per message in ``TEXT_DIRECTORY``, echoed to the console."""
+
+    def send(self, *, to_phone: str, body: str) -> None:
+        directory = Path(settings.TEXT_DIRECTORY)
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        path = directory / f"{stamp}-{uuid.uuid4().hex[:8]}.json"
+        path.write_text(json.dumps({"to": to_phone, "body": body}, ensure_ascii=False))
+        sys.stdout.write(f"[text to {to_phone}] {body}\n")
+        outbox.append(TextMessage(to_phone=to_phone, body=body))
+
+
+@lru_cache(maxsize=4)
+def _sender(path: str) -> TextSender:
+    sender: TextSender = import_string(path)()
+    return sender
+
+
+def text_send(*, to_phone: str, body: str) -> None:
+    """Send one text message to an E.164 phone number through the configured sender."""
+    if not to_phone:
+        return
+    _sender(settings.TEXT_SENDER).send(to_phone=to_phone, body=body)

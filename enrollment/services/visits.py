@@ -1,0 +1,230 @@
+"""Booking visits at collection sites within their daily capacity, and what happens around them.
+
+Overbooking is impossible: every booking, move and cancellation locks the ``SiteDay`` row of the
+day it touches (``SELECT ... FOR UPDATE``) before counting, so concurrent bookings of the last
+place are decided one after the other; a check constraint (booked <= capacity) backs this up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit import Action, audit_record
+from portal.models import User
+
+from .. import messaging, vault
+from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
+
+# Visits can be booked by participants in these states (consent may be given at the visit).
+BOOKABLE_STATUSES = frozenset({ParticipantStatus.ELIGIBLE, ParticipantStatus.CONSENTED})
+# Sites collect samples Monday to Saturday.
+OPEN_WEEKDAYS = frozenset(range(6))
+
+
+class VisitRefused(ValidationError):
+    """A booking, move or cancellation that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    day: dt.date
+    free: int
+
+    @property
+    def is_full(self) -> bool:
+        return self.free <= 0
+
+
+def _first_bookable_day() -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=1)
+
+
+def bookable_days(*, site: Site, days_ahead: int | None = None) -> list[DayAvailability]:
+    """Days from tomorrow on which the site is open, with the number of free places."""
+    days_ahead = days_ahead or settings.VISIT_BOOKING_DAYS_AHEAD
+    start = _first_bookable_day()
+    end = start + dt.timedelta(days=days_ahead)
+    booked = dict(
+        SiteDay.objects.filter(site=site, day__gte=start, day__lt=end).values_list("day", "booked")
+    )
+    result = []
+    for offset in range(days_ahead):
+        day = start + dt.timedelta(days=offset)
+        if day.weekday() in OPEN_WEEKDAYS:
+            result.append(DayAvailability(day, max(site.daily_capacity - booked.get(day, 0), 0)))
+    return result
+
+
+def _lock_day(site: Site, day: dt.date) -> SiteDay:
+    # Make sure the row exists without racing another creator, then lock it.
+    SiteDay.objects.bulk_create(
+        [SiteDay(site=site, day=day, booked=0, capacity=site.daily_capacity)],
+        ignore_conflicts=True,
+    )
+    return SiteDay.objects.select_for_update().get(site=site, day=day)
+
+
+def _take_place(site: Site, day: dt.date) -> None:
+    if not site.is_active:
+        raise VisitRefused(_("This site does not take visits at the moment."), code="site")
+    if day < _first_bookable_day():
+        raise VisitRefused(_("Choose a day from tomorrow on."), code="past")
+    if day.weekday() not in OPEN_WEEKDAYS:
+        raise VisitRefused(_("The site is closed on Sundays."), code="closed")
+    if day >= _first_bookable_day() + dt.timedelta(days=settings.VISIT_BOOKING_DAYS_AHEAD):
+        raise VisitRefused(_("That day is too far ahead to book yet."), code="too_far")
+    site_day = _lock_day(site, day)
+    capacity = Site.objects.values_list("daily_capacity", flat=True).get(pk=site.pk)
+    if site_day.booked >= capacity:
+        raise VisitRefused(
+            _("This day is fully booked at this site. Please choose another day."), code="full"
+        )
+    SiteDay.objects.filter(pk=site_day.pk).update(booked=F("booked") + 1, capacity=capacity)
+
+
+def _give_back_place(site_id: int, day: dt.date) -> None:
+    site_day = SiteDay.objects.select_for_update().filter(site_id=site_id, day=day).first()
+    if site_day is not None and site_day.booked > 0:
+        SiteDay.objects.filter(pk=site_day.pk).update(booked=F("booked") - 1)
+
+
+@transaction.atomic
+def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User | None) -> Visit:
+    """Book the participant's visit; refused if they already have one or the day is full."""
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    if locked.status not in BOOKABLE_STATUSES:
+        raise VisitRefused(
+            _("A visit can be booked once the eligibility screen has been passed."),
+            code="status",
+        )
+    if Visit.objects.filter(participant=locked, status=VisitStatus.BOOKED).exists():
+        raise VisitRefused(
+            _("You already have a booked visit. Change or cancel it instead."), code="exists"
+        )
+    _take_place(site, day)
+    visit = Visit.objects.create(participant=locked, site=site, day=day, recorded_by=by)
+    transaction.on_commit(lambda: _confirmation_send(visit.pk))
+    return visit
+
+
+def _open_visit(visit: Visit) -> Visit:
+    locked = Visit.objects.select_for_update().get(pk=visit.pk)
+    if locked.status != VisitStatus.BOOKED:
+        raise VisitRefused(_("This visit is no longer booked."), code="not_booked")
+    return locked
+
+
+@transaction.atomic
+def visit_reschedule(*, visit: Visit, day: dt.date, by: User | None) -> Visit:
+    """Move a booked visit to another day at the same site."""
+    locked = _open_visit(visit)
+    if locked.day == day:
+        return locked
+    # Lock the two days in date order so that two opposite moves cannot deadlock.
+    site = locked.site
+    if day < locked.day:
+        _take_place(site, day)
+        _give_back_place(site.pk, locked.day)
+    else:
+        _give_back_place(site.pk, locked.day)
+        _take_place(site, day)
+    locked.day = day
+    locked.reminder_sent_at = None
+    locked.changed_at = timezone.now()
+    locked.save(update_fields=["day", "reminder_sent_at", "changed_at"])
+    transaction.on_commit(lambda: _confirmation_send(locked.pk))
+    return locked
+
+
+@transaction.atomic
+def visit_cancel(*, visit: Visit, by: User | None) -> Visit:
+    locked = _open_visit(visit)
+    _give_back_place(locked.site_id, locked.day)
+    locked.status = VisitStatus.CANCELLED
+    locked.changed_at = timezone.now()
+    locked.save(update_fields=["status", "changed_at"])
+    return locked
+
+
+@transaction.atomic
+def visit_outcome_record(*, visit: Visit, attended: bool, by: User) -> Visit:
+    """A coordinator records that the participant came, or did not, on the day (or after)."""
+    locked = _open_visit(visit)
+    if locked.day > timezone.localdate():
+        raise VisitRefused(_("A visit can be recorded on its day or later."), code="future")
+    locked.status = VisitStatus.ATTENDED if attended else VisitStatus.NO_SHOW
+    locked.recorded_by = by
+    locked.changed_at = timezone.now()
+    locked.save(update_fields=["status", "recorded_by", "changed_at"])
+    audit_record(
+        action=Action.VISIT_RECORDED, actor=by, obj=locked, details={"outcome": locked.status}
+    )
+    return locked
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def _send(visit: Visit, *, template: str, subject: object) -> None:
+    profile = vault.profile_for_participant(visit.participant)
+    if profile is None:
+        return
+    language = getattr(visit.participant.user, "preferred_language", None) or "ko"
+    with translation.override(language):
+        context = {
+            "visit": visit,
+            "site": visit.site,
+            "day": date_format(visit.day, "DATE_FORMAT"),
+            "name": profile.name,
+            "code": visit.participant.code,
+            "site_url": settings.SITE_URL,
+        }
+        body = render_to_string(f"enrollment/messages/{template}.txt", context).strip()
+        if profile.email:
+            send_mail(str(subject), body, None, [profile.email])
+        if profile.contact_phone:
+            text = render_to_string(f"enrollment/messages/{template}_text.txt", context).strip()
+            messaging.text_send(to_phone=profile.contact_phone, body=text)
+
+
+def _confirmation_send(visit_id: int) -> None:
+    visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
+    _send(visit, template="visit_booked", subject=_("Your visit is booked"))
+
+
+def visit_reminder_send(*, visit_id: int) -> bool:
+    """Send the day-before reminder of one visit once (e-mail and text); True if sent now."""
+    with transaction.atomic():
+        visit = (
+            Visit.objects.select_for_update(of=("self",))
+            .select_related("site", "participant__user")
+            .filter(pk=visit_id, status=VisitStatus.BOOKED, reminder_sent_at__isnull=True)
+            .first()
+        )
+        if visit is None:
+            return False
+        visit.reminder_sent_at = timezone.now()
+        visit.save(update_fields=["reminder_sent_at"])
+    # Sent after the commit: a crash between the two loses one reminder rather than sending two.
+    _send(visit, template="visit_reminder", subject=_("Reminder: your visit tomorrow"))
+    return True
+
+
+def visits_due_for_reminder(*, day: dt.date | None = None) -> list[int]:
+    day = day or timezone.localdate() + dt.timedelta(days=1)
+    return list(
+        Visit.objects.filter(
+            day=day, status=VisitStatus.BOOKED, reminder_sent_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
