@@ -1,0 +1,84 @@
+"""Files that belong to consent events: drawn signatures and scanned paper forms.
+
+The type of an upload is decided by its first bytes (magic numbers), never by its name or the
+browser's claim, and its size is bounded before anything is stored. Files are stored under their
+SHA-256, which the ledger event also carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+
+from ..models import ArtifactKind, ConsentArtifact, ConsentEvent
+
+SIGNATURE_MAX_BYTES = 512 * 1024
+PAPER_MAX_BYTES = 10 * 1024 * 1024
+
+_MAGIC = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked file, ready to be stored with an event."""
+
+    content: bytes
+    content_type: str
+    suffix: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def sniff(content: bytes) -> tuple[str, str] | None:
+    for magic, content_type, suffix in _MAGIC:
+        if content.startswith(magic):
+            return content_type, suffix
+    return None
+
+
+def signature_image_check(content: bytes) -> Upload:
+    """A drawn signature: a PNG of at most 512 KB."""
+    if not content:
+        raise ValidationError(_("The drawn signature is empty."))
+    if len(content) > SIGNATURE_MAX_BYTES:
+        raise ValidationError(_("The drawn signature is too large (at most 512 KB)."))
+    if sniff(content) != ("image/png", ".png"):
+        raise ValidationError(_("The drawn signature must be a PNG image."))
+    return Upload(content, "image/png", ".png")
+
+
+def paper_form_check(content: bytes) -> Upload:
+    """A scanned consent form: PDF, JPEG or PNG by content, at most 10 MB."""
+    if not content:
+        raise ValidationError(_("The scanned form is empty."))
+    if len(content) > PAPER_MAX_BYTES:
+        raise ValidationError(_("The scanned form is too large (at most 10 MB)."))
+    kind = sniff(content)
+    if kind is None:
+        raise ValidationError(
+            _("The scanned form must be a PDF, JPEG or PNG file; this file is none of those.")
+        )
+    return Upload(content, kind[0], kind[1])
+
+
+def artifact_store(*, event: ConsentEvent, kind: ArtifactKind, upload: Upload) -> ConsentArtifact:
+    artifact = ConsentArtifact(
+        event=event,
+        kind=kind,
+        content_type=upload.content_type,
+        size=len(upload.content),
+        sha256=upload.sha256,
+    )
+    artifact.file.save(f"{kind}{upload.suffix}", ContentFile(upload.content), save=False)
+    artifact.save()
+    return artifact

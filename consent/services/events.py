@@ -1,0 +1,118 @@
+"""Appending one event to a participant's ledger: the only code that inserts ``ConsentEvent`` rows.
+
+The participant's row is locked first (``SELECT ... FOR UPDATE``), so two submissions for the same
+participant at the same moment queue up: the second sees the first's event as the chain's head and
+links to it. Without the lock both would read the same head and the chain would fork (the unique
+``(participant, sequence)`` constraint would then reject one of them with an error instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+
+from enrollment.models import Participant
+from portal.models import User
+
+from .. import ledger
+from ..models import ConsentEvent, ConsentState, ConsentVersion
+from ..projection import state_refresh
+
+NAME_DIGEST_SALT = "consent.signer_name"
+
+
+def signer_name_digest(typed_name: str) -> str:
+    """A keyed digest of a typed name: proves later which name was typed, without storing it."""
+    from enrollment.crypto import normalise_name
+
+    normalised = normalise_name(typed_name)
+    if not normalised:
+        return ""
+    return salted_hmac(NAME_DIGEST_SALT, normalised, algorithm="sha256").hexdigest()
+
+
+def participant_lock(participant: Participant) -> Participant:
+    """Lock the participant's row for the rest of the transaction (chain writes queue here)."""
+    return Participant.objects.select_for_update().get(pk=participant.pk)
+
+
+def current_state(participant: Participant) -> ConsentState | None:
+    return ConsentState.objects.filter(participant_id=participant.pk).first()
+
+
+def event_append(
+    *,
+    participant: Participant,
+    kind: str,
+    signed_at: dt.datetime | None,
+    channel: str,
+    version: ConsentVersion | None = None,
+    choices: Mapping[str, bool] | None = None,
+    signer_kind: str = "self",
+    representative_relationship: str = "",
+    method: str = "",
+    staff: User | None = None,
+    countersigned_by: User | None = None,
+    withdrawal_level: str = "",
+    samples_fate: str = "",
+    voids: ConsentEvent | None = None,
+    reason: str = "",
+    signer_name_digest: str = "",
+    signature_sha256: str = "",
+    countersignature_sha256: str = "",
+    document_sha256: str = "",
+    after_insert: Callable[[ConsentEvent], None] | None = None,
+) -> ConsentEvent:
+    """Insert the next event of ``participant``'s chain and refresh their ``ConsentState``.
+
+    Must run inside a transaction that already holds the participant's lock (``participant_lock``),
+    so that validation done by the caller and the append see the same chain. ``signed_at=None``
+    means "now, by the database clock" (web signatures).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_append must run inside a transaction")
+    head = (
+        ConsentEvent.objects.filter(participant_id=participant.pk)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
+    sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, "")
+    recorded_at = ledger.database_now()
+    values: dict[str, Any] = {
+        "participant_id": participant.pk,
+        "sequence": sequence,
+        "kind": kind,
+        "version_id": version.pk if version else None,
+        "version_sha256": version.text_sha256 if version else "",
+        "choices": {code: bool(value) for code, value in (choices or {}).items()},
+        "signed_at": signed_at or recorded_at,
+        "recorded_at": recorded_at,
+        "signer_kind": signer_kind,
+        "representative_relationship": representative_relationship,
+        "method": method,
+        "channel": channel,
+        "staff_id": staff.pk if staff else None,
+        "countersigned_by_id": countersigned_by.pk if countersigned_by else None,
+        "withdrawal_level": withdrawal_level,
+        "samples_fate": samples_fate,
+        "voids_id": voids.pk if voids else None,
+        "reason": reason,
+        "signer_name_digest": signer_name_digest,
+        "signature_sha256": signature_sha256,
+        "countersignature_sha256": countersignature_sha256,
+        "document_sha256": document_sha256,
+        "prev_hash": prev_hash,
+    }
+    digest = ledger.event_hash(values)
+    event = ConsentEvent.objects.create(
+        **values, hash=digest, verification_code=ledger.verification_code(digest)
+    )
+    if after_insert is not None:
+        after_insert(event)
+    state_refresh(participant_id=participant.pk)
+    return event

@@ -1,0 +1,184 @@
+"""PDF receipts of consent events: made after the commit, stored, mailed, downloadable any time.
+
+The receipt shows what the signature means, who signed (printed name from the vault), when (with
+the UTC offset), the version with its text hash, every item and the choice made, the consent text
+itself (the same sanitized HTML the screen showed), the event's hash and a short verification code.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portal.pdf import render_pdf
+
+from ..models import (
+    ArtifactKind,
+    ConsentEvent,
+    ConsentReceipt,
+    EventKind,
+    SignerKind,
+)
+
+RECEIPT_TEMPLATE = "consent/receipt.html"
+RECEIPT_KINDS = frozenset(
+    {EventKind.GRANT, EventKind.RECONSENT, EventKind.UPDATE, EventKind.WITHDRAW}
+)
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    code: str
+    title: str
+    text: str
+    required: bool
+    choice: bool
+
+
+def _printed_name(event: ConsentEvent) -> str:
+    from enrollment.vault import profile_for_participant
+
+    profile = profile_for_participant(event.participant)
+    if profile is None:
+        return ""
+    if event.signer_kind == SignerKind.LEGAL_REPRESENTATIVE:
+        return profile.guardian_name
+    return profile.name
+
+
+def _meaning(event: ConsentEvent) -> str:
+    if event.kind in (EventKind.GRANT, EventKind.RECONSENT):
+        if event.signer_kind == SignerKind.LEGAL_REPRESENTATIVE:
+            return _(
+                "By this signature the legal representative confirms that they read the consent "
+                "form named below (or had it explained), could ask questions, and agree on the "
+                "participant's behalf to take part with the choices listed. Consent can be "
+                "withdrawn at any time."
+            )
+        return _(
+            "By this signature the participant confirms that they read the consent form named "
+            "below, could ask questions, and agree of their own free will to take part with the "
+            "choices listed. Consent can be withdrawn at any time without giving a reason."
+        )
+    if event.kind == EventKind.UPDATE:
+        return _(
+            "The participant changed their choices; from the time below the choices listed apply."
+        )
+    return _(
+        "The participant withdrew from the programme at the level below. "
+        "From the time below nothing beyond that level is done with their samples and data."
+    )
+
+
+def local_time_text(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """``2026-03-02 14:05:09 (UTC+09:00)``: local time with its offset, never ambiguous."""
+    local = timezone.localtime(moment, tz)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def receipt_context(event: ConsentEvent) -> dict[str, Any]:
+    version = event.version
+    lines: list[ItemLine] = []
+    if version is not None:
+        lines = [
+            ItemLine(i.code, i.title, i.text, i.required, bool(event.choices.get(i.code, False)))
+            for i in version.items.order_by("order", "id")
+        ]
+    signature_png = ""
+    artifact = event.artifacts.filter(kind=ArtifactKind.SIGNATURE).first()
+    if artifact is not None:
+        with artifact.file.open("rb") as handle:
+            signature_png = "data:image/png;base64," + base64.b64encode(handle.read()).decode()
+    tz = timezone.get_default_timezone()
+    return {
+        "event": event,
+        "version": version,
+        "participant": event.participant,
+        "printed_name": _printed_name(event),
+        "meaning": _meaning(event),
+        "items": lines,
+        "signed_at_text": local_time_text(event.signed_at, tz),
+        "recorded_at_text": local_time_text(event.recorded_at, tz),
+        "signature_png": signature_png,
+        "staff_name": str(event.staff) if event.staff_id else "",
+        "countersigner_name": str(event.countersigned_by) if event.countersigned_by_id else "",
+    }
+
+
+def receipt_language(event: ConsentEvent) -> str:
+    if event.version is not None:
+        return event.version.language
+    user = event.participant.user
+    return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
+
+
+def receipt_render(event: ConsentEvent) -> bytes:
+    """The receipt PDF of ``event`` (no side effects)."""
+    return render_pdf(RECEIPT_TEMPLATE, receipt_context(event), language=receipt_language(event))
+
+
+def _recipient(event: ConsentEvent) -> str:
+    from enrollment.vault import profile_for_participant
+
+    profile = profile_for_participant(event.participant)
+    if profile is not None and profile.email:
+        return profile.email
+    user = event.participant.user
+    return user.email if user is not None else ""
+
+
+def receipt_issue(*, event_id: int) -> ConsentReceipt | None:
+    """Make, store and mail the receipt of one event; safe to run twice (at-least-once tasks)."""
+    event = (
+        ConsentEvent.objects.select_related("participant__user", "version__form")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None or event.kind not in RECEIPT_KINDS:
+        return None
+    receipt = ConsentReceipt.objects.filter(event_id=event_id).first()
+    if receipt is None:
+        pdf = receipt_render(event)
+        receipt = ConsentReceipt(event=event, sha256=hashlib.sha256(pdf).hexdigest())
+        receipt.file.save("receipt.pdf", ContentFile(pdf), save=False)
+        try:
+            with transaction.atomic():
+                receipt.save()
+        except IntegrityError:
+            # Another worker made it first; use theirs.
+            receipt = ConsentReceipt.objects.get(event_id=event_id)
+    if receipt.emailed_at is None:
+        _mail(event, receipt)
+    return receipt
+
+
+def _mail(event: ConsentEvent, receipt: ConsentReceipt) -> None:
+    to = _recipient(event)
+    if not to:
+        return
+    language = receipt_language(event)
+    context = {"event": event, "participant": event.participant}
+    with translation.override(language):
+        subject = render_to_string("consent/email/receipt_subject.txt", context).strip()
+        body = render_to_string("consent/email/receipt_body.txt", context)
+    message = EmailMessage(subject=subject, body=body, to=[to])
+    with receipt.file.open("rb") as handle:
+        message.attach(
+            f"consent-receipt-{event.verification_code}.pdf", handle.read(), "application/pdf"
+        )
+    message.send()
+    ConsentReceipt.objects.filter(pk=receipt.pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )

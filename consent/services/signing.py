@@ -1,0 +1,495 @@
+"""Giving, changing, withdrawing and voiding consent: one ledger event each.
+
+Every service here locks the participant's row first, validates against the chain as it is under
+that lock, appends one event (``events.event_append``), refreshes the projection, moves the
+enrollment status through ``enrollment.funnel`` where consent changes it, and asks for the PDF
+receipt *after* the commit (a Celery task that takes the event id only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrollment.funnel import participant_transition
+from enrollment.models import Participant, ParticipantStatus
+from portal.audit import audit_record
+from portal.models import User
+
+from ..models import (
+    ArtifactKind,
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    ConsentVersion,
+    EventKind,
+    SamplesFate,
+    SignatureMethod,
+    SignerKind,
+    StateStatus,
+    WithdrawalLevel,
+)
+from . import artifacts
+from .events import current_state, event_append, participant_lock, signer_name_digest
+
+__all__ = [
+    "InPerson",
+    "Signature",
+    "choices_check",
+    "comprehension_check",
+    "consent_record",
+    "consent_update",
+    "consent_void",
+    "consent_withdraw",
+    "receipt_schedule",
+]
+
+ACTION_CONSENT_RECORDED = "consent.recorded"
+ACTION_CONSENT_UPDATED = "consent.updated"
+ACTION_CONSENT_WITHDRAWN = "consent.withdrawn"
+ACTION_CONSENT_VOIDED = "consent.voided"
+
+ADULT_AGE = 19
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How the signer signed. ``typed_name`` is compared with the vault and never stored."""
+
+    typed_name: str = ""
+    confirmed: bool = False
+    drawn_png: bytes | None = None
+    signer_kind: str = SignerKind.SELF
+    representative_relationship: str = ""
+
+
+@dataclass(frozen=True)
+class InPerson:
+    """What a coordinator adds when consent is taken at a site."""
+
+    channel: str = Channel.SITE_TABLET
+    countersigned_by: User | None = None
+    countersignature_png: bytes | None = None
+    countersignature_confirmed: bool = False
+    paper_form: bytes | None = None
+    signed_at: dt.datetime | None = None
+
+
+def receipt_schedule(event: ConsentEvent) -> None:
+    """Make (and mail) the receipt after the commit; the request never waits for the PDF."""
+    from ..tasks import consent_receipt_issue
+
+    event_id = event.pk
+    transaction.on_commit(lambda: consent_receipt_issue.delay(event_id))
+
+
+def choices_check(version: ConsentVersion, choices: Mapping[str, bool]) -> dict[str, bool]:
+    """Every item answered, no unknown codes, and every required item answered "yes"."""
+    items = list(version.items.order_by("order", "id"))
+    codes = {item.code for item in items}
+    unknown = sorted(set(choices) - codes)
+    if unknown:
+        raise ValidationError(
+            _("These items are not part of this consent form: %(codes)s")
+            % {"codes": ", ".join(unknown)}
+        )
+    missing = [item for item in items if item.code not in choices]
+    if missing:
+        raise ValidationError(
+            _("Please answer every item. Not answered: %(items)s")
+            % {"items": "; ".join(item.title for item in missing)}
+        )
+    refused = [item for item in items if item.required and not choices[item.code]]
+    if refused:
+        raise ValidationError(
+            _(
+                "To take part you need to answer “yes” to: %(items)s. "
+                "If you do not agree, you do not have to take part."
+            )
+            % {"items": "; ".join(item.title for item in refused)}
+        )
+    return {item.code: bool(choices[item.code]) for item in items}
+
+
+def comprehension_check(version: ConsentVersion, answers: Mapping[int, int] | None) -> None:
+    """Every question answered correctly (keys are question ids, values the chosen index)."""
+    answers = answers or {}
+    wrong = [
+        q
+        for q in version.questions.order_by("order", "id")
+        if answers.get(q.pk) != q.correct_choice
+    ]
+    if wrong:
+        raise ValidationError(
+            _(
+                "Some answers to the questions about the study are not right yet (%(count)d). "
+                "Please read the explanation again and try once more."
+            )
+            % {"count": len(wrong)}
+        )
+
+
+def _age_on(participant: Participant, day: dt.date) -> int:
+    from enrollment.vault import profile_for_participant
+
+    profile = profile_for_participant(participant)
+    if profile is not None:
+        return profile.age_on(day)
+    return day.year - participant.birth_year
+
+
+def _needs_representative(participant: Participant, day: dt.date) -> bool:
+    return bool(
+        participant.has_legal_representative
+        or participant.is_minor
+        or _age_on(participant, day) < ADULT_AGE
+    )
+
+
+def _check_signer(
+    participant: Participant, signature: Signature, *, paper: bool, day: dt.date
+) -> str:
+    """Validate who signed and how; returns the keyed digest of the typed name."""
+    from enrollment.vault import name_matches
+
+    if not signature.confirmed:
+        raise ValidationError(
+            _("Please confirm that you have read the form and that you sign it of your own will.")
+        )
+    representative = signature.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+    if _needs_representative(participant, day) and not representative:
+        raise ValidationError(
+            _("This participant consents through a legal representative, who must sign.")
+        )
+    if representative and not signature.representative_relationship.strip():
+        raise ValidationError(
+            _("Enter how the legal representative is related to the participant.")
+        )
+    if paper:
+        return ""
+    if not signature.typed_name.strip():
+        raise ValidationError(_("Type the signer's full name to sign."))
+    matched = name_matches(
+        participant=participant,
+        typed_name=signature.typed_name,
+        signer="guardian" if representative else "self",
+    )
+    if not matched:
+        if representative:
+            raise ValidationError(
+                _(
+                    "The typed name does not match the legal representative registered for this "
+                    "participant."
+                )
+            )
+        raise ValidationError(
+            _(
+                "The typed name does not match the name you registered with. Type your full name "
+                "as registered."
+            )
+        )
+    return signer_name_digest(signature.typed_name)
+
+
+def _check_version(version: ConsentVersion, *, signed_at: dt.datetime, paper: bool) -> None:
+    if version.status == ConsentVersion.Status.ACTIVE and version.is_active(signed_at):
+        return
+    if paper and version.is_active(signed_at):
+        # A paper form signed while this version was in force, entered after it was replaced.
+        return
+    raise ValidationError(
+        _("This version of the consent form is not in force; use the current version.")
+    )
+
+
+def _consent_kind(state: ConsentState | None, version: ConsentVersion) -> str:
+    if state is None or state.status == StateStatus.VOIDED or state.version_id is None:
+        return EventKind.GRANT
+    if state.status == StateStatus.WITHDRAWN:
+        raise ValidationError(
+            _("This participant has withdrawn; consent can no longer be recorded for them.")
+        )
+    if state.version_id == version.pk:
+        raise ValidationError(
+            _("This version is already signed. To change a choice, use “Change my choices”.")
+        )
+    return EventKind.RECONSENT
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    participant: Participant,
+    version: ConsentVersion,
+    choices: Mapping[str, bool],
+    signature: Signature,
+    by: User | None,
+    answers: Mapping[int, int] | None = None,
+    in_person: InPerson | None = None,
+) -> ConsentEvent:
+    """Record a signed consent (grant, or re-consent on a newer version) as one ledger event.
+
+    On the web the participant signs (``by`` is their user, ``in_person`` is ``None``). At a site
+    ``by`` is the coordinator and ``in_person`` says how: on a tablet with the investigator's
+    countersignature, or as a scanned paper form with the date it was signed.
+    """
+    participant = participant_lock(participant)
+    version = ConsentVersion.objects.get(pk=version.pk)
+    now = timezone.now()
+    paper = in_person is not None and in_person.channel == Channel.SCANNED_PAPER
+    signed_at = in_person.signed_at if in_person is not None and paper else None
+    if paper:
+        if signed_at is None:
+            raise ValidationError(_("Enter the date and time the paper form was signed."))
+        if signed_at > now:
+            raise ValidationError(_("The date of signing cannot be in the future."))
+    moment = signed_at or now
+    _check_version(version, signed_at=moment, paper=paper)
+    state = current_state(participant)
+    kind = _consent_kind(state, version)
+    if kind == EventKind.GRANT and participant.status not in (
+        ParticipantStatus.ELIGIBLE,
+        ParticipantStatus.CONSENTED,
+        ParticipantStatus.SAMPLE_COLLECTED,
+        ParticipantStatus.IN_DAM,
+    ):
+        raise ValidationError(
+            _("Consent can be given once eligibility has been confirmed (status now: %(status)s).")
+            % {"status": participant.get_status_display()}
+        )
+    clean_choices = choices_check(version, choices)
+    if not paper:
+        comprehension_check(version, answers)
+    day = timezone.localtime(moment).date()
+    name_digest = _check_signer(participant, signature, paper=paper, day=day)
+
+    uploads: list[tuple[ArtifactKind, artifacts.Upload]] = []
+    signature_sha = countersignature_sha = document_sha = ""
+    if signature.drawn_png and not paper:
+        upload = artifacts.signature_image_check(signature.drawn_png)
+        uploads.append((ArtifactKind.SIGNATURE, upload))
+        signature_sha = upload.sha256
+    countersigned_by = None
+    if in_person is not None:
+        if by is None:
+            raise ValidationError(_("An in-person consent needs the staff member recording it."))
+        if paper:
+            if not in_person.paper_form:
+                raise ValidationError(_("Attach the scanned consent form."))
+            upload = artifacts.paper_form_check(in_person.paper_form)
+            uploads.append((ArtifactKind.PAPER_FORM, upload))
+            document_sha = upload.sha256
+        else:
+            if in_person.countersigned_by is None or not in_person.countersignature_confirmed:
+                raise ValidationError(
+                    _("The investigator must countersign a consent taken on a site tablet.")
+                )
+            countersigned_by = in_person.countersigned_by
+            if in_person.countersignature_png:
+                upload = artifacts.signature_image_check(in_person.countersignature_png)
+                uploads.append((ArtifactKind.COUNTERSIGNATURE, upload))
+                countersignature_sha = upload.sha256
+    if paper:
+        method = SignatureMethod.PAPER
+    elif signature.drawn_png:
+        method = SignatureMethod.DRAWN
+    else:
+        method = SignatureMethod.TYPED_NAME
+
+    def store(event: ConsentEvent) -> None:
+        for artifact_kind, upload in uploads:
+            artifacts.artifact_store(event=event, kind=artifact_kind, upload=upload)
+
+    event = event_append(
+        participant=participant,
+        kind=kind,
+        version=version,
+        choices=clean_choices,
+        signed_at=signed_at,
+        channel=in_person.channel if in_person is not None else Channel.WEB,
+        signer_kind=signature.signer_kind,
+        representative_relationship=signature.representative_relationship.strip()[:64],
+        method=method,
+        staff=by if in_person is not None else None,
+        countersigned_by=countersigned_by,
+        signer_name_digest=name_digest,
+        signature_sha256=signature_sha,
+        countersignature_sha256=countersignature_sha,
+        document_sha256=document_sha,
+        after_insert=store,
+    )
+    if participant.status == ParticipantStatus.ELIGIBLE:
+        participant_transition(
+            participant=participant,
+            to_status=ParticipantStatus.CONSENTED,
+            actor=by,
+            reason=f"consent event {event.pk}",
+        )
+    audit_record(
+        action=ACTION_CONSENT_RECORDED,
+        actor=by,
+        obj=event,
+        details={"kind": kind, "channel": event.channel, "version": version.pk},
+    )
+    receipt_schedule(event)
+    return event
+
+
+@transaction.atomic
+def consent_update(
+    *,
+    participant: Participant,
+    choices: Mapping[str, bool],
+    by: User | None,
+    confirmed: bool,
+    staff: User | None = None,
+) -> ConsentEvent:
+    """Change optional items of the consent in force (a new ``update`` event and receipt).
+
+    Items not mentioned keep their current answer. A required item cannot be turned to "no" here:
+    that is a withdrawal, which has its own service.
+    """
+    participant = participant_lock(participant)
+    state = current_state(participant)
+    if state is None or state.status not in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE):
+        raise ValidationError(_("There is no consent in force to change."))
+    if not confirmed:
+        raise ValidationError(_("Please confirm the change."))
+    version = state.version
+    assert version is not None
+    merged = {**state.choices, **{code: bool(v) for code, v in choices.items()}}
+    merged = {
+        code: merged.get(code, False) for code in version.items.values_list("code", flat=True)
+    }
+    if merged == state.choices:
+        raise ValidationError(_("Nothing changed: your choices are the same as before."))
+    clean = choices_check(version, merged)
+    event = event_append(
+        participant=participant,
+        kind=EventKind.UPDATE,
+        version=version,
+        choices=clean,
+        signed_at=None,
+        channel=Channel.WEB if staff is None else Channel.SITE_TABLET,
+        staff=staff,
+    )
+    audit_record(
+        action=ACTION_CONSENT_UPDATED,
+        actor=by,
+        obj=event,
+        details={"changed": sorted(c for c in clean if clean[c] != state.choices.get(c))},
+    )
+    receipt_schedule(event)
+    return event
+
+
+@transaction.atomic
+def consent_withdraw(
+    *,
+    participant: Participant,
+    level: str,
+    by: User | None,
+    confirmed: bool,
+    samples_fate: str = "",
+    staff: User | None = None,
+    reason: str = "",
+    signer_kind: str = SignerKind.SELF,
+    representative_relationship: str = "",
+) -> ConsentEvent:
+    """Withdraw at ``level``; the enrollment status becomes "withdrawn".
+
+    "No further use" needs the fate of samples and data (destroyed, or kept anonymized if the
+    participant chooses so); the lower levels keep what was collected in use.
+    ``staff`` is set when a coordinator records the withdrawal on the participant's behalf.
+    """
+    participant = participant_lock(participant)
+    if level not in WithdrawalLevel.values:
+        raise ValidationError(_("Choose how far you want to withdraw."))
+    if level == WithdrawalLevel.NO_FURTHER_USE:
+        if samples_fate not in SamplesFate.values:
+            raise ValidationError(
+                _("Choose what should happen to the samples and data already collected.")
+            )
+    else:
+        samples_fate = ""
+    if not confirmed:
+        raise ValidationError(_("Please confirm the withdrawal."))
+    state = current_state(participant)
+    if state is not None and state.status == StateStatus.WITHDRAWN:
+        raise ValidationError(_("This participant has already withdrawn."))
+    if signer_kind == SignerKind.LEGAL_REPRESENTATIVE and not representative_relationship.strip():
+        raise ValidationError(
+            _("Enter how the legal representative is related to the participant.")
+        )
+    event = event_append(
+        participant=participant,
+        kind=EventKind.WITHDRAW,
+        version=state.version if state is not None else None,
+        choices=state.choices if state is not None else {},
+        signed_at=None,
+        channel=Channel.WEB if staff is None else Channel.SITE_TABLET,
+        signer_kind=signer_kind,
+        representative_relationship=representative_relationship.strip()[:64],
+        staff=staff,
+        withdrawal_level=level,
+        samples_fate=samples_fate,
+        reason=reason.strip()[:255],
+    )
+    if participant.status != ParticipantStatus.WITHDRAWN:
+        participant_transition(
+            participant=participant,
+            to_status=ParticipantStatus.WITHDRAWN,
+            actor=by,
+            reason=f"consent withdrawal ({level})",
+        )
+    audit_record(
+        action=ACTION_CONSENT_WITHDRAWN,
+        actor=by,
+        obj=event,
+        details={"level": level, "samples_fate": samples_fate, "on_behalf": staff is not None},
+    )
+    receipt_schedule(event)
+    return event
+
+
+@transaction.atomic
+def consent_void(*, event: ConsentEvent, by: User, reason: str) -> ConsentEvent:
+    """Void a consent event (e.g. a failed quality check) with a new ``void`` event.
+
+    If no other valid consent remains, the participant's state becomes "voided" (they are asked to
+    sign again) and an enrollment status of "consented" goes back to "eligible".
+    """
+    participant = participant_lock(event.participant)
+    event = ConsentEvent.objects.get(pk=event.pk)
+    if event.kind not in (EventKind.GRANT, EventKind.RECONSENT):
+        raise ValidationError(_("Only a signed consent can be voided."))
+    if ConsentEvent.objects.filter(voids=event).exists():
+        raise ValidationError(_("This consent has already been voided."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the consent is voided."))
+    void = event_append(
+        participant=participant,
+        kind=EventKind.VOID,
+        version=event.version,
+        signed_at=None,
+        channel=event.channel,
+        staff=by,
+        voids=event,
+        reason=reason.strip()[:255],
+    )
+    state = ConsentState.objects.get(participant_id=participant.pk)
+    if state.status == StateStatus.VOIDED and participant.status == ParticipantStatus.CONSENTED:
+        participant_transition(
+            participant=participant,
+            to_status=ParticipantStatus.ELIGIBLE,
+            actor=by,
+            reason=f"consent event {event.pk} voided",
+        )
+    audit_record(action=ACTION_CONSENT_VOIDED, actor=by, obj=void, details={"voids": event.pk})
+    return void

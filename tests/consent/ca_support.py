@@ -1,0 +1,95 @@
+"""Builders for the consent-core tests: versions through the lifecycle services, participants with
+a vault profile and an eligible enrollment status, and signatures that match them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from consent.activation import version_activate
+from consent.models import ConsentForm, ConsentVersion
+from consent.services import ItemSpec, QuestionSpec, Signature, version_approve, version_create
+from enrollment.funnel import participant_transition
+from enrollment.models import Participant, ParticipantStatus
+from tests.enrollment.people import participant_with_profile
+
+NAME = "김하늘"
+ITEMS = [
+    ItemSpec(
+        "data_sharing",
+        "자료 공유",
+        "연구 목적으로 자료를 공유하는 데 동의합니다.",
+        True,
+        ("DUO:0000042",),
+    ),
+    ItemSpec("sample_storage", "검체 보관", "검체를 바이오뱅크에 보관하는 데 동의합니다.", True),
+    ItemSpec("genomic_analysis", "유전체 분석", "유전체 분석에 동의합니다.", False),
+    ItemSpec("recontact", "재연락", "추가 연구를 위해 다시 연락받는 데 동의합니다.", False),
+]
+QUESTIONS = [
+    QuestionSpec("언제든지 동의를 철회할 수 있습니까?", ["예", "아니요"], 0),
+]
+
+
+def main_form() -> ConsentForm:
+    form, _created = ConsentForm.objects.get_or_create(
+        code="main", defaults={"title": "Main consent", "kind": "main"}
+    )
+    return form
+
+
+def active_version(
+    *,
+    label: str = "1.0",
+    language: str = "ko",
+    items: list[ItemSpec] | None = None,
+    questions: list[QuestionSpec] | None = None,
+    by: Any = None,
+) -> ConsentVersion:
+    version = version_create(
+        form=main_form(),
+        label=label,
+        language=language,
+        title="바이오 데이터 댐 참여 동의서",
+        body_markdown="# 연구 설명\n\n이 연구는 **백만 명**의 참여자를 모집합니다.",
+        items=items if items is not None else ITEMS,
+        questions=questions if questions is not None else QUESTIONS,
+        by=by,
+    )
+    version = version_approve(
+        version=version,
+        by=by,
+        irb_approval_number="IRB-2026-001",
+        irb_approved_on=dt.date(2026, 1, 15),
+    )
+    if by is None:
+        from portal.roles import Role
+        from tests.factories import staff_user
+
+        by = staff_user(Role.PROGRAMME_MANAGER)
+    version_activate(version=version, by=by)
+    version.refresh_from_db()
+    return version
+
+
+def eligible_participant(**overrides: Any) -> Participant:
+    overrides.setdefault("name", NAME)
+    overrides.setdefault("latin_name", "Kim Haneul")
+    participant = participant_with_profile(**overrides)
+    participant_transition(
+        participant=participant, to_status=ParticipantStatus.ELIGIBLE, actor=None
+    )
+    participant.refresh_from_db()
+    return participant
+
+
+def all_yes(version: ConsentVersion) -> dict[str, bool]:
+    return {code: True for code in version.items.values_list("code", flat=True)}
+
+
+def right_answers(version: ConsentVersion) -> dict[int, int]:
+    return {q.pk: q.correct_choice for q in version.questions.all()}
+
+
+def typed(name: str = NAME) -> Signature:
+    return Signature(typed_name=name, confirmed=True)
