@@ -110,16 +110,20 @@ def consent_allows(
     participant: Participant, purpose: Purpose | str, at: datetime | None = None
 ) -> Decision:
     """Does ``participant``'s consent allow ``purpose`` now (or as of ``at``, by signed-at time)?"""
-    purpose = _purpose(purpose)
     return consent_allows_bulk(codes=[participant.code], purpose=purpose, at=at)[participant.code]
 
 
 def consent_allows_bulk(
-    *, codes: Sequence[str], purpose: Purpose | str, at: datetime | None = None
+    *,
+    codes: Sequence[str],
+    purpose: Purpose | str,
+    at: datetime | None = None,
+    site_ids: frozenset[int] | None = None,
 ) -> dict[str, Decision]:
     """Decisions for many participants (by participant code), in a constant number of queries.
 
-    Unknown codes get ``unknown participant``. Raises ``ValueError`` beyond ``BULK_LIMIT`` codes
+    Unknown codes, and codes of participants outside ``site_ids`` (when given; ``None`` means every
+    site), get ``unknown participant``, so that a scoped caller learns nothing about other sites. Raises ``ValueError`` beyond ``BULK_LIMIT`` codes
     through the API; callers inside the portal (the benchmark, reports) may pass more.
     """
     purpose = _purpose(purpose)
@@ -129,10 +133,10 @@ def consent_allows_bulk(
     if not unique_codes:
         return {}
     if at is None:
-        sql, params = _current_sql(purpose, unique_codes)
+        sql, params = _current_sql(purpose, unique_codes, site_ids)
         later_items: dict[int, set[str]] = {}
     else:
-        sql, params = _historical_sql(purpose, unique_codes, at)
+        sql, params = _historical_sql(purpose, unique_codes, at, site_ids)
         later_items = _items_asked_later(purpose.required_items, at)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -207,7 +211,15 @@ def _in_list(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({','.join(repr(str(v)) for v in values)})"
 
 
-def _current_sql(purpose: Purpose, codes: Sequence[str]) -> tuple[str, list[Any]]:
+def _site_condition(site_ids: frozenset[int] | None) -> str:
+    if site_ids is None:
+        return ""
+    return f" AND p.site_id IN ({','.join(str(int(i)) for i in sorted(site_ids)) or 'NULL'})"
+
+
+def _current_sql(
+    purpose: Purpose, codes: Sequence[str], site_ids: frozenset[int] | None
+) -> tuple[str, list[Any]]:
     participant_table = Participant._meta.db_table
     state_table = ConsentState._meta.db_table
     codes_sql, params = _codes_relation(codes)
@@ -232,13 +244,15 @@ def _current_sql(purpose: Purpose, codes: Sequence[str]) -> tuple[str, list[Any]
                END,
                s.version_id
         FROM {codes_sql} c
-        LEFT JOIN {participant_table} p ON p.code = c.code
+        LEFT JOIN {participant_table} p ON p.code = c.code{_site_condition(site_ids)}
         LEFT JOIN {state_table} s ON s.participant_id = p.id
     """  # noqa: S608 (our constants and validated item codes only)
     return sql, params
 
 
-def _historical_sql(purpose: Purpose, codes: Sequence[str], at: datetime) -> tuple[str, list[Any]]:
+def _historical_sql(
+    purpose: Purpose, codes: Sequence[str], at: datetime, site_ids: frozenset[int] | None
+) -> tuple[str, list[Any]]:
     participant_table = Participant._meta.db_table
     event_table = ConsentEvent._meta.db_table
     codes_sql, params = _codes_relation(codes)
@@ -270,7 +284,7 @@ def _historical_sql(purpose: Purpose, codes: Sequence[str], at: datetime) -> tup
                END,
                e.version_id
         FROM {codes_sql} c
-        LEFT JOIN {participant_table} p ON p.code = c.code
+        LEFT JOIN {participant_table} p ON p.code = c.code{_site_condition(site_ids)}
         LEFT JOIN {event_table} e ON e.id = ({latest_event})
     """  # noqa: S608
     return sql, [*params, at]

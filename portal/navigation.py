@@ -25,6 +25,16 @@ NAV: list[NavEntry] = [
     NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
     NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(
+        _("Version activation"),
+        "consent_staff:activation_list",
+        (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN),
+    ),
+    NavEntry(
+        _("Re-consent campaigns"),
+        "consent_staff:campaign_list",
+        (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETHICS_REVIEWER),
+    ),
 ]
 
 

@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("enrollment.urls")),
     path("", include("enrollment.dashboards.urls")),
     path("", include("consent.urls")),
+    path("", include("consent.staff_urls")),
+    path("api/consent/", include("consent.api_urls")),
     path("", include("dam.urls")),
     path("", include("reports.urls")),
 ]
