@@ -25,6 +25,9 @@ NAV: list[NavEntry] = [
     NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
     NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
+    NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(_("Enroll a patient"), "enrollment:site_enroll", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(
         _("Version activation"),
         "consent_staff:activation_list",

@@ -45,3 +45,13 @@ def participant_with_profile(**overrides: Any) -> Participant:
     participant_record_created(participant=participant, actor=None)
     personal_data_write(participant=participant, profile=profile(**profile_overrides))
     return participant
+
+
+def verify_email(user: Any) -> Any:
+    """Mark the user's e-mail address verified, as allauth does after the confirmation link."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    return user

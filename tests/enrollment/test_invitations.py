@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.cache import cache
 
@@ -10,7 +9,7 @@ from enrollment.models import Invitation
 from enrollment.services import InvitationClaimRefused, invitation_claim, invitation_issue
 from portal.audit import Action
 from portal.models import AuditEvent
-from tests.enrollment.people import participant_with_profile
+from tests.enrollment.people import participant_with_profile, verify_email
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +23,7 @@ def _fresh_limits_and_outbox():
 
 def verified_user():
     user = UserFactory()
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    verify_email(user)
     return user
 
 

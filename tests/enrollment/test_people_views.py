@@ -1,0 +1,260 @@
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from enrollment.forms import ClaimForm, FindForm, ImportForm, PatientForm, VolunteerForm
+from enrollment.funnel import participant_transition
+from enrollment.models import (
+    DuplicateFlag,
+    Participant,
+    ParticipantStatus,
+    ScreeningQuestion,
+    Site,
+    SiteDay,
+    Visit,
+)
+from enrollment.services.visits import OPEN_WEEKDAYS
+from portal.audit import Action
+from portal.models import AuditEvent
+from tests.enrollment.people import participant_with_profile, verify_email, years_ago
+from tests.factories import CohortFactory, SiteFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def volunteer(client):
+    user = UserFactory()
+    verify_email(user)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def staff_client(client, coordinator):
+    from tests.factories import add_totp
+
+    add_totp(coordinator)
+    client.force_login(coordinator)
+    return client
+
+
+def registration(site, cohort, **overrides):
+    data = {
+        "name": "김하늘",
+        "latin_name": "Kim Haneul",
+        "birth_date": "1990-07-01",
+        "sex": "female",
+        "phone": "010-3456-7890",
+        "email": "haneul@example.org",
+        "address": "서울시 마포구",
+        "cohort": cohort.pk,
+        "site": site.pk,
+    }
+    data.update(overrides)
+    return data
+
+
+def next_open_day():
+    day = timezone.localdate() + dt.timedelta(days=1)
+    while day.weekday() not in OPEN_WEEKDAYS:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def test_no_form_asks_for_a_resident_registration_number():
+    words = ("resident", "rrn", "주민", "registration number")
+    site = SiteFactory()
+    forms = [
+        VolunteerForm(),
+        PatientForm(sites=Site.objects.filter(pk=site.pk)),
+        FindForm(),
+        ClaimForm(),
+        ImportForm(sites=Site.objects.all()),
+    ]
+    for form in forms:
+        for name, field in form.fields.items():
+            text = f"{name} {field.label} {field.help_text}".lower()
+            assert not any(w in text for w in words), (type(form).__name__, name)
+
+
+def test_volunteer_registers_screens_and_books_a_visit(client, volunteer):
+    site, cohort = SiteFactory(daily_capacity=5), CohortFactory()
+    question = ScreeningQuestion.objects.create(
+        cohort=cohort, order=1, text="현재 임신 중이십니까?", eligible_answer=False
+    )
+    response = client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    assert response.status_code == 302
+    participant = Participant.objects.get(user=volunteer)
+    assert participant.status == ParticipantStatus.REGISTERED
+
+    response = client.post(reverse("enrollment:me_screening"), {f"q{question.pk}": "no"})
+    assert response.url == reverse("enrollment:me_visit")
+    day = next_open_day()
+    response = client.post(reverse("enrollment:me_visit"), {"day": day.isoformat()})
+    assert response.url == reverse("enrollment:me")
+    page = client.get(reverse("enrollment:me")).content.decode()
+    assert participant.code in page and site.name in page
+    assert Visit.objects.get(participant=participant).day == day
+
+
+def test_wrong_phone_is_explained_and_nothing_is_stored(client, volunteer):
+    response = client.post(
+        reverse("enrollment:me_register"),
+        registration(SiteFactory(), CohortFactory(), phone="02-123-4567"),
+    )
+    assert response.status_code == 200
+    assert "010-1234-5678" in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_duplicate_email_is_told_clearly_and_confirming_flags_it(client, volunteer):
+    participant_with_profile(email="haneul@example.org", phone="010-9999-8888")
+    site, cohort = SiteFactory(), CohortFactory()
+    response = client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    assert "already registered" in response.content.decode()
+    assert "confirm_not_duplicate" in response.content.decode()
+    assert Participant.objects.count() == 1
+    client.post(
+        reverse("enrollment:me_register"),
+        registration(site, cohort, confirm_not_duplicate="on"),
+    )
+    assert Participant.objects.count() == 2
+    assert DuplicateFlag.objects.get().participant.user == volunteer
+
+
+def test_underage_volunteer_is_told_plainly_and_marked_ineligible(client, volunteer):
+    site, cohort = SiteFactory(), CohortFactory()
+    client.post(
+        reverse("enrollment:me_register"),
+        registration(site, cohort, birth_date=years_ago(18, days=-1).isoformat()),
+    )
+    response = client.post(reverse("enrollment:me_screening"), {})
+    assert "19" in response.content.decode()
+    participant = Participant.objects.get(user=volunteer)
+    assert participant.status == ParticipantStatus.INELIGIBLE
+    assert not Visit.objects.exists()
+
+
+def test_full_day_is_explained_and_books_nothing(client, volunteer):
+    site, cohort = SiteFactory(daily_capacity=1), CohortFactory()
+    client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    client.post(reverse("enrollment:me_screening"), {})
+    day = next_open_day()
+    SiteDay.objects.create(site=site, day=day, booked=1, capacity=1)
+    response = client.post(reverse("enrollment:me_visit"), {"day": day.isoformat()})
+    assert response.status_code == 200
+    assert "fully booked" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_cancel_from_the_participant_page(client, volunteer):
+    site, cohort = SiteFactory(), CohortFactory()
+    client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    client.post(reverse("enrollment:me_screening"), {})
+    client.post(reverse("enrollment:me_visit"), {"day": next_open_day().isoformat()})
+    client.post(reverse("enrollment:me_visit_cancel"))
+    assert Visit.objects.get().status == "cancelled"
+
+
+def test_coordinator_enrolls_and_sees_the_patient_page_audited(staff_client, coordinator, site):
+    cohort = CohortFactory(code="rare", group="rare_disease", open_for_volunteers=False)
+    data = registration(site, cohort, external_ref="H-77", referring_clinician="박의사")
+    response = staff_client.post(reverse("enrollment:site_enroll"), data)
+    participant = Participant.objects.get(external_ref="H-77")
+    assert response.url == reverse("enrollment:site_participant", args=[participant.code])
+    page = staff_client.get(response.url).content.decode()
+    assert "김하늘" in page
+    viewed = AuditEvent.objects.get(action=Action.PERSONAL_DATA_VIEWED)
+    assert viewed.actor == coordinator and viewed.object_id == str(participant.pk)
+
+
+def test_another_sites_participant_answers_404_and_is_audited(staff_client):
+    other = participant_with_profile(site=SiteFactory())
+    response = staff_client.get(reverse("enrollment:site_participant", args=[other.code]))
+    assert response.status_code == 404
+    assert "홍길동" not in response.content.decode()
+    assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED, outcome="denied").exists()
+    assert not AuditEvent.objects.filter(action=Action.PERSONAL_DATA_VIEWED).exists()
+
+
+def test_find_by_exact_email_redirects_to_the_participant(staff_client, site):
+    participant = participant_with_profile(site=site)
+    response = staff_client.post(
+        reverse("enrollment:site_find"), {"email": "GILDONG.HONG@example.org"}
+    )
+    assert response.url == reverse("enrollment:site_participant", args=[participant.code])
+    response = staff_client.post(reverse("enrollment:site_find"), {"email": "gildong@example.org"})
+    assert "No participant" in response.content.decode()
+
+
+def test_invitation_letter_shows_the_code_once_and_the_patient_claims_it(
+    staff_client, site, client
+):
+    cache.clear()
+    participant = participant_with_profile(site=site, kind="patient")
+    letter = staff_client.post(reverse("enrollment:site_invitation_new", args=[participant.code]))
+    code = letter.context["invitation_code"]
+    assert code in letter.content.decode()
+    staff_client.logout()
+
+    patient = UserFactory()
+    verify_email(patient)
+    client.force_login(patient)
+    wrong = client.post(reverse("enrollment:me_claim"), {"code": code, "birth_date": "1985-03-15"})
+    assert "do not match" in wrong.content.decode()
+    right = client.post(reverse("enrollment:me_claim"), {"code": code, "birth_date": "1985-03-14"})
+    assert right.url == reverse("enrollment:me")
+    participant.refresh_from_db()
+    assert participant.user == patient
+
+
+def test_worklist_lists_todays_visits_and_records_attendance(staff_client, site):
+    participant = participant_with_profile(site=site)
+    participant_transition(participant=participant, to_status="eligible", actor=None)
+    visit = Visit.objects.create(participant=participant, site=site, day=timezone.localdate())
+    page = staff_client.get(reverse("enrollment:site_worklist")).content.decode()
+    assert participant.code in page
+    staff_client.post(
+        reverse("enrollment:site_visit_outcome", args=[visit.pk]), {"outcome": "attended"}
+    )
+    visit.refresh_from_db()
+    assert visit.status == "attended"
+
+
+def test_import_page_reports_rows_by_line(staff_client, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    CohortFactory(code="rare", group="rare_disease", open_for_volunteers=False)
+    content = (
+        "external_ref,cohort,name,birth_date,sex,phone\n"
+        "A1,rare,김가람,1970-01-01,M,010-1212-3434\n"
+        "A2,rare,이나래,1970-02-30,F,010-1212-5656\n"
+    ).encode("cp949")
+    upload = SimpleUploadedFile("referrals.csv", content, content_type="text/csv")
+    response = staff_client.post(
+        reverse("enrollment:site_import"), {"site": site.pk, "file": upload}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert Participant.objects.filter(site=site).count() == 1
+    assert "<td>3</td><td>birth_date</td>" in body
+
+
+def test_import_page_refuses_a_workbook_with_a_clear_message(staff_client, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("referrals.xlsx", b"PK\x03\x04...", content_type="application/zip")
+    response = staff_client.post(
+        reverse("enrollment:site_import"), {"site": site.pk, "file": upload}
+    )
+    assert "CSV" in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_volunteer_pages_need_no_staff_role_but_coordinator_pages_do(client, volunteer):
+    response = client.get(reverse("enrollment:site_worklist"))
+    assert response.status_code == 404
