@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from enrollment.demo import seed_programme
+from enrollment.demo import seed_people, seed_programme
 from portal.demo import DEMO_PASSWORD, seed_staff
 
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             seed_programme()
             accounts = seed_staff(site_codes_for_coordinator=["snuh"])
+            people = seed_people(password=DEMO_PASSWORD)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Staff accounts (password for all: {DEMO_PASSWORD}):"
@@ -26,6 +27,8 @@ class Command(BaseCommand):
         )
         for label, email in accounts:
             self.stdout.write(f"  {label:<20} {email}")
+        for line in people:
+            self.stdout.write(line)
         self.stdout.write(
             "Staff accounts are asked to set up two-factor authentication at first sign-in."
         )
