@@ -10,7 +10,9 @@ from django.core.management.commands import makemessages
 
 
 class Command(makemessages.Command):
-    msgmerge_options = ["-q", "--previous", "--no-fuzzy-matching"]
+    # Django's own options plus --no-fuzzy-matching; "--update" makes msgmerge write the .po
+    # (without it the merged catalogue goes to stdout and the .po file never changes).
+    msgmerge_options = ["-q", "--backup=none", "--previous", "--update", "--no-fuzzy-matching"]
 
     def handle(self, *args: Any, **options: Any) -> None:
         options["ignore_patterns"] = [
