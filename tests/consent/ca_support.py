@@ -45,6 +45,7 @@ def active_version(
     items: list[ItemSpec] | None = None,
     questions: list[QuestionSpec] | None = None,
     by: Any = None,
+    effective_from: dt.datetime | None = None,
 ) -> ConsentVersion:
     version = version_create(
         form=main_form(),
@@ -54,6 +55,7 @@ def active_version(
         body_markdown="# 연구 설명\n\n이 연구는 **백만 명**의 참여자를 모집합니다.",
         items=items if items is not None else ITEMS,
         questions=questions if questions is not None else QUESTIONS,
+        effective_from=effective_from,
         by=by,
     )
     version = version_approve(

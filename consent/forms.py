@@ -1,0 +1,299 @@
+"""Forms of the consent pages: HTTP input only; the rules live in ``consent.services``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.models import SiteMembership
+from portal.models import User
+
+from .models import ConsentVersion, SamplesFate, WithdrawalLevel
+from .services.artifacts import SIGNATURE_MAX_BYTES
+
+YES_NO = [("yes", _("Yes, I agree")), ("no", _("No, I do not agree"))]
+_DATA_URL_PREFIX = "data:image/png;base64,"
+
+
+def decode_drawn_signature(value: str) -> bytes | None:
+    """The PNG bytes of a canvas data URL, or None when nothing was drawn."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.startswith(_DATA_URL_PREFIX):
+        raise forms.ValidationError(_("The drawn signature could not be read; draw it again."))
+    encoded = value[len(_DATA_URL_PREFIX) :]
+    if len(encoded) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
+        raise forms.ValidationError(_("The drawn signature is too large; draw it again."))
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise forms.ValidationError(
+            _("The drawn signature could not be read; draw it again.")
+        ) from exc
+
+
+class ChoicesMixin:
+    """Adds one yes/no field per item (``item_<code>``) and one per question (``q_<id>``)."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def add_item_fields(self, version: ConsentVersion, *, only_optional: bool = False) -> None:
+        self.item_rows = []
+        for item in version.items.order_by("order", "id"):
+            if only_optional and item.required:
+                continue
+            name = f"item_{item.code}"
+            self.fields[name] = forms.ChoiceField(
+                label=item.title,
+                help_text=item.text,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Please answer this item.")},
+            )
+            self.item_rows.append((item, name))
+
+    def add_question_fields(self, version: ConsentVersion) -> None:
+        self.question_rows = []
+        for question in version.questions.order_by("order", "id"):
+            name = f"q_{question.pk}"
+            self.fields[name] = forms.TypedChoiceField(
+                label=question.text,
+                choices=[(str(i), text) for i, text in enumerate(question.choices)],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Please answer this question.")},
+            )
+            self.question_rows.append((question, name))
+
+    def item_fields(self) -> list[tuple[Any, Any]]:
+        return [(item, self[name]) for item, name in self.item_rows]  # type: ignore[index]
+
+    def question_fields(self) -> list[tuple[Any, Any]]:
+        return [(q, self[name]) for q, name in self.question_rows]  # type: ignore[index]
+
+    def choices(self) -> dict[str, bool]:
+        return {item.code: self.cleaned_data[name] == "yes" for item, name in self.item_rows}
+
+    def answers(self) -> dict[int, int]:
+        return {question.pk: self.cleaned_data[name] for question, name in self.question_rows}
+
+
+class SignForm(ChoicesMixin, forms.Form):
+    typed_name = forms.CharField(
+        label=_("Your full name, as registered"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I have read the consent form, I could ask questions, and I sign of my own free will."
+        ),
+        error_messages={"required": _("Please tick this box to sign.")},
+    )
+    drawn_signature = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, version: ConsentVersion, with_questions: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.version = version
+        self.add_item_fields(version)
+        self.question_rows = []
+        if with_questions:
+            self.add_question_fields(version)
+
+    def clean_drawn_signature(self) -> bytes | None:
+        return decode_drawn_signature(self.cleaned_data.get("drawn_signature", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for item, name in self.item_rows:
+            if item.required and data.get(name) == "no":
+                self.add_error(
+                    name,
+                    _(
+                        "This item is needed to take part. If you do not agree, you do not "
+                        "have to take part."
+                    ),
+                )
+        for question, name in self.question_rows:
+            if name in data and data[name] != question.correct_choice:
+                message = question.explanation or _("That is not right; read the form again.")
+                self.add_error(name, message)
+        return data
+
+
+class ChangeForm(ChoicesMixin, forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I want these choices to apply from now on."),
+        error_messages={"required": _("Please tick this box to confirm the change.")},
+    )
+
+    def __init__(
+        self, *args: Any, version: ConsentVersion, current: dict[str, bool], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_item_fields(version, only_optional=True)
+        for item, name in self.item_rows:
+            self.fields[name].initial = "yes" if current.get(item.code) else "no"
+
+
+class WithdrawForm(forms.Form):
+    level = forms.ChoiceField(
+        label=_("How far do you want to withdraw?"),
+        choices=WithdrawalLevel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how far you want to withdraw.")},
+    )
+    samples_fate = forms.ChoiceField(
+        label=_("If you choose “no further use”: what should happen to samples and data?"),
+        choices=SamplesFate.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    confirm = forms.BooleanField(
+        label=_("I have read what happens and I want to withdraw."),
+        error_messages={"required": _("Please tick this box to confirm the withdrawal.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("level") == WithdrawalLevel.NO_FURTHER_USE and not data.get("samples_fate"):
+            self.add_error(
+                "samples_fate",
+                _("Choose what should happen to the samples and data already collected."),
+            )
+        return data
+
+
+class StaffWithdrawForm(WithdrawForm):
+    signer_kind = forms.ChoiceField(
+        label=_("Who asked to withdraw"),
+        choices=[
+            ("self", _("The participant")),
+            ("legal_representative", _("A legal representative")),
+        ],
+        initial="self",
+    )
+    representative_relationship = forms.CharField(
+        label=_("Relationship of the legal representative"), max_length=64, required=False
+    )
+    reason = forms.CharField(
+        label=_("How the request was made (e.g. phone call, letter)"), max_length=255
+    )
+
+
+class InPersonMode:
+    TABLET = "tablet"
+    REPRESENTATIVE = "representative"
+    PAPER = "paper"
+    ALL = (TABLET, REPRESENTATIVE, PAPER)
+
+
+class InPersonForm(ChoicesMixin, forms.Form):
+    """Consent recorded by a coordinator: on a tablet, by a legal representative, or on paper."""
+
+    typed_name = forms.CharField(
+        label=_("Full name typed by the signer"), max_length=100, required=False
+    )
+    representative_relationship = forms.CharField(
+        label=_("Relationship of the legal representative to the participant"),
+        max_length=64,
+        required=False,
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "The signer read the form (or had it explained), could ask questions, and signs "
+            "of their own free will."
+        ),
+        error_messages={"required": _("Please tick this box to record the signature.")},
+    )
+    drawn_signature = forms.CharField(required=False, widget=forms.HiddenInput)
+    countersigned_by = forms.ModelChoiceField(
+        label=_("Investigator who countersigns"), queryset=User.objects.none(), required=False
+    )
+    countersign_confirm = forms.BooleanField(
+        label=_("As the investigator, I explained the study and countersign this consent."),
+        required=False,
+    )
+    countersignature = forms.CharField(required=False, widget=forms.HiddenInput)
+    paper_form = forms.FileField(label=_("Scanned consent form (PDF, JPEG or PNG)"), required=False)
+    signed_on = forms.DateTimeField(
+        label=_("Date and time the paper form was signed"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(
+        self, *args: Any, version: ConsentVersion, mode: str, site_id: int | None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+        self.version = version
+        self.add_item_fields(version)
+        self.question_rows = []
+        if mode != InPersonMode.PAPER:
+            self.add_question_fields(version)
+        staff_ids = SiteMembership.objects.filter(site_id=site_id or 0).values_list(
+            "user_id", flat=True
+        )
+        field = self.fields["countersigned_by"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(pk__in=staff_ids, is_active=True).order_by("pk")
+
+    def clean_drawn_signature(self) -> bytes | None:
+        return decode_drawn_signature(self.cleaned_data.get("drawn_signature", ""))
+
+    def clean_countersignature(self) -> bytes | None:
+        return decode_drawn_signature(self.cleaned_data.get("countersignature", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.mode == InPersonMode.PAPER:
+            if not data.get("paper_form"):
+                self.add_error("paper_form", _("Attach the scanned consent form."))
+            signed_on = data.get("signed_on")
+            if not signed_on:
+                self.add_error("signed_on", _("Enter when the paper form was signed."))
+            elif signed_on > timezone.now():
+                self.add_error("signed_on", _("The date of signing cannot be in the future."))
+        else:
+            if not data.get("typed_name"):
+                self.add_error("typed_name", _("The signer types their full name to sign."))
+            if not data.get("countersigned_by"):
+                self.add_error("countersigned_by", _("Choose the investigator who countersigns."))
+            if not data.get("countersign_confirm"):
+                self.add_error(
+                    "countersign_confirm", _("The investigator must confirm the countersignature.")
+                )
+        if self.mode == InPersonMode.REPRESENTATIVE and not data.get("representative_relationship"):
+            self.add_error(
+                "representative_relationship", _("Enter how the representative is related.")
+            )
+        return data
+
+
+class QualityCheckForm(forms.Form):
+    signature_present = forms.BooleanField(label=_("A signature is present"), required=False)
+    date_present = forms.BooleanField(
+        label=_("The date of signing is present and plausible"), required=False
+    )
+    printed_name_present = forms.BooleanField(
+        label=_("The printed name is present and matches the participant"), required=False
+    )
+    right_version = forms.BooleanField(
+        label=_("It is the right version for the participant's language and age"), required=False
+    )
+    note = forms.CharField(
+        label=_("Note (required when a point fails)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

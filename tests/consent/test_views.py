@@ -1,0 +1,325 @@
+"""The consent pages: signing on the web with re-authentication, my consent, change, withdraw,
+receipts, and the coordinator's in-person consent, quality check and worklist."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import zlib
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from consent.models import ConsentArtifact, ConsentEvent, ConsentState
+from portal.roles import Role
+from tests.consent import ca_support as ca
+from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    raw = b"\x00\x00\x00\x00"
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw + b"\xff"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def version():
+    return ca.active_version()
+
+
+@pytest.fixture
+def volunteer(client):
+    user = UserFactory(email="haneul@example.org")
+    participant = ca.eligible_participant(email="haneul@example.org")
+    participant.user = user
+    participant.save(update_fields=["user"])
+    client.force_login(user)
+    return participant
+
+
+def reauthenticate(client) -> None:
+    response = client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+
+
+def sign_data(version, **overrides):
+    data = {f"item_{code}": "yes" for code in ca.all_yes(version)}
+    data.update({f"q_{q}": str(a) for q, a in ca.right_answers(version).items()})
+    data.update({"typed_name": ca.NAME, "confirm": "on"})
+    data.update(overrides)
+    return data
+
+
+def test_signing_asks_for_the_password_then_records_the_consent(client, version, volunteer):
+    page = client.get(reverse("consent_sign"))
+    assert page.status_code == 200
+    assert "백만 명" in page.content.decode()
+    response = client.post(reverse("consent_sign"), sign_data(version))
+    assert response.status_code == 302 and "reauthenticate" in response["Location"]
+    assert not ConsentEvent.objects.exists()
+    # After the password, allauth replays the submitted form.
+    replay = client.post(response["Location"], {"password": DEFAULT_PASSWORD})
+    assert replay.status_code == 302
+    event = ConsentEvent.objects.get()
+    assert event.kind == "grant" and event.method == "typed_name" and event.channel == "web"
+    volunteer.refresh_from_db()
+    assert volunteer.status == "consented"
+
+
+def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
+    client, version, volunteer, django_capture_on_commit_callbacks
+):
+    import pypdf
+
+    reauthenticate(client)
+    drawn = "data:image/png;base64," + base64.b64encode(tiny_png()).decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("consent_sign"), sign_data(version, drawn_signature=drawn))
+    event = ConsentEvent.objects.get()
+    assert event.method == "drawn" and event.signature_sha256
+    assert ConsentArtifact.objects.get(event=event).sha256 == event.signature_sha256
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["haneul@example.org"]
+    assert event.verification_code in mail.outbox[0].subject
+    response = client.get(reverse("consent_receipt", args=[event.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    pdf = b"".join(response.streaming_content)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    flat = "".join(text.split())
+    assert ca.NAME in flat
+    assert event.hash in flat
+    assert version.text_sha256 in flat
+    assert event.verification_code in flat
+    assert "UTC+09:00" in flat
+
+
+def test_a_required_item_answered_no_is_explained_plainly(client, version, volunteer):
+    reauthenticate(client)
+    response = client.post(reverse("consent_sign"), sign_data(version, item_data_sharing="no"))
+    assert response.status_code == 400
+    assert "you do not have to take part" in response.content.decode()
+    assert not ConsentEvent.objects.exists()
+
+
+def test_a_wrong_comprehension_answer_blocks_signing(client, version, volunteer):
+    reauthenticate(client)
+    question = version.questions.get()
+    response = client.post(reverse("consent_sign"), sign_data(version, **{f"q_{question.pk}": "1"}))
+    assert response.status_code == 400
+    assert not ConsentEvent.objects.exists()
+
+
+def test_a_typed_name_that_is_not_the_registered_name_is_refused(client, version, volunteer):
+    reauthenticate(client)
+    response = client.post(reverse("consent_sign"), sign_data(version, typed_name="홍길동"))
+    assert response.status_code == 400
+    assert "does not match the name you registered" in response.content.decode()
+    assert not ConsentEvent.objects.exists()
+
+
+def test_a_spoofed_signature_upload_is_refused(client, version, volunteer):
+    reauthenticate(client)
+    fake = "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode()
+    response = client.post(reverse("consent_sign"), sign_data(version, drawn_signature=fake))
+    assert response.status_code == 400
+    assert "must be a PNG image" in response.content.decode()
+
+
+def test_my_consent_change_and_withdraw(
+    client, version, volunteer, django_capture_on_commit_callbacks
+):
+    reauthenticate(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("consent_sign"), sign_data(version))
+    page = client.get(reverse("consent_mine")).content.decode()
+    assert ("유전체 분석" in page and "Download PDF" in page) or "PDF" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("consent_change"),
+            {"item_genomic_analysis": "no", "item_recontact": "yes", "confirm": "on"},
+        )
+    assert response.status_code == 302
+    state = ConsentState.objects.get(participant=volunteer)
+    assert state.choices["genomic_analysis"] is False
+    assert "genomic_analysis" in state.first_granted_at  # the first "yes" is kept
+    page = client.get(reverse("consent_withdraw")).content.decode()
+    assert "cannot be recalled" in page or "회수할 수 없" in page
+    refused = client.post(reverse("consent_withdraw"), {"level": "no_further_use", "confirm": "on"})
+    assert refused.status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            reverse("consent_withdraw"),
+            {"level": "no_further_use", "samples_fate": "retain_anonymized", "confirm": "on"},
+        )
+    assert done.status_code == 302
+    state.refresh_from_db()
+    volunteer.refresh_from_db()
+    assert (state.status, state.withdrawal_level, state.samples_fate) == (
+        "withdrawn",
+        "no_further_use",
+        "retain_anonymized",
+    )
+    assert volunteer.status == "withdrawn"
+    assert ConsentEvent.objects.filter(participant=volunteer).count() == 3
+    assert len(mail.outbox) == 3
+
+
+def test_another_participants_receipt_is_not_found(client, version, volunteer):
+    other = ca.eligible_participant()
+    from consent.services import consent_record
+
+    event = consent_record(
+        participant=other,
+        version=version,
+        choices=ca.all_yes(version),
+        signature=ca.typed(),
+        by=None,
+        answers=ca.right_answers(version),
+    )
+    assert client.get(reverse("consent_receipt", args=[event.pk])).status_code == 404
+
+
+@pytest.fixture
+def site_team():
+    site = SiteFactory()
+    first = staff_user(Role.COORDINATOR, sites=[site], mfa=True)  # type: ignore[list-item]
+    second = staff_user(Role.COORDINATOR, sites=[site], mfa=True)  # type: ignore[list-item]
+    return site, first, second
+
+
+def test_tablet_consent_with_countersignature_then_failed_check(client, version, site_team):
+    site, first, second = site_team
+    participant = ca.eligible_participant(site=site)
+    client.force_login(first)
+    url = reverse("consent_site_record", args=[participant.code, "tablet"])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        sign_data(version, countersigned_by=str(first.pk), countersign_confirm="on"),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = ConsentEvent.objects.get(participant=participant)
+    assert (event.channel, event.staff_id, event.countersigned_by_id) == (
+        "site_tablet",
+        first.pk,
+        first.pk,
+    )
+    qc_url = reverse("consent_site_qc", args=[event.pk])
+    # The one who recorded it cannot check it.
+    refused = client.post(
+        qc_url,
+        {
+            "signature_present": "on",
+            "date_present": "on",
+            "printed_name_present": "on",
+            "right_version": "on",
+        },
+    )
+    assert refused.status_code == 400
+    client.force_login(second)
+    worklist = client.get(reverse("consent_site_worklist")).content.decode()
+    assert participant.code in worklist and qc_url in worklist
+    failed = client.post(
+        qc_url,
+        {
+            "signature_present": "on",
+            "date_present": "on",
+            "right_version": "on",
+            "note": "이름이 적혀 있지 않음",
+        },
+    )
+    assert failed.status_code == 302
+    void = ConsentEvent.objects.get(participant=participant, kind="void")
+    assert void.voids_id == event.pk and void.staff_id == second.pk
+    state = ConsentState.objects.get(participant=participant)
+    assert state.status == "voided" and state.choices == {}
+    participant.refresh_from_db()
+    assert participant.status == "eligible"
+    client.force_login(first)
+    worklist = client.get(reverse("consent_site_worklist")).content.decode()
+    assert participant.code in worklist and "printed name" in worklist
+
+
+def test_legal_representative_signs_with_relationship(client, version, site_team):
+    site, first, _second = site_team
+    participant = ca.eligible_participant(
+        site=site,
+        guardian_name="김보호",
+        guardian_relationship="어머니",
+        guardian_phone="010-1111-2222",
+    )
+    client.force_login(first)
+    url = reverse("consent_site_record", args=[participant.code, "representative"])
+    response = client.post(
+        url,
+        sign_data(
+            version,
+            typed_name="김보호",
+            representative_relationship="어머니",
+            countersigned_by=str(first.pk),
+            countersign_confirm="on",
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = ConsentEvent.objects.get(participant=participant)
+    assert (event.signer_kind, event.representative_relationship) == (
+        "legal_representative",
+        "어머니",
+    )
+
+
+def test_scanned_paper_form_is_type_checked_and_dated_in_the_past(client, site_team):
+    import datetime as dt
+
+    version = ca.active_version(effective_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    site, first, _second = site_team
+    participant = ca.eligible_participant(site=site)
+    client.force_login(first)
+    url = reverse("consent_site_record", args=[participant.code, "paper"])
+    data = {f"item_{code}": "yes" for code in ca.all_yes(version)}
+    data.update({"confirm": "on", "signed_on": "2026-01-20T10:30"})
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = client.post(
+        url, {**data, "paper_form": SimpleUploadedFile("form.pdf", b"MZ\x90\x00 exe")}
+    )
+    assert bad.status_code == 400
+    assert "PDF, JPEG or PNG" in bad.content.decode()
+    pdf = b"%PDF-1.4\n% scanned\n"
+    good = client.post(url, {**data, "paper_form": SimpleUploadedFile("form.pdf", pdf)})
+    assert good.status_code == 302, good.content.decode()[:2000]
+    event = ConsentEvent.objects.get(participant=participant)
+    assert (event.channel, event.method) == ("scanned_paper", "paper")
+    assert event.signed_at.isoformat().startswith("2026-01-20T01:30")  # 10:30 in Seoul
+    assert event.signed_at < event.recorded_at
+    artifact = ConsentArtifact.objects.get(event=event)
+    assert artifact.content_type == "application/pdf" and artifact.sha256 == event.document_sha256
+    future = client.post(
+        url,
+        {
+            **data,
+            "signed_on": "2099-01-01T10:00",
+            "paper_form": SimpleUploadedFile("form.pdf", pdf),
+        },
+    )
+    assert future.status_code == 400
+
+
+def test_a_coordinator_of_another_site_gets_not_found(client, version, site_team):
+    participant = ca.eligible_participant(site=site_team[0])
+    outsider = staff_user(Role.COORDINATOR, sites=[SiteFactory()], mfa=True)  # type: ignore[list-item]
+    client.force_login(outsider)
+    url = reverse("consent_site_participant", args=[participant.code])
+    assert client.get(url).status_code == 404
