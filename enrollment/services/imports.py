@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import Action, audit_record
@@ -114,7 +114,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return _g("Line %(line)d, column “%(column)s”: %(message)s") % {
+        return gettext("Line %(line)d, column “%(column)s”: %(message)s") % {
             "line": self.line,
             "column": self.column,
             "message": self.message,
