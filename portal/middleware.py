@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -48,17 +49,45 @@ class RequestIdMiddleware:
         return response
 
 
+# The language of the signed-in user, kept in the session from sign-in on (see portal.language).
+SESSION_LANGUAGE_KEY = "portal_language"
+
+
 class PersistentLanguageMiddleware:
-    """A signed-in user's saved language wins over the browser's, so the choice follows them."""
+    """Korean unless the visitor chose otherwise; a signed-in user's saved choice follows them.
+
+    Runs before ``LocaleMiddleware``, which reads the language cookie. Without a cookie the portal
+    speaks Korean whatever the browser asks for. A signed-in user's language (saved on their
+    account, copied into the session at sign-in) wins over the cookie, and the cookie is brought
+    in line so the choice stays after sign-out on this device too.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if cookie is None:
-            request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = settings.LANGUAGE_CODE
-        return self.get_response(request)
+        name = settings.LANGUAGE_COOKIE_NAME
+        cookie = request.COOKIES.get(name)
+        # Remember whether the visitor chose a language on this device, for the sign-in receiver.
+        request.portal_language_cookie = cookie  # type: ignore[attr-defined]
+        session_language = request.session.get(SESSION_LANGUAGE_KEY)
+        wanted = session_language or cookie or settings.LANGUAGE_CODE
+        if wanted not in dict(settings.LANGUAGES):
+            wanted = settings.LANGUAGE_CODE
+        request.COOKIES[name] = wanted
+        response = self.get_response(request)
+        # The session may have changed during the request (sign-in, language switch).
+        session_language = request.session.get(SESSION_LANGUAGE_KEY)
+        if session_language and session_language != cookie and name not in response.cookies:
+            response.set_cookie(
+                name,
+                session_language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
+        return response
 
 
 # Paths a staff member without MFA may still reach: to set MFA up, to sign out, and assets.
@@ -87,6 +116,11 @@ class StaffMfaRequiredMiddleware:
                     },
                     status=403,
                 )
+            messages.info(
+                request,
+                _("Staff accounts must use two-factor authentication. Set it up to continue."),
+                fail_silently=True,
+            )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
 

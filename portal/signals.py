@@ -9,11 +9,14 @@ from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
 from .audit import Action, audit_record
+from .language import language_apply_at_sign_in
 
 
 @receiver(auth_signals.user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit_record(action=Action.LOGIN, actor=user, obj=user)
+    if request is not None and hasattr(request, "session"):
+        language_apply_at_sign_in(request=request, user=user)
 
 
 @receiver(auth_signals.user_login_failed)

@@ -27,6 +27,16 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def email_verified(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Accounts can sign in (verified e-mail) unless ``email_verified=False`` is passed."""
+        if create and extracted is not False:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.get_or_create(
+                user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+            )
+
 
 def staff_user(role: Role, *, sites: Iterable[Site] = (), mfa: bool = False, **kwargs: Any) -> User:
     """A staff member with ``role`` and site memberships; ``mfa=True`` gives them a TOTP device."""

@@ -205,12 +205,12 @@ class _BrowserTestRun:
         for index, page in enumerate(self.pages):
             if page.is_closed():
                 continue
-            stem = ARTIFACTS / (name if index == 0 else f"{name}-{index}")
+            stem = name if index == 0 else f"{name}-{index}"
             try:
-                page.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
-                stem.with_suffix(".html").write_text(page.content(), encoding="utf-8")
+                page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+                (ARTIFACTS / f"{stem}.html").write_text(page.content(), encoding="utf-8")
             except Exception as exc:  # a crashed page must not hide the test's own failure
-                stem.with_suffix(".txt").write_text(f"no screenshot: {exc}", encoding="utf-8")
+                (ARTIFACTS / f"{stem}.txt").write_text(f"no screenshot: {exc}", encoding="utf-8")
 
     def close(self) -> None:
         for page in self.pages:

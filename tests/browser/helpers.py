@@ -12,7 +12,8 @@ from playwright.sync_api import Page
 
 from tests.factories import DEFAULT_PASSWORD, TEST_TOTP_SECRET
 
-_URL_RE = re.compile(r"https?://[^\s<>\"']+")
+# ASCII URL characters only: Korean text may follow a link without a space.
+_URL_RE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
 # allauth refuses a TOTP code that was already used, for its whole period; remember what we sent.
 _last_code_sent: dict[str, str] = {}
 
