@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = _("Consent")
+
+    def ready(self) -> None:
+        # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
+        from . import seeding  # noqa: F401
