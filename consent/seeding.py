@@ -373,7 +373,7 @@ def _chunk_write(plan: _Plan, first_id: int, last_id: int) -> tuple[int, int]:
             }
             digest = event_hash(values)
             event_id = next(ids)
-            row = [event_id]
+            row: list[Any] = [event_id]
             for name in HASHED_FIELDS:
                 value = values[name]
                 if name == "choices":
