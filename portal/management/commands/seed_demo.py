@@ -6,8 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from consent.demo import seed_consent_forms
 from enrollment.demo import seed_people, seed_programme
 from portal.demo import DEMO_PASSWORD, seed_staff
+from portal.models import User
+from portal.roles import Role
 
 
 class Command(BaseCommand):
@@ -19,6 +22,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             seed_programme()
             accounts = seed_staff(site_codes_for_coordinator=["snuh"])
+            seed_consent_forms(by=User.objects.get(email=dict(accounts)[str(Role.ADMIN.label)]))
             people = seed_people(password=DEMO_PASSWORD)
         self.stdout.write(
             self.style.SUCCESS(
