@@ -43,6 +43,9 @@ class Action:
     VISIT_RECORDED = "visit.recorded"
     REFERRALS_IMPORTED = "referrals.imported"
     PII_KEY_ROTATED = "pii.key_rotated"
+    # Programme structure (programmes, phases, targets, sites, cohorts) and samples.
+    PROGRAMME_CHANGED = "programme.changed"
+    SAMPLE_RECORDED = "sample.recorded"
 
 
 def audit_record(

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("enrollment.urls")),
     path("", include("enrollment.dashboards.urls")),
+    path("", include("enrollment.programmes.urls")),
     path("", include("consent.urls")),
     path("", include("consent.staff_urls")),
     path("api/consent/", include("consent.api_urls")),

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dam.models import Sample
 from dam.services import sample_record
@@ -15,6 +15,7 @@ from tests.enrollment.funnel_helpers import (
     current_direct,
     current_from_aggregates,
     registered,
+    sign_in,
     walk,
 )
 from tests.factories import SiteFactory, staff_user
@@ -22,9 +23,17 @@ from tests.factories import SiteFactory, staff_user
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """Assertions read the English source strings."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def signed_in(client, site):
-    client.force_login(staff_user(Role.COORDINATOR, sites=[site], mfa=True))
+    sign_in(client, staff_user(Role.COORDINATOR, sites=[site], mfa=True))
     return client
 
 
@@ -174,5 +183,5 @@ def test_samples_page_shows_not_consented_message(signed_in, site):
 
 
 def test_samples_page_is_not_for_managers(client):
-    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     assert client.get(reverse("dam:samples")).status_code == 404

@@ -90,3 +90,11 @@ def monthly_direct() -> Counter:
     for (day, site_id, cohort_id, status), n in daily_direct().items():
         counts[(day.replace(day=1), site_id, cohort_id, status)] += n
     return counts
+
+
+def sign_in(client: Any, user: Any) -> Any:
+    """Sign ``user`` in with English as their language, so assertions read the source strings."""
+    user.preferred_language = "en"
+    user.save(update_fields=["preferred_language"])
+    client.force_login(user)
+    return user

@@ -4,16 +4,24 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from enrollment.dashboards.selectors import dashboard_figures
 from enrollment.funnel import participant_transition
 from enrollment.models import Phase, PhaseTarget, Programme
 from portal.roles import Role
-from tests.enrollment.funnel_helpers import registered, walk
+from tests.enrollment.funnel_helpers import registered, sign_in, walk
 from tests.factories import CohortFactory, SiteFactory, staff_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """Assertions read the English source strings."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -101,7 +109,7 @@ def _capture(client, url):
 def test_national_dashboard_renders_charts_without_touching_participants(
     client, programme_data, django_assert_max_num_queries
 ):
-    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     with django_assert_max_num_queries(16):
         response, sql = _capture(client, reverse("dashboards:national"))
     assert response.status_code == 200
@@ -113,7 +121,7 @@ def test_national_dashboard_renders_charts_without_touching_participants(
 
 
 def test_query_count_does_not_grow_with_participants(client, programme_data):
-    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     _response, before = _capture(client, reverse("dashboards:national"))
     for _ in range(5):
         walk(registered(site=programme_data["b"]), 3)
@@ -123,7 +131,7 @@ def test_query_count_does_not_grow_with_participants(client, programme_data):
 
 def test_site_dashboard_shows_only_the_coordinators_sites(client, programme_data):
     a, b = programme_data["a"], programme_data["b"]
-    client.force_login(staff_user(Role.COORDINATOR, sites=[a], mfa=True))
+    sign_in(client, staff_user(Role.COORDINATOR, sites=[a], mfa=True))
     response, sql = _capture(client, reverse("dashboards:site"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -135,7 +143,7 @@ def test_site_dashboard_shows_only_the_coordinators_sites(client, programme_data
 
 
 def test_csv_download_has_the_table(client, programme_data):
-    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     response = client.get(reverse("dashboards:national_csv", args=["sites"]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -144,7 +152,7 @@ def test_csv_download_has_the_table(client, programme_data):
 
 
 def test_unknown_csv_table_is_404_and_bad_params_are_no_500(client, programme_data):
-    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     assert client.get(reverse("dashboards:national_csv", args=["nope"])).status_code == 404
     response = client.get(reverse("dashboards:national"), {"phase": "x'; drop", "site": "-1"})
     assert response.status_code == 200
@@ -153,11 +161,11 @@ def test_unknown_csv_table_is_404_and_bad_params_are_no_500(client, programme_da
 
 
 def test_coordinators_cannot_open_the_national_dashboard(client, programme_data):
-    client.force_login(staff_user(Role.COORDINATOR, sites=[programme_data["a"]], mfa=True))
+    sign_in(client, staff_user(Role.COORDINATOR, sites=[programme_data["a"]], mfa=True))
     assert client.get(reverse("dashboards:national")).status_code == 404
 
 
 def test_dashboard_without_any_phase_or_data_renders(client):
-    client.force_login(staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     response = client.get(reverse("dashboards:national"))
     assert response.status_code == 200

@@ -4,6 +4,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
+from django.utils import translation
 
 from enrollment.funnel import (
     IllegalTransition,
@@ -25,6 +26,14 @@ from tests.enrollment.funnel_helpers import (
 from tests.factories import CohortFactory, ParticipantFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """Assertions read the English source strings."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 def test_creation_is_recorded_as_the_first_step():

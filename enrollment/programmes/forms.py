@@ -1,0 +1,104 @@
+"""Forms of the programme pages; rules that span rows live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Cohort, CohortGroup, Phase, Programme, Site
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ProgrammeForm(forms.ModelForm):
+    class Meta:
+        model = Programme
+        fields = ["code", "name", "total_target"]
+        help_texts = {
+            "code": _("Short, lower-case letters, digits and hyphens, e.g. bdd."),
+            "total_target": _("Participants the programme aims to enrol in all."),
+        }
+
+
+class PhaseForm(forms.ModelForm):
+    class Meta:
+        model = Phase
+        fields = ["number", "name", "starts_on", "ends_on"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_on", _("The end date must come after the start date."))
+        return data
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = ["code", "name", "region", "daily_capacity", "is_active"]
+        help_texts = {
+            "daily_capacity": _("Visits that can be booked per day."),
+            "is_active": _("Inactive sites take no new bookings and enrolments."),
+        }
+
+    def clean_daily_capacity(self) -> int:
+        value = self.cleaned_data["daily_capacity"]
+        if value < 1 or value > 10_000:
+            raise forms.ValidationError(_("Enter a daily capacity between 1 and 10,000."))
+        return value
+
+
+class CohortForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["code", "name", "group", "min_age", "open_for_volunteers"]
+
+    def clean_min_age(self) -> int:
+        value = self.cleaned_data["min_age"]
+        if value > 120:
+            raise forms.ValidationError(_("Enter a minimum age of 120 or less."))
+        return value
+
+
+class TargetsForm(forms.Form):
+    """One number per target of a phase: overall, per cohort group, per site. Blank = no target."""
+
+    def __init__(self, *args: Any, sites: list[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sites = sites
+        self.fields["overall"] = self._field(_("Overall"))
+        for group in CohortGroup:
+            self.fields[f"group_{group.value}"] = self._field(group.label)
+        for site in sites:
+            self.fields[f"site_{site.pk}"] = self._field(f"{site.code} {site.name}")
+
+    @staticmethod
+    def _field(label: Any) -> forms.IntegerField:
+        return forms.IntegerField(
+            label=label,
+            required=False,
+            min_value=0,
+            max_value=100_000_000,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        )
+
+    def group_fields(self) -> list[forms.BoundField]:
+        return [self[f"group_{g.value}"] for g in CohortGroup]
+
+    def site_fields(self) -> list[forms.BoundField]:
+        return [self[f"site_{s.pk}"] for s in self.sites]
+
+    def targets(self) -> dict[tuple[str, int | None], int | None]:
+        data = self.cleaned_data
+        result: dict[tuple[str, int | None], int | None] = {("", None): data.get("overall")}
+        for group in CohortGroup:
+            result[(group.value, None)] = data.get(f"group_{group.value}")
+        for site in self.sites:
+            result[("", site.pk)] = data.get(f"site_{site.pk}")
+        return result
