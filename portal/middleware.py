@@ -22,10 +22,17 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind the production proxy the first X-Forwarded-For hop is the client; the proxy sets it.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.PRODUCTION else ""
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
+    """The client's address: behind our proxies, the X-Forwarded-For entry our last proxy added.
+
+    Entries left of it are whatever the client sent and cannot be trusted. The rate limits use
+    the same rule (``ALLAUTH_TRUSTED_PROXY_COUNT``).
+    """
+    hops = settings.ALLAUTH_TRUSTED_PROXY_COUNT
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [p for p in forwarded if p]
+    if hops > 0 and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR") or None
 
 
 class RequestIdMiddleware:

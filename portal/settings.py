@@ -29,6 +29,7 @@ PRODUCTION = PORTAL_ENV == "production"
 if not PRODUCTION:
     # The embedded default keeps its database, mail and files here; a fresh clone has no var/ yet.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "static").mkdir(exist_ok=True)  # whitenoise expects STATIC_ROOT to exist
 
 # Values that exist only so the embedded default starts with no configuration. Production refuses them.
 _EMBEDDED_SECRET_KEY = "embedded-default-secret-key-not-for-production-use-0123456789"
@@ -81,8 +82,8 @@ def env_list(name: str, default: str = "", *, required_in_production: bool = Fal
 
 
 SECRET_KEY = env("SECRET_KEY", _EMBEDDED_SECRET_KEY, required_in_production=True)
-if PRODUCTION and len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("SECRET_KEY must be a random value of at least 50 characters")
 DEBUG = env_bool("DEBUG", PORTAL_ENV == "embedded")
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when PORTAL_ENV=production")
@@ -205,6 +206,9 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT // 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker lost the broker connection is cancelled and re-delivered (acks_late).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "Asia/Seoul"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "portal-heartbeat": {
@@ -243,6 +247,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if PORTAL_ENV == "test":
+    # Test runs hash thousands of passwords; the slow hash protects nothing there.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -272,6 +279,10 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dam Portal] "
+# Rate limits count per client address. Behind the production proxy every request comes from the
+# proxy, so the client is taken from X-Forwarded-For, this many hops from the right (the hops
+# our own proxies added); the audit log uses the same rule (portal.middleware.client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Dam Portal"
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
