@@ -87,7 +87,9 @@ def test_claims_are_rate_limited_even_with_the_right_code_afterwards(coordinator
 def test_unverified_account_cannot_claim(coordinator, site):
     _invitation, code = invitation_issue(participant=patient(site), by=coordinator, send=False)
     with pytest.raises(InvitationClaimRefused, match="Confirm your e-mail"):
-        invitation_claim(user=UserFactory(), code=code, birth_date=dt.date(1985, 3, 14))
+        invitation_claim(
+            user=UserFactory(email_verified=False), code=code, birth_date=dt.date(1985, 3, 14)
+        )
 
 
 def test_a_new_code_replaces_the_old_one(coordinator, site):
