@@ -1,0 +1,96 @@
+"""Production settings refuse to start half-configured, and pass Django's deployment checks."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(BASE_DIR)),
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "DATABASE_URL": "postgres://portal@db.internal:5432/portal",
+        "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+        "REDIS_URL": "redis://redis.internal:6379/1",
+        "PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "portal.example.org",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+REQUIRED = [
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "PII_KEYS",
+    "BLIND_INDEX_KEY",
+    "ALLOWED_HOSTS",
+]
+
+
+@pytest.mark.parametrize("variable", REQUIRED)
+def test_production_refuses_to_start_without_each_required_variable(variable):
+    env = production_env()
+    del env[variable]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert f"{variable} must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "SECRET_KEY",
+            "embedded-default-secret-key-not-for-production-use-0123456789",
+            "SECRET_KEY",
+        ),
+        ("SECRET_KEY", "short", "SECRET_KEY"),
+        ("DATABASE_URL", "sqlite:///portal.sqlite3", "DATABASE_URL"),
+        ("PII_KEYS", "k0:ZW1iZWRkZWQtZGVmYXVsdC1waWkta2V5LTAxMjM0NTY=", "PII_KEYS"),
+        ("BLIND_INDEX_KEY", "embedded-default-blind-index-key", "BLIND_INDEX_KEY"),
+        ("DEBUG", "true", "DEBUG"),
+    ],
+)
+def test_production_refuses_default_or_unsafe_values(variable, value, message):
+    result = manage("check", env=production_env(**{variable: value}))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_with_every_variable_passes_the_deployment_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_embedded_default_needs_no_variables(tmp_path):
+    env = {"PATH": os.environ.get("PATH", ""), "PORTAL_VAR_DIR": str(tmp_path / "var")}
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
