@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import campaigns
+from . import campaigns, coming_of_age
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -32,4 +32,4 @@ def campaigns_remind_task() -> int:
 
 @shared_task(ignore_result=True)
 def minors_coming_of_age_task() -> int:
-    return campaigns.minors_flag_coming_of_age().flagged
+    return coming_of_age.minors_flag_coming_of_age().flagged

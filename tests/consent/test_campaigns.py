@@ -13,6 +13,7 @@ from django.utils import timezone
 from consent import campaigns
 from consent.activation import version_activate
 from consent.campaign_selectors import campaign_progress
+from consent.coming_of_age import minors_flag_coming_of_age
 from consent.models import (
     CampaignStatus,
     ConsentState,
@@ -215,7 +216,7 @@ def test_minor_turning_19_is_flagged_once_and_told(manager):
     still_18 = _minor(dt.date(2007, 11, 30), email="")
     for p in (turns_19_today, still_18):
         record(p, v1, YES)
-    result = campaigns.minors_flag_coming_of_age(today=today)
+    result = minors_flag_coming_of_age(today=today)
     assert (result.flagged, result.notified) == (1, 1)
     request = OwnConsentRequest.objects.get()
     assert request.participant == turns_19_today
@@ -223,4 +224,4 @@ def test_minor_turning_19_is_flagged_once_and_told(manager):
     assert ConsentState.objects.get(participant=turns_19_today).status == "reconsent_due"
     assert ConsentState.objects.get(participant=still_18).status == "active"
     assert mail.outbox[0].to == ["young@example.org"]
-    assert campaigns.minors_flag_coming_of_age(today=today).flagged == 0
+    assert minors_flag_coming_of_age(today=today).flagged == 0
