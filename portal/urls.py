@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("enrollment.urls")),
     path("", include("enrollment.dashboards.urls")),
     path("", include("enrollment.programmes.urls")),
+    path("api/enrollment/", include("enrollment.api_urls")),
     path("", include("consent.urls")),
     path("", include("consent.staff_urls")),
     path("api/consent/", include("consent.api_urls")),
