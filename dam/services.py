@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.funnel import participant_transition
 from enrollment.models import Participant, ParticipantStatus
+from portal.audit import Action, audit_record
 from portal.models import User
 from portal.roles import site_ids_for
 
@@ -99,4 +100,10 @@ def sample_record(
             reason=f"sample {barcode}",
         )
         participant.status = locked.status
+    audit_record(
+        action=Action.SAMPLE_RECORDED,
+        actor=by,
+        obj=sample,
+        details={"participant_id": locked.pk, "sample_type": sample.sample_type},
+    )
     return sample
