@@ -199,3 +199,22 @@ def test_inactive_purpose_refuses_everyone(v1):
     record(participant, v1, ALL_YES)
     Purpose.objects.filter(code="general_research").update(is_active=False)
     assert consent_allows(participant, "general_research").reason == "purpose not in use"
+
+
+def test_purpose_admin_form_takes_a_comma_separated_list():
+    from consent.admin import PurposeForm
+
+    form = PurposeForm(
+        data={
+            "code": "cohort_study",
+            "name": "Cohort study",
+            "required_items": "data_sharing, ehr_linkage",
+            "duo_code": "DUO:0000042",
+            "activity": "use",
+            "is_active": "on",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.save().required_items == ["data_sharing", "ehr_linkage"]
+    bad = PurposeForm(data={**form.data, "code": "x2", "required_items": "Data Sharing!"})
+    assert not bad.is_valid() and "required_items" in bad.errors
