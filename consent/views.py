@@ -77,7 +77,9 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
 @reauthentication_required(allow_get=True)
 def consent_sign(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
-    version = selectors.active_version_for(language=request.GET.get("lang") or get_language())
+    # The language of the text shown travels with the form, so the version signed is the one read.
+    language = request.POST.get("lang") or request.GET.get("lang") or get_language()
+    version = selectors.active_version_for(language=language)
     if version is None:
         return render(request, "consent/unavailable.html", status=503)
     others = selectors.active_versions().exclude(pk=version.pk)
