@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -48,12 +50,35 @@ class RequestIdMiddleware:
         token = request_context.bind(
             request_context.RequestContext(request_id=request_id, client_ip=client_ip(request))
         )
+        started = time.monotonic()
         try:
             response = self.get_response(request)
+            _access_log(request, response, started)
         finally:
             request_context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+_access_logger = logging.getLogger("portal.request")
+
+
+def _access_log(request: HttpRequest, response: HttpResponse, started: float) -> None:
+    # The path only: query strings may carry what a visitor typed. Users by internal id only.
+    user = getattr(request, "user", None)
+    _access_logger.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "user_id": user.pk if user is not None and user.is_authenticated else None,
+        },
+    )
 
 
 # The language of the signed-in user, kept in the session from sign-in on (see portal.language).
@@ -156,8 +181,15 @@ class StaffIdleTimeoutMiddleware:
                     return JsonResponse(
                         {"detail": _("Your session has expired."), "code": "idle"}, status=401
                     )
-                return redirect(f"{settings.LOGIN_URL and '/accounts/login/'}?next={request.path}")
-            request.session[self.session_key] = now
+                messages.info(
+                    request,
+                    _("You were signed out after a period without activity."),
+                    fail_silently=True,
+                )
+                return redirect_to_login(request.get_full_path())
+            # Written at most every 30 seconds, so that not every request saves the session.
+            if last_seen is None or now - int(last_seen) >= 30:
+                request.session[self.session_key] = now
         return self.get_response(request)
 
 

@@ -414,6 +414,9 @@ LOGGING = {
         # data by design, but the request object itself is dropped by the filter.
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
+        # One line per request (method, path without query, status, duration, user id). The
+        # development server prints its own, so only production logs these.
+        "portal.request": {"level": "INFO" if PRODUCTION else "WARNING"},
     },
 }
 
