@@ -1,0 +1,124 @@
+"""A re-consent campaign run by real Celery workers through Redis, with one worker killed mid-way.
+
+The campaign's state lives in the database, so a fresh worker (after the lost one's batch is sent
+again, as the sweep does) finishes it: everyone is e-mailed, nobody is skipped, and at most the one
+e-mail in flight when the worker died goes out twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from consent import campaigns
+from consent.activation import version_activate
+from consent.models import ReconsentInvitation
+from portal.celery import app
+from portal.roles import Role
+from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.factories import ParticipantFactory, UserFactory, staff_user
+from tests.portal.test_worker import _worker_env
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "recontact": True}
+PEOPLE = 12
+
+
+def start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+    env = _worker_env()
+    env.update(
+        PORTAL_VAR_DIR=str(tmp_path),
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        CONSENT_CAMPAIGN_BATCH_SIZE="3",
+        CONSENT_CAMPAIGN_RATE_PER_MINUTE="90",  # a batch every 2 seconds
+    )
+    log = (tmp_path / f"{name}.log").open("w")
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+            "--loglevel=INFO", "--without-gossip", "--without-mingle",
+            "--hostname", f"{name}-{os.getpid()}@%h",
+        ],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def recipients(tmp_path: Path) -> list[str]:
+    found = []
+    for path in (tmp_path / "mail").glob("*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith("To: "):
+                found.append(line[4:].strip())
+    return found
+
+
+def wait_for(condition: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_campaign_survives_a_killed_worker(tmp_path, settings):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("the worker test needs CELERY_BROKER_URL pointing at Redis")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CONSENT_CAMPAIGN = {
+        "BATCH_SIZE": 3,
+        "RATE_PER_MINUTE": 90,
+        "REMINDER_AFTER_DAYS": 7,
+        "MAX_REMINDERS": 1,
+    }
+    manager = staff_user(Role.PROGRAMME_MANAGER)
+    v1 = make_version("v1", activated_at=timezone.now() - dt.timedelta(days=30))
+    people = [ParticipantFactory(user=UserFactory()) for _ in range(PEOPLE)]
+    for p in people:
+        record(p, v1, YES)
+    v2 = make_version("v2", [*ITEMS_V1, ("overseas_transfer", False)], status="approved")
+    version_activate(version=v2, by=manager)
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # the first batch goes through Redis, after the commit
+    first = start_worker(tmp_path, "first")
+    try:
+        campaign = campaigns.campaign_start(version=v2, by=manager)
+        sent = ReconsentInvitation.objects.filter(campaign=campaign, sent_at__isnull=False)
+        assert wait_for(lambda: sent.count() >= 3, 60), (tmp_path / "first.log").read_text()
+        first.send_signal(signal.SIGKILL)  # lost: no warm shutdown, its countdown task with it
+        first.wait(timeout=10)
+        assert sent.count() < PEOPLE
+        # What the five-minute sweep does once the campaign is overdue: schedule a batch again.
+        app.send_task("consent.campaign_tasks.campaign_send_batch_task", args=[campaign.pk])
+        second = start_worker(tmp_path, "second")
+        try:
+            done = wait_for(lambda: sent.count() == PEOPLE, 90)
+            assert done, (tmp_path / "second.log").read_text()
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=30)
+    finally:
+        app.conf.task_always_eager = eager
+        if first.poll() is None:
+            first.kill()
+    mailed = recipients(tmp_path)
+    expected = {p.user.email for p in people}
+    assert set(mailed) == expected
+    assert len(mailed) <= PEOPLE + 1  # at most the e-mail in flight when the worker died
+    campaign.refresh_from_db()
+    assert campaign.status == "sent"
