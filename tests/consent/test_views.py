@@ -109,7 +109,7 @@ def test_a_required_item_answered_no_is_explained_plainly(client, version, volun
     reauthenticate(client)
     response = client.post(reverse("consent_sign"), sign_data(version, item_data_sharing="no"))
     assert response.status_code == 400
-    assert "you do not have to take part" in response.content.decode()
+    assert "참여하지 않으셔도 됩니다" in response.content.decode()
     assert not ConsentEvent.objects.exists()
 
 
@@ -125,7 +125,7 @@ def test_a_typed_name_that_is_not_the_registered_name_is_refused(client, version
     reauthenticate(client)
     response = client.post(reverse("consent_sign"), sign_data(version, typed_name="홍길동"))
     assert response.status_code == 400
-    assert "does not match the name you registered" in response.content.decode()
+    assert "등록하신 성명과 일치하지 않습니다" in response.content.decode()
     assert not ConsentEvent.objects.exists()
 
 
@@ -134,7 +134,7 @@ def test_a_spoofed_signature_upload_is_refused(client, version, volunteer):
     fake = "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode()
     response = client.post(reverse("consent_sign"), sign_data(version, drawn_signature=fake))
     assert response.status_code == 400
-    assert "must be a PNG image" in response.content.decode()
+    assert "PNG 이미지여야 합니다" in response.content.decode()
 
 
 def test_my_consent_change_and_withdraw(
@@ -296,7 +296,7 @@ def test_scanned_paper_form_is_type_checked_and_dated_in_the_past(client, site_t
         url, {**data, "paper_form": SimpleUploadedFile("form.pdf", b"MZ\x90\x00 exe")}
     )
     assert bad.status_code == 400
-    assert "PDF, JPEG or PNG" in bad.content.decode()
+    assert "PDF, JPEG 또는 PNG" in bad.content.decode()
     pdf = b"%PDF-1.4\n% scanned\n"
     good = client.post(url, {**data, "paper_form": SimpleUploadedFile("form.pdf", pdf)})
     assert good.status_code == 302, good.content.decode()[:2000]
