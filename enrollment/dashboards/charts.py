@@ -42,19 +42,21 @@ def _svg(title: str, desc: str, height: int, body: list[str]) -> SafeString:
 
 
 def _nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value``."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+    """A round axis maximum at or above ``value`` that splits into four whole-number steps."""
+    if value <= 4:
+        return 4
+    raw_step = value / 4
+    magnitude = 10 ** (len(str(int(raw_step))) - 1)
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        step = factor * magnitude
+        if step >= raw_step and step == int(step):
+            return step * 4
+    return 40 * magnitude
 
 
 def horizontal_bars(*, title: str, desc: str, bars: Sequence[Bar]) -> SafeString:
     """One bar per row, with an optional target drawn as a pale bar behind and a marker line."""
-    label_w, right_pad, row_h = 190, 90, 30
+    label_w, right_pad, row_h = 190, 170, 30
     height = 20 + row_h * max(len(bars), 1)
     top = max([b.value for b in bars] + [b.target or 0 for b in bars] + [1])
     scale = (WIDTH - label_w - right_pad) / _nice_max(top)
@@ -79,12 +81,7 @@ def horizontal_bars(*, title: str, desc: str, bars: Sequence[Bar]) -> SafeString
         if bar.target:
             text += f" / {_number(bar.target)} ({bar.value / bar.target:.0%})"
         x = label_w + max(w, (bar.target or 0) * scale) + 6
-        anchor = "start"
-        if x > WIDTH - right_pad + 60:
-            x, anchor = WIDTH - 4, "end"
-        body.append(
-            f'<text class="value" x="{x:.1f}" y="{y + 15}" text-anchor="{anchor}">{text}</text>'
-        )
+        body.append(f'<text class="value" x="{x:.1f}" y="{y + 15}">{text}</text>')
     return _svg(title, desc, height, body)
 
 
@@ -96,7 +93,7 @@ def columns(*, title: str, desc: str, points: Sequence[tuple[str, int]]) -> Safe
     n = max(len(points), 1)
     slot = (WIDTH - left - 10) / n
     body = _y_axis(left, top_pad, plot_h, top)
-    every = max(1, n // 12)
+    every = -(-n // 8)  # at most eight labels, so they never overlap
     for i, (label, value) in enumerate(points):
         h = value / top * plot_h
         x = left + i * slot
