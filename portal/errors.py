@@ -21,7 +21,35 @@ def _page(request: HttpRequest, status: int, template: str, message: str) -> Htt
 
 
 def forbidden(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    _audit_denial(request, reason="forbidden")
     return _page(request, 403, "errors/403.html", _("You do not have access to this page."))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form post (expired page, or a form from elsewhere), in the visitor's language."""
+    _audit_denial(request, reason="csrf")
+    return _page(
+        request,
+        403,
+        "errors/403.html",
+        _("This form has expired or did not come from this site. Go back, reload, and try again."),
+    )
+
+
+def _audit_denial(request: HttpRequest, *, reason: str) -> None:
+    # The view's name, not the path: a path may carry codes a visitor typed.
+    from .audit import Action, audit_record
+
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    audit_record(
+        action=Action.PERMISSION_DENIED,
+        actor=user if user is not None and user.is_authenticated else None,
+        object_type="view",
+        object_id=(match.view_name if match else "")[:64],
+        reason=reason,
+        outcome="denied",
+    )
 
 
 def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:

@@ -359,6 +359,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security headers -----------------------------------------------------------------------
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

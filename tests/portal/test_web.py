@@ -13,8 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path
 
+from portal.audit import Action
 from portal.celery import app
 from portal.logging import RequestIdFilter
+from portal.models import AuditEvent
 from portal.roles import Role
 from tests import factories
 
@@ -140,12 +142,23 @@ def test_not_found_page_in_both_languages(client, language, text):
     ("language", "text"),
     [("ko", "이 페이지에 접근할 권한이 없습니다."), ("en", "You do not have access to this page.")],
 )
-def test_forbidden_page_in_both_languages(client, settings, language, text):
+def test_forbidden_page_in_both_languages_and_audited(client, settings, language, text):
     settings.ROOT_URLCONF = __name__
     client.cookies["portal_language"] = language
     response = client.get("/test/forbidden/")
     assert response.status_code == 403
     assert text in response.content.decode()
+    denied = AuditEvent.objects.get(action=Action.PERMISSION_DENIED)
+    assert (denied.object_type, denied.reason) == ("view", "forbidden")
+
+
+def test_refused_form_post_gets_the_portal_page_and_is_audited():
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["portal_language"] = "en"
+    response = client.post("/accounts/login/", {"login": "a@example.org", "password": "x"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+    assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED, reason="csrf").exists()
 
 
 @pytest.mark.parametrize(
