@@ -72,7 +72,7 @@ def test_language_switch_persists_across_pages_and_is_saved_for_the_account(page
 
 
 def test_staff_member_without_mfa_must_set_it_up_and_gets_recovery_codes(page):
-    user = factories.staff_user(Role.COORDINATOR, sites=[factories.SiteFactory()])
+    user = factories.staff_user(Role.COORDINATOR, sites=[factories.SiteFactory()])  # type: ignore[list-item]
     sign_in(page, user.email)
     assert page.url.endswith("/accounts/2fa/totp/activate/")
 
