@@ -329,7 +329,13 @@ STORAGES = {
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "portal.mail.ConsoleAndFileBackend")
+# Production sends through the SMTP relay below; the embedded default prints and keeps files.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "portal.mail.ConsoleAndFileBackend",
+)
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
