@@ -13,6 +13,9 @@ Allowed steps::
     consented -> sample_collected -> in_dam
     consented -> eligible                 (an in-person consent voided by quality control)
     any state except withdrawn -> withdrawn
+
+A participant who moves to another site keeps their status; ``participant_site_change`` records
+that as a step from a status to itself, so the log alone still says where everyone is.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .models import (
     FunnelMonthly,
     Participant,
     ParticipantStatus,
+    Site,
     StatusTransition,
 )
 
@@ -48,6 +52,7 @@ __all__ = [
     "age_band_of",
     "aggregates_add",
     "participant_record_created",
+    "participant_site_change",
     "participant_transition",
     "participants_record_created_bulk",
     "status_changed",
@@ -258,6 +263,41 @@ def participant_transition(
             to_status=to_status.value,
         )
     )
+    return transition
+
+
+@transaction.atomic
+def participant_site_change(
+    *, participant: Participant, site: Site | None, actor: User | None, reason: str = ""
+) -> StatusTransition:
+    """Attach ``participant`` to another site (or none), keeping their status and the counts right."""
+    if len(reason) > REASON_MAX:
+        raise ValidationError(
+            _("The reason may be at most %(max)d characters long.") % {"max": REASON_MAX}
+        )
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    new_site_id = site.pk if site is not None else None
+    if locked.site_id == new_site_id:
+        raise ValidationError(_("The participant is already at this site."))
+    at = timezone.now()
+    transition = StatusTransition.objects.create(
+        participant=locked,
+        from_status=locked.status,
+        to_status=locked.status,
+        at=at,
+        actor=actor,
+        site_id_at=new_site_id,
+        cohort_id_at=locked.cohort_id,
+        reason=reason,
+    )
+    band = age_band_of(birth_year=locked.birth_year, registered_at=_registered_at(locked))
+    current: Counter[CurrentKey] = Counter()
+    current[(_site(locked), locked.cohort_id, locked.status, band, locked.sex)] -= 1
+    current[(new_site_id or NO_SITE, locked.cohort_id, locked.status, band, locked.sex)] += 1
+    aggregates_add(entered=Counter(), current=current)
+    locked.site_id = new_site_id
+    locked.save(update_fields=["site"])
+    participant.site_id = new_site_id
     return transition
 
 

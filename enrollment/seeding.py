@@ -375,9 +375,68 @@ def _reserve_ids(n: int) -> int:
     return int(last) - n + 1
 
 
+# Above this many participants, secondary indexes are dropped for the load and built again after:
+# one sort per index is much cheaper than a million index insertions.
+DEFER_INDEXES_FROM = 200_000
+_LOADED_TABLES = (Participant, PersonalData, StatusTransition)
+
+
+def _secondary_indexes() -> list[tuple[str, str]]:
+    """(name, definition) of the indexes of the loaded tables that back no constraint."""
+    tables = [m._meta.db_table for m in _LOADED_TABLES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ANY(%s) AND NOT x.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+            """,
+            [tables],
+        )
+        return list(cursor.fetchall())
+
+
+def _indexes_drop(indexes: list[tuple[str, str]]) -> None:
+    with connection.cursor() as cursor:
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def _indexes_create(indexes: list[tuple[str, str]]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+
+
 def _chunks(total: int) -> Iterator[tuple[int, int]]:
     for start in range(0, total, CHUNK):
         yield start, min(CHUNK, total - start)
+
+
+def _load(
+    ctx: _Context, participants: int, workers: int, progress: Callable[[int, int], None] | None
+) -> int:
+    transitions = done = 0
+    if workers > 1 and participants > CHUNK:
+        connections.close_all()
+        fork = multiprocessing.get_context("fork")
+        with fork.Pool(workers, initializer=_worker_init, initargs=(ctx,)) as pool:
+            for written in pool.imap_unordered(_worker_chunk, _chunks(participants)):
+                transitions += written
+                done = min(done + CHUNK, participants)
+                if progress:
+                    progress(done, participants)
+    else:
+        for start, count in _chunks(participants):
+            transitions += _chunk_write(ctx, start, count)
+            done += count
+            if progress:
+                progress(done, participants)
+    return transitions
 
 
 def synthetic_seed(
@@ -408,22 +467,12 @@ def synthetic_seed(
         participant_defaults=defaults,
         seed=seed if seed is not None else first_id,
     )
-    transitions = done = 0
-    if workers > 1 and participants > CHUNK:
-        connections.close_all()
-        fork = multiprocessing.get_context("fork")
-        with fork.Pool(workers, initializer=_worker_init, initargs=(ctx,)) as pool:
-            for written in pool.imap_unordered(_worker_chunk, _chunks(participants)):
-                transitions += written
-                done = min(done + CHUNK, participants)
-                if progress:
-                    progress(done, participants)
-    else:
-        for start, count in _chunks(participants):
-            transitions += _chunk_write(ctx, start, count)
-            done += count
-            if progress:
-                progress(done, participants)
+    deferred = _secondary_indexes() if participants >= DEFER_INDEXES_FROM else []
+    _indexes_drop(deferred)
+    try:
+        transitions = _load(ctx, participants, workers, progress)
+    finally:
+        _indexes_create(deferred)
     funnel_aggregates_rebuild()
     with connection.cursor() as cursor:
         for model in (Participant, PersonalData, StatusTransition):

@@ -79,7 +79,8 @@ def daily_direct() -> Counter:
             """
             SELECT (at AT TIME ZONE 'Asia/Seoul')::date, COALESCE(site_id_at, 0), cohort_id_at,
                    to_status, count(*)
-            FROM enrollment_statustransition GROUP BY 1, 2, 3, 4
+            FROM enrollment_statustransition WHERE from_status <> to_status
+            GROUP BY 1, 2, 3, 4
             """
         )
         return Counter({tuple(row[:4]): row[4] for row in cursor.fetchall()})

@@ -2,6 +2,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import translation
@@ -9,6 +10,7 @@ from django.utils import translation
 from enrollment.funnel import (
     IllegalTransition,
     participant_record_created,
+    participant_site_change,
     participant_transition,
     participants_record_created_bulk,
 )
@@ -156,6 +158,25 @@ def test_aggregates_equal_a_direct_count_after_a_mix_of_transitions():
     assert current_from_aggregates() == current_direct()
     assert daily_from_aggregates() == daily_direct()
     assert monthly_from_aggregates() == monthly_direct()
+
+
+def test_site_change_moves_the_counts_and_survives_a_rebuild():
+    first, second = SiteFactory(), SiteFactory()
+    participant = walk(registered(site=first), 2)
+    participant_site_change(participant=participant, site=second, actor=None, reason="moved")
+    participant.refresh_from_db()
+    assert participant.site == second and participant.status == "consented"
+    walk_more = participant_transition(
+        participant=participant, to_status="sample_collected", actor=None
+    )
+    assert walk_more.site_id_at == second.pk
+    assert current_from_aggregates() == current_direct()
+    assert daily_from_aggregates() == daily_direct()
+    call_command("rebuild_funnel_aggregates")
+    assert current_from_aggregates() == current_direct()
+    assert daily_from_aggregates() == daily_direct()
+    with pytest.raises(ValidationError, match="already at this site"):
+        participant_site_change(participant=participant, site=second, actor=None)
 
 
 def test_backdated_transition_lands_on_its_seoul_day():
