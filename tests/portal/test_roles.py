@@ -6,6 +6,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 from django.http import Http404
+from django.utils import translation
 
 from enrollment.models import Participant
 from portal.audit import Action
@@ -102,7 +103,7 @@ def test_create_staff_user_command_reads_the_password_from_the_environment(monke
 )
 def test_create_staff_user_command_refuses_bad_input(monkeypatch, arguments, message):
     monkeypatch.setenv("NEW_STAFF_PASSWORD", "a-long-and-unusual-passphrase-77")
-    with pytest.raises(CommandError, match=message):
+    with pytest.raises(CommandError, match=message), translation.override("en"):
         call_command(
             "create_staff_user",
             "--email", "x@example.org", "--password-env", "NEW_STAFF_PASSWORD", *arguments,
