@@ -170,3 +170,14 @@ def test_permission_denials_are_audited_and_look_like_a_missing_page():
     denied = AuditEvent.objects.get(action=Action.PERMISSION_DENIED)
     assert denied.actor == participant
     assert denied.outcome == "denied"
+
+
+def test_django_admin_sends_staff_without_mfa_to_set_it_up():
+    admin = factories.staff_user(Role.ADMIN, is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    factories.add_totp(admin)
+    assert client.get("/admin/").status_code == 200
