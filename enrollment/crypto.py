@@ -91,6 +91,25 @@ def encrypt(plaintext: str, *, aad: bytes) -> str:
     return f"{ring.current_id}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
 
+def encrypt_fields(table: str, row_id: object, values: dict[str, str]) -> dict[str, str]:
+    """``encrypt`` for all fields of one row at once: one key lookup and one call for the nonces
+    (bulk imports seal tens of thousands of values a second this way)."""
+    ring = keyring()
+    key = ring.keys[ring.current_id]
+    prefix = f"{ring.current_id}:"
+    nonces = os.urandom(_NONCE_BYTES * len(values))
+    sealed: dict[str, str] = {}
+    for index, (field, plaintext) in enumerate(values.items()):
+        if plaintext == "":
+            sealed[field] = ""
+            continue
+        nonce = nonces[index * _NONCE_BYTES : (index + 1) * _NONCE_BYTES]
+        aad = f"{table}|{row_id}|{field}".encode()
+        token = nonce + key.encrypt(nonce, plaintext.encode(), aad)
+        sealed[field] = prefix + binascii.b2a_base64(token, newline=False).decode("ascii")
+    return sealed
+
+
 def key_id_of(token: str) -> str:
     return token.partition(":")[0] if token else ""
 
@@ -117,8 +136,17 @@ def normalise_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email).strip().lower()
 
 
+# The common case, a 010 mobile number, checked without the full parser (a bulk import meets
+# hundreds of thousands). 010-597x to 010-599x are not allocated, as in the phonenumbers metadata;
+# a test compares this shortcut with phonenumbers.
+_KR_010_RE = re.compile(r"^(?:\+82[- .]?|0)10[- .]?(\d{4})[- .]?(\d{4})$")
+
+
 def normalise_phone(phone: str, region: str = "KR") -> str:
     """E.164 form of ``phone`` (``+821012345678``); ``ValueError`` if it is not a valid number."""
+    fast = _KR_010_RE.match(phone.strip()) if region == "KR" else None
+    if fast is not None and not fast.group(1).startswith(("597", "598", "599")):
+        return f"+8210{fast.group(1)}{fast.group(2)}"
     try:
         parsed = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException as exc:
@@ -144,7 +172,7 @@ def _index_key(raw: str) -> bytes:
 
 def _blind(purpose: str, value: str) -> str:
     key = _index_key(settings.BLIND_INDEX_KEY)
-    return hmac.new(key, f"{purpose}|{value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{purpose}|{value}".encode(), "sha256").hex()
 
 
 def email_index(email: str) -> str:

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
 
+from . import bulk
 from .models import (
     NO_SITE,
     AgeBand,
@@ -196,7 +197,8 @@ def participants_record_created_bulk(
         entered[(day, site_id, participant.cohort_id, S.REGISTERED.value)] += 1
         band = age_band_of(birth_year=participant.birth_year, registered_at=at)
         current[(site_id, participant.cohort_id, S.REGISTERED.value, band, participant.sex)] += 1
-    created = StatusTransition.objects.bulk_create(rows)
+    # COPY on PostgreSQL (imports insert thousands of steps at once); bulk_create elsewhere.
+    created = bulk.insert_models(rows)
     aggregates_add(entered=entered, current=current)
     return created
 

@@ -86,25 +86,27 @@ def _plain_values(profile: Profile) -> dict[str, str]:
     return values
 
 
-def personal_data_build(*, participant_id: int, profile: Profile) -> PersonalData:
-    """An unsaved, sealed ``PersonalData`` for ``participant_id`` (bulk imports save many at once).
+def personal_data_columns(*, participant_id: int, profile: Profile) -> dict[str, str]:
+    """The column values of a sealed vault row (encrypted fields, blind indexes, key id).
 
     ``profile`` must already be normalised (see ``Profile.normalised``).
     """
     plain = _plain_values(profile)
-    sealed = {
-        field: crypto.encrypt(
-            plain[field], aad=crypto.associated_data(TABLE, participant_id, field)
-        )
-        for field in ENCRYPTED_FIELDS
-    }
+    columns = crypto.encrypt_fields(
+        TABLE, participant_id, {field: plain[field] for field in ENCRYPTED_FIELDS}
+    )
+    columns["key_id"] = crypto.current_key_id()
+    columns["email_index"] = crypto.email_index(profile.email)
+    columns["phone_index"] = crypto.phone_index(profile.phone)
+    columns["name_birth_index"] = crypto.name_birth_index(profile.name, profile.birth_date)
+    return columns
+
+
+def personal_data_build(*, participant_id: int, profile: Profile) -> PersonalData:
+    """An unsaved, sealed ``PersonalData`` for ``participant_id``; see ``personal_data_columns``."""
     return PersonalData(
         participant_id=participant_id,
-        key_id=crypto.current_key_id(),
-        email_index=crypto.email_index(profile.email),
-        phone_index=crypto.phone_index(profile.phone),
-        name_birth_index=crypto.name_birth_index(profile.name, profile.birth_date),
-        **sealed,
+        **personal_data_columns(participant_id=participant_id, profile=profile),
     )
 
 

@@ -18,6 +18,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,13 +30,14 @@ from django.utils.translation import gettext_lazy as _
 from portal.audit import Action, audit_record
 from portal.models import User
 
-from .. import crypto, funnel, vault
+from .. import bulk, crypto, funnel, vault
 from ..models import (
     Cohort,
     DuplicateFlag,
     DuplicateMatch,
     Participant,
     ParticipantKind,
+    ParticipantStatus,
     PersonalData,
     ReferralImport,
     Sex,
@@ -217,6 +219,11 @@ def _records(text: str) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _parse_date(value: str) -> dt.date | None:
+    if len(value) == 10 and value[4] == "-":
+        try:
+            return dt.date.fromisoformat(value)  # the common form, without strptime's cost
+        except ValueError:
+            return None
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt).date()  # noqa: DTZ007 (a calendar date)
@@ -417,21 +424,23 @@ def _insert_batch(
     """Insert the rows not yet enrolled; returns (created, already there, flagged duplicates)."""
     Site.objects.select_for_update().get(pk=site.pk)
     existing = set(
-        Participant.objects.filter(
-            site=site, external_ref__in=[r.external_ref for r in rows]
-        ).values_list("external_ref", flat=True)
+        bulk.values_matching(
+            Participant, "external_ref", [r.external_ref for r in rows], site_id=site.pk
+        )
     )
     new_rows = [r for r in rows if r.external_ref not in existing]
     if not new_rows:
         return 0, len(rows), 0
     now = timezone.now()
-    participants = Participant.objects.bulk_create(
+    participants = bulk.insert_models(
         [
             Participant(
                 code=participant_code_new(),
                 kind=ParticipantKind.PATIENT,
+                user_id=None,
                 site=site,
                 cohort=r.cohort,
+                status=ParticipantStatus.REGISTERED,
                 birth_year=r.profile.birth_date.year,
                 sex=r.sex,
                 external_ref=r.external_ref,
@@ -446,43 +455,46 @@ def _insert_batch(
     )
     funnel.participants_record_created_bulk(participants=participants, actor=by)
     vault_rows = [
-        vault.personal_data_build(participant_id=p.pk, profile=r.profile)
+        {
+            "participant_id": p.pk,
+            "updated_at": now,
+            **vault.personal_data_columns(participant_id=p.pk, profile=r.profile),
+        }
         for p, r in zip(participants, new_rows, strict=True)
     ]
-    PersonalData.objects.bulk_create(vault_rows)
+    bulk.insert_rows(PersonalData, vault_rows)
     flagged = _flag_duplicates(vault_rows, seen_indexes)
     return len(participants), len(rows) - len(new_rows), flagged
 
 
-def _flag_duplicates(rows: list[PersonalData], seen_indexes: dict[str, int]) -> int:
+def _flag_duplicates(rows: list[dict[str, Any]], seen_indexes: dict[str, int]) -> int:
     """Flag new rows sharing a phone or e-mail with an earlier record (in the database or file)."""
-    pids = {row.participant_id for row in rows}
+    pids = {row["participant_id"] for row in rows}
     lookups = {
-        DuplicateMatch.EMAIL: ("email_index", {r.email_index for r in rows if r.email_index}),
-        DuplicateMatch.PHONE: ("phone_index", {r.phone_index for r in rows if r.phone_index}),
+        DuplicateMatch.EMAIL: ("email_index", {r["email_index"] for r in rows if r["email_index"]}),
+        DuplicateMatch.PHONE: ("phone_index", {r["phone_index"] for r in rows if r["phone_index"]}),
     }
     flags: list[DuplicateFlag] = []
     for kind, (column, digests) in lookups.items():
         earlier: dict[str, int] = {}
-        for digest, pid in (
-            PersonalData.objects.filter(**{f"{column}__in": digests})
-            .exclude(participant_id__in=pids)
-            .order_by("participant_id")
-            .values_list(column, "participant_id")
+        for digest, pid in sorted(
+            bulk.values_matching(PersonalData, column, list(digests), also="participant_id"),
+            key=lambda pair: pair[1],
         ):
-            earlier.setdefault(digest, pid)
+            if pid not in pids:
+                earlier.setdefault(digest, pid)
         for row in rows:
-            digest = getattr(row, column)
+            digest = row[column]
             if not digest:
                 continue
             key = f"{kind}:{digest}"
             first = earlier.get(digest) or seen_indexes.get(key)
-            if first is not None and first != row.participant_id:
+            if first is not None and first != row["participant_id"]:
                 flags.append(
                     DuplicateFlag(
-                        participant_id=row.participant_id, matches_id=first, matched_on=kind
+                        participant_id=row["participant_id"], matches_id=first, matched_on=kind
                     )
                 )
-            seen_indexes.setdefault(key, row.participant_id)
+            seen_indexes.setdefault(key, row["participant_id"])
     DuplicateFlag.objects.bulk_create(flags, ignore_conflicts=True)
     return len({f.participant_id for f in flags})

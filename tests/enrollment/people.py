@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from django.utils import timezone
+import pytest
+from django.conf import settings
+from django.utils import timezone, translation
 
 from enrollment.funnel import participant_record_created
 from enrollment.models import Participant
@@ -55,3 +58,11 @@ def verify_email(user: Any) -> Any:
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
     return user
+
+
+@pytest.fixture
+def in_english(client: Any) -> Iterator[None]:
+    """Messages in English for assertions (Korean is the default; browser tests check Korean)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

@@ -12,10 +12,13 @@ from enrollment.models import (
 from enrollment.services import referrals_import
 from enrollment.services.imports import ImportRefused
 from enrollment.vault import profile_for_participant
-from tests.enrollment.people import participant_with_profile
+from tests.enrollment.people import (
+    in_english,  # noqa: F401  (fixture)
+    participant_with_profile,
+)
 from tests.factories import CohortFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 HEADER = (
     "external_ref,cohort,name,latin_name,birth_date,sex,phone,email,address,referring_clinician\n"

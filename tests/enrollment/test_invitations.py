@@ -9,10 +9,14 @@ from enrollment.models import Invitation
 from enrollment.services import InvitationClaimRefused, invitation_claim, invitation_issue
 from portal.audit import Action
 from portal.models import AuditEvent
-from tests.enrollment.people import participant_with_profile, verify_email
+from tests.enrollment.people import (
+    in_english,  # noqa: F401  (fixture)
+    participant_with_profile,
+    verify_email,
+)
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture(autouse=True)

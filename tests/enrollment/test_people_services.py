@@ -18,10 +18,15 @@ from enrollment.services import (
 from enrollment.services.people import participant_code_is_well_formed, participant_code_new
 from enrollment.vault import profile_for_participant
 from portal.roles import Role, has_role
-from tests.enrollment.people import participant_with_profile, profile, years_ago
+from tests.enrollment.people import (
+    in_english,  # noqa: F401  (fixture)
+    participant_with_profile,
+    profile,
+    years_ago,
+)
 from tests.factories import CohortFactory, SiteFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 def _register(user=None, **overrides):

@@ -19,15 +19,20 @@ from enrollment.models import (
 from enrollment.services.visits import OPEN_WEEKDAYS
 from portal.audit import Action
 from portal.models import AuditEvent
-from tests.enrollment.people import participant_with_profile, verify_email, years_ago
+from tests.enrollment.people import (
+    in_english,  # noqa: F401  (fixture)
+    participant_with_profile,
+    verify_email,
+    years_ago,
+)
 from tests.factories import CohortFactory, SiteFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture
 def volunteer(client):
-    user = UserFactory()
+    user = UserFactory(preferred_language="en")
     verify_email(user)
     client.force_login(user)
     return user
@@ -38,6 +43,8 @@ def staff_client(client, coordinator):
     from tests.factories import add_totp
 
     add_totp(coordinator)
+    coordinator.preferred_language = "en"
+    coordinator.save(update_fields=["preferred_language"])
     client.force_login(coordinator)
     return client
 
@@ -201,7 +208,7 @@ def test_invitation_letter_shows_the_code_once_and_the_patient_claims_it(
     assert code in letter.content.decode()
     staff_client.logout()
 
-    patient = UserFactory()
+    patient = UserFactory(preferred_language="en")
     verify_email(patient)
     client.force_login(patient)
     wrong = client.post(reverse("enrollment:me_claim"), {"code": code, "birth_date": "1985-03-15"})

@@ -16,10 +16,13 @@ from enrollment.vault import (
 )
 from portal.audit import Action
 from portal.models import AuditEvent
-from tests.enrollment.people import participant_with_profile
+from tests.enrollment.people import (
+    in_english,  # noqa: F401  (fixture)
+    participant_with_profile,
+)
 from tests.factories import SiteFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 OLD_KEY = base64.b64encode(b"o" * 32).decode()
 NEW_KEY = base64.b64encode(b"n" * 32).decode()

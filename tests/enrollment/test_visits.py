@@ -19,10 +19,13 @@ from enrollment.services import (
 )
 from enrollment.services.visits import OPEN_WEEKDAYS
 from enrollment.tasks import visit_reminders_send
-from tests.enrollment.people import participant_with_profile
+from tests.enrollment.people import (
+    in_english,  # noqa: F401  (fixture)
+    participant_with_profile,
+)
 from tests.factories import SiteFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,103 @@
+"""Fast inserts for bulk imports: PostgreSQL COPY, with ids drawn from the table's sequence.
+
+``bulk_create`` spends most of its time building one huge INSERT in Python; COPY streams plain
+rows. Other databases (the embedded SQLite) fall back to ``bulk_create``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _uses_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _next_ids(model: type[models.Model], count: int) -> list[int]:
+    table = model._meta.db_table
+    pk_column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk_column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_models(objects: list[M]) -> list[M]:
+    """Insert new model instances (every concrete field set, no database defaults left) and give
+    them their primary keys."""
+    if not objects:
+        return objects
+    model = type(objects[0])
+    if not _uses_copy():
+        return model._default_manager.bulk_create(objects)
+    for obj, pk in zip(objects, _next_ids(model, len(objects)), strict=True):
+        obj.pk = pk
+    fields = model._meta.concrete_fields
+    for field in fields:
+        if isinstance(getattr(objects[0], field.attname), DatabaseDefault):
+            raise ValueError(f"{model.__name__}.{field.name} must be set for a bulk insert")
+    attnames = [f.attname for f in fields]
+    _copy(
+        model._meta.db_table,
+        [str(f.column) for f in fields],
+        [[getattr(obj, name) for name in attnames] for obj in objects],
+    )
+    return objects
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows given as {attname: value} (all rows with the same keys)."""
+    if not rows:
+        return
+    if not _uses_copy():
+        model._default_manager.bulk_create([model(**row) for row in rows])
+        return
+    names = list(rows[0])
+    columns = [str(getattr(model._meta.get_field(name), "column", name)) for name in names]
+    _copy(model._meta.db_table, columns, [[row[name] for name in names] for row in rows])
+
+
+def values_matching(
+    model: type[models.Model],
+    column: str,
+    values: Sequence[Any],
+    *,
+    also: str | None = None,
+    **equal: Any,
+) -> list[Any]:
+    """``column`` values (or (column, ``also``) pairs) of rows whose ``column`` is in ``values``
+    and whose other columns equal ``equal``; one array parameter instead of thousands of IN
+    parameters on PostgreSQL."""
+    if not values:
+        return []
+    if not _uses_copy():
+        rows = model._default_manager.filter(**{f"{column}__in": values}, **equal)
+        if also:
+            return list(rows.values_list(column, also))
+        return list(rows.values_list(column, flat=True))
+    quote = connection.ops.quote_name
+    selected = quote(column) + (f", {quote(also)}" if also else "")
+    conditions = [f"{quote(column)} = ANY(%s)"] + [f"{quote(name)} = %s" for name in equal]
+    sql = f"SELECT {selected} FROM {quote(model._meta.db_table)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(values), *equal.values()])
+        rows = cursor.fetchall()
+    return [tuple(row) for row in rows] if also else [row[0] for row in rows]
