@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,24 +128,22 @@ def dashboard_figures(
     site_ids: frozenset[int] | None,
     phase_id: int | None = None,
     today: dt.date | None = None,
+    all_sites: list[Site] | None = None,
 ) -> Figures:
-    """Everything a dashboard shows; ``site_ids=None`` is the national view."""
+    """Everything a dashboard shows; ``site_ids=None`` is the national view.
+
+    ``all_sites`` saves a query when the caller has loaded the sites already (ordered by code)."""
     today = today or timezone.localdate()
     phases = list(Phase.objects.select_related("programme").order_by("ends_on", "number"))
     phase = _phase_for(phases, phase_id, today)
-    site_qs = Site.objects.only("id", "code", "name").order_by("code")
-    if site_ids is not None:
-        site_qs = site_qs.filter(pk__in=site_ids)
-    sites = list(site_qs)
+    if all_sites is None:
+        all_sites = list(Site.objects.only("id", "code", "name").order_by("code"))
+    sites = [s for s in all_sites if site_ids is None or s.pk in site_ids]
     cohort_group = dict(Cohort.objects.values_list("id", "group"))
     scope = Q() if site_ids is None else Q(site_id__in=site_ids)
     targets = _targets(phase, site_ids)
 
-    now_by_site_cohort_status = (
-        FunnelCurrent.objects.filter(scope)
-        .values_list("site_id", "cohort_id", "status")
-        .annotate(total=Sum("n"))
-    )
+    now_by_site_cohort_status, by_age_sex = _current_counts(site_ids)
     enrolled_by_site: dict[int, int] = defaultdict(int)
     enrolled_by_group: dict[str, int] = defaultdict(int)
     by_status: dict[str, int] = defaultdict(int)
@@ -179,7 +178,7 @@ def dashboard_figures(
     monthly = _monthly(scope, phase, today)
     cumulative = _cumulative(monthly, enrolled)
     funnel = [(s.value, str(s.label), by_status.get(s.value, 0)) for s in FUNNEL_ORDER]
-    age_bands, by_sex = _demographics(scope)
+    age_bands, by_sex = _demographics(by_age_sex)
     forecasts = _forecasts(scope, phase, today, overall, by_group, cohort_group)
     return Figures(
         phase=phase,
@@ -260,13 +259,53 @@ def _cumulative(monthly: list[tuple[dt.date, int]], enrolled: int) -> list[tuple
     return list(reversed(points))
 
 
-def _demographics(scope: Q) -> tuple[list[str], list[tuple[str, str, list[int]]]]:
-    counts = {
-        (band, sex): total
-        for band, sex, total in FunnelCurrent.objects.filter(scope, status__in=ENROLLED)
-        .values_list("age_band", "sex")
-        .annotate(total=Sum("n"))
-    }
+def _current_counts(
+    site_ids: frozenset[int] | None,
+) -> tuple[list[tuple[int, int, str, int]], dict[tuple[str, str], int]]:
+    """Who is where now: (site, cohort, status, n) rows, and enrolled per (age band, sex).
+
+    On PostgreSQL both come from one scan of ``FunnelCurrent`` (GROUPING SETS)."""
+    if connection.vendor != "postgresql":
+        scope = Q() if site_ids is None else Q(site_id__in=site_ids)
+        rows = list(
+            FunnelCurrent.objects.filter(scope)
+            .values_list("site_id", "cohort_id", "status")
+            .annotate(total=Sum("n"))
+        )
+        enrolled_by_age_sex = {
+            (band, sex): total
+            for band, sex, total in FunnelCurrent.objects.filter(scope, status__in=ENROLLED)
+            .values_list("age_band", "sex")
+            .annotate(total=Sum("n"))
+        }
+        return rows, enrolled_by_age_sex
+    where, params = "", []
+    if site_ids is not None:
+        where, params = "WHERE site_id = ANY(%s)", [list(site_ids)]
+    table = FunnelCurrent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT site_id, cohort_id, status, age_band, sex, SUM(n), GROUPING(site_id)
+            FROM {table} {where}
+            GROUP BY GROUPING SETS ((site_id, cohort_id, status), (status, age_band, sex))
+            """,  # noqa: S608 - the table name comes from the model
+            params,
+        )
+        result = cursor.fetchall()
+    rows = [
+        (site, cohort, status, int(n)) for site, cohort, status, _b, _s, n, g in result if not g
+    ]
+    demographics: dict[tuple[str, str], int] = defaultdict(int)
+    for _site, _cohort, status, band, sex, n, by_age in result:
+        if by_age and status in ENROLLED:
+            demographics[(band, sex)] += int(n)
+    return rows, demographics
+
+
+def _demographics(
+    counts: dict[tuple[str, str], int],
+) -> tuple[list[str], list[tuple[str, str, list[int]]]]:
     bands = [b.value for b in AgeBand]
     series = [
         (str(sex.label), f"bar-{sex.value}", [counts.get((b, sex.value), 0) for b in bands])

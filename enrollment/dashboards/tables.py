@@ -18,6 +18,14 @@ class Table:
     headers: list[str]
     rows: list[list[object]]
 
+    @property
+    def display_rows(self) -> list[list[str]]:
+        """The rows as shown on the page: whole numbers with thousands separators."""
+        return [
+            [f"{cell:,}" if isinstance(cell, int) else str(cell) for cell in row]
+            for row in self.rows
+        ]
+
 
 def _share(enrolled: int, target: int | None) -> str:
     return f"{enrolled / target:.1%}" if target else ""

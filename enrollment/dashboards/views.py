@@ -21,13 +21,14 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
+def _all_sites() -> list[Site]:
+    return list(Site.objects.only("id", "code", "name").order_by("code"))
+
+
 def _scope(request: HttpRequest, kind: str) -> tuple[frozenset[int] | None, list[Site], int | None]:
     """The sites a dashboard covers: all (national) or the user's, narrowed by ``?site=``."""
     allowed = None if kind == "national" else site_ids_for(request.user)
-    choices = Site.objects.only("id", "code", "name").order_by("code")
-    if allowed is not None:
-        choices = choices.filter(pk__in=allowed)
-    site_choices = list(choices)
+    site_choices = [s for s in _all_sites() if allowed is None or s.pk in allowed]
     chosen = _int_param(request, "site")
     if chosen is not None and chosen in {s.pk for s in site_choices}:
         return frozenset({chosen}), site_choices, chosen
@@ -92,7 +93,7 @@ def _charts(f: Figures) -> dict[str, Any]:
 def _dashboard(request: HttpRequest, kind: str) -> HttpResponse:
     site_ids, site_choices, chosen_site = _scope(request, kind)
     phase_param = _int_param(request, "phase")
-    figures = dashboard_figures(site_ids=site_ids, phase_id=phase_param)
+    figures = dashboard_figures(site_ids=site_ids, phase_id=phase_param, all_sites=site_choices)
     context = {
         "kind": kind,
         "figures": figures,

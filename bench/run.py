@@ -1,0 +1,302 @@
+"""Build a benchmark database and record the figures in bench/results.md.
+
+    make bench                               # 1,000,000 participants (the programme's size)
+    BENCH_PARTICIPANTS=50000 make bench      # a quicker run
+
+Steps, each timed: create the database afresh, migrate, seed N synthetic participants (COPY, two
+worker processes), then measure on the result:
+
+* the national dashboard, full Django stack (middleware, queries, SVG, template), median of
+  repeated requests, against a raw GROUP BY over the participants table measured in the same run;
+* participant lookup by phone and by e-mail through the blind indexes (the audited service);
+* a CSV referral import through the import service (validation, encryption, blind indexes,
+  funnel steps and aggregates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+PARTICIPANTS = int(os.environ.get("BENCH_PARTICIPANTS", "1000000"))
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "20000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+DASHBOARD_RUNS = int(os.environ.get("BENCH_DASHBOARD_RUNS", "30"))
+LOOKUPS = int(os.environ.get("BENCH_LOOKUPS", "200"))
+RESULTS = ROOT / "bench" / "results.md"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def recreate_database() -> None:
+    import dj_database_url
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "")
+    if "bench" not in url:
+        sys.exit("DATABASE_URL must name a benchmark database (its name must contain 'bench').")
+    cfg = dj_database_url.parse(url)
+    name = cfg["NAME"]
+    with psycopg.connect(
+        host=cfg["HOST"] or "127.0.0.1",
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"] or "postgres",
+        password=cfg["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    began = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - began, result
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def p95_ms(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+
+
+def bench_dashboard(manager: Any) -> dict[str, float]:
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(manager)
+    url = reverse("dashboards:national")
+    for _ in range(3):  # warm caches, as a live server would be
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+    samples = []
+    for _ in range(DASHBOARD_RUNS):
+        seconds, response = timed(client.get, url)
+        assert response.status_code == 200
+        samples.append(seconds)
+
+    # The reference: the same figures straight from the participants table.
+    raw = """
+        SELECT site_id, cohort_id, status, sex,
+               extract(year FROM registered_at AT TIME ZONE 'Asia/Seoul')::int - birth_year,
+               count(*)
+        FROM enrollment_participant GROUP BY 1, 2, 3, 4, 5
+    """
+    raw_samples = []
+    with connection.cursor() as cursor:
+        cursor.execute(raw)
+        cursor.fetchall()
+        for _ in range(max(5, DASHBOARD_RUNS // 6)):
+            began = time.perf_counter()
+            cursor.execute(raw)
+            cursor.fetchall()
+            raw_samples.append(time.perf_counter() - began)
+    return {
+        "dashboard_median_ms": median_ms(samples),
+        "dashboard_p95_ms": p95_ms(samples),
+        "raw_group_by_median_ms": median_ms(raw_samples),
+    }
+
+
+def bench_lookups(manager: Any, first_id: int, last_id: int) -> dict[str, float]:
+    from enrollment.seeding import synthetic_email, synthetic_phone
+    from enrollment.vault import participant_find
+
+    rng = random.Random(42)
+    ids = [rng.randint(first_id, last_id) for _ in range(LOOKUPS)]
+    phone_samples, email_samples, found = [], [], 0
+    for pid in ids:
+        seconds, hit = timed(participant_find, by=manager, phone=synthetic_phone(pid))
+        phone_samples.append(seconds)
+        found += hit is not None
+        seconds, hit = timed(participant_find, by=manager, email=synthetic_email(pid))
+        email_samples.append(seconds)
+        found += hit is not None
+    return {
+        "phone_median_ms": median_ms(phone_samples),
+        "phone_p95_ms": p95_ms(phone_samples),
+        "email_median_ms": median_ms(email_samples),
+        "email_p95_ms": p95_ms(email_samples),
+        "lookups_found_share": found / (2 * len(ids)),
+    }
+
+
+def referral_csv(rows: int) -> bytes:
+    rng = random.Random(7)
+    surnames, given = "김이박최정강조윤장임", "민서준지현우예하윤도진수영은재"
+    lines = ["external_ref,cohort,name,birth_date,sex,phone,email,address,referring_clinician"]
+    for i in range(rows):
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(365 * 60))
+        name = rng.choice(surnames) + rng.choice(given) + rng.choice(given)
+        lines.append(
+            f"BENCH-{i:07d},{'rare' if i % 2 else 'severe'},{name},{birth.isoformat()},"
+            f"{'F' if i % 2 else 'M'},010-{7000 + i // 10000:04d}-{i % 10000:04d},"
+            f"import{i}@example.net,부산 해운대로 {i % 300},Dr. Kim"
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def bench_import(manager: Any) -> dict[str, float]:
+    from enrollment.models import Site
+    from enrollment.services.imports import referrals_import
+
+    site = Site.objects.order_by("id").first()
+    data = referral_csv(IMPORT_ROWS)
+    seconds, result = timed(
+        referrals_import, site=site, by=manager, data=data, max_bytes=len(data) + 1
+    )
+    return {
+        "import_rows": IMPORT_ROWS,
+        "import_created": result.created,
+        "import_invalid": result.invalid_rows,
+        "import_seconds": seconds,
+        "import_rows_per_s": IMPORT_ROWS / seconds,
+    }
+
+
+def main() -> None:
+    figures: dict[str, Any] = {"participants": PARTICIPANTS}
+    log(f"recreating the benchmark database for {PARTICIPANTS:,} participants")
+    recreate_database()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from enrollment.seeding import synthetic_seed
+    from portal.roles import Role, grant_role
+    from tests.factories import UserFactory, add_totp
+
+    seconds, _ = timed(call_command, "migrate", verbosity=0, skip_checks=True)
+    log(f"migrated in {seconds:.1f} s")
+
+    def progress(done: int, total: int) -> None:
+        if done % max(total // 10, 1) < 10_000 or done == total:
+            log(f"  seeded {done:,} / {total:,}")
+
+    result = synthetic_seed(participants=PARTICIPANTS, workers=WORKERS, seed=1, progress=progress)
+    figures.update(seed_seconds=result.seconds, transitions=result.transitions)
+    log(f"seeded in {result.seconds:.1f} s ({result.transitions:,} transitions)")
+
+    # What autovacuum would have done by the time anyone looks: visibility maps for index-only
+    # scans, statistics for the planner.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+    manager: Any = UserFactory(email="bench-manager@example.org")
+    grant_role(manager, Role.PROGRAMME_MANAGER)
+    add_totp(manager)
+
+    figures.update(bench_dashboard(manager))
+    log(f"dashboard {figures['dashboard_median_ms']:.1f} ms median")
+    figures.update(bench_lookups(manager, result.first_id, result.last_id))
+    log(f"lookup by phone {figures['phone_median_ms']:.2f} ms median")
+    figures.update(bench_import(manager))
+    log(f"import {figures['import_rows_per_s']:.0f} rows/s")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        figures["postgres"] = cursor.fetchone()[0].split(" on ")[0]
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        figures["database_size"] = cursor.fetchone()[0]
+    write_results(figures)
+    log(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def write_results(f: dict[str, Any]) -> None:
+    ratio = f["dashboard_median_ms"] / f["raw_group_by_median_ms"]
+    seed_scaled = f["seed_seconds"] * 1_000_000 / f["participants"]
+    rows = [
+        (
+            "National dashboard, server time (median)",
+            f"{f['dashboard_median_ms']:.1f} ms (p95 {f['dashboard_p95_ms']:.1f} ms)",
+            "<= 50 ms",
+            verdict(f["dashboard_median_ms"] <= 50),
+        ),
+        (
+            "Raw GROUP BY over participants (median, reference)",
+            f"{f['raw_group_by_median_ms']:.1f} ms",
+            "",
+            "",
+        ),
+        ("Dashboard / raw GROUP BY", f"{ratio:.3f}x", "<= 0.2x", verdict(ratio <= 0.2)),
+        (
+            "Lookup by phone (median)",
+            f"{f['phone_median_ms']:.2f} ms (p95 {f['phone_p95_ms']:.2f} ms)",
+            "<= 10 ms",
+            verdict(f["phone_median_ms"] <= 10),
+        ),
+        (
+            "Lookup by e-mail (median)",
+            f"{f['email_median_ms']:.2f} ms (p95 {f['email_p95_ms']:.2f} ms)",
+            "<= 10 ms",
+            verdict(f["email_median_ms"] <= 10),
+        ),
+        (
+            "CSV referral import",
+            f"{f['import_rows_per_s']:,.0f} rows/s ({f['import_rows']:,} rows in "
+            f"{f['import_seconds']:.1f} s)",
+            ">= 5,000 rows/s",
+            verdict(f["import_rows_per_s"] >= 5000),
+        ),
+        (
+            f"Seeding {f['participants']:,} participants",
+            f"{f['seed_seconds']:.0f} s ({f['transitions']:,} transitions)",
+            "<= 300 s for 1M",
+            verdict(seed_scaled <= 300),
+        ),
+    ]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (bench/run.py) on {dt.date.today().isoformat()}, "  # noqa: DTZ011
+        f"{f['participants']:,} participants, {os.cpu_count()} CPU cores shared with other work, "
+        f"{f['postgres']}, Python {platform.python_version()}, database size "
+        f"{f['database_size']}.",
+        "",
+        "| Measure | Result | Target | |",
+        "| --- | --- | --- | --- |",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "",
+        f"Lookups found a participant in {f['lookups_found_share']:.0%} of "
+        f"{2 * LOOKUPS} attempts (phone and e-mail of random seeded participants; minors have no "
+        "phone of their own). Each lookup writes its audit row, as in production.",
+        "",
+        "## Notes",
+        "",
+        NOTES_FILE.read_text(encoding="utf-8").strip() if NOTES_FILE.exists() else "",
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+
+
+NOTES_FILE = ROOT / "bench" / "notes.md"
+
+
+if __name__ == "__main__":
+    main()
