@@ -151,3 +151,22 @@ def test_no_model_field_asks_for_a_resident_registration_number():
         for field in model._meta.get_fields():
             label = f"{field.name} {getattr(field, 'verbose_name', '')}".lower()
             assert not any(word in label for word in suspicious), (model, field.name)
+
+
+def test_the_quick_path_for_010_numbers_agrees_with_phonenumbers():
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(7)
+    samples = [f"010{rng.randrange(10**8):08d}" for _ in range(3000)]
+    samples += ["01059700000", "01059991234", "01059691234", "+82 10 5970 1234", "010.2345.6789"]
+    for raw in samples:
+        parsed = phonenumbers.parse(raw, "KR")
+        valid = phonenumbers.is_valid_number(parsed)
+        if valid:
+            expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            assert crypto.normalise_phone(raw) == expected, raw
+        else:
+            with pytest.raises(ValueError):
+                crypto.normalise_phone(raw)
