@@ -187,9 +187,7 @@ class StaffIdleTimeoutMiddleware:
                     fail_silently=True,
                 )
                 return redirect_to_login(request.get_full_path())
-            # Written at most every 30 seconds, so that not every request saves the session.
-            if last_seen is None or now - int(last_seen) >= 30:
-                request.session[self.session_key] = now
+            request.session[self.session_key] = now
         return self.get_response(request)
 
 
