@@ -144,6 +144,38 @@ class ConsentEvent(models.Model):
                 fields=["participant", "sequence"], name="consentevent_unique_sequence"
             ),
             models.CheckConstraint(condition=models.Q(sequence__gte=1), name="consentevent_seq_1"),
+            # Digests are lower-case hex and codes come from fixed lists. The database holds them to
+            # that even for a superuser bypassing triggers, which lets ledger verification in SQL
+            # quote these columns without escaping (see consent.ledger).
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__regex": r"^([0-9a-f]{64})?$"}),
+                    name=f"consentevent_{name}_hex",
+                )
+                for name in (
+                    "version_sha256",
+                    "signer_name_digest",
+                    "signature_sha256",
+                    "countersignature_sha256",
+                    "document_sha256",
+                    "prev_hash",
+                    "hash",
+                )
+            ],
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__in": values}),
+                    name=f"consentevent_{name}_known",
+                )
+                for name, values in (
+                    ("kind", EventKind.values),
+                    ("signer_kind", SignerKind.values),
+                    ("method", ["", *SignatureMethod.values]),
+                    ("channel", Channel.values),
+                    ("withdrawal_level", ["", *WithdrawalLevel.values]),
+                    ("samples_fate", ["", *SamplesFate.values]),
+                )
+            ],
         ]
         indexes = [models.Index(fields=["recorded_at"], name="consentevent_recorded_idx")]
 

@@ -288,3 +288,71 @@ def test_two_submissions_at_once_make_a_linear_chain():
         assert current.recorded_at >= previous.recorded_at
     assert ledger.ledger_verify().ok
     assert ConsentState.objects.get(participant=participant).last_event_id == events[-1].pk
+
+
+def test_database_and_python_verification_agree_on_awkward_text():
+    from consent.services import consent_withdraw as withdraw
+
+    version = ca.active_version()
+    people = [ca.eligible_participant() for _ in range(3)]
+    for p in people:
+        consent_record(
+            participant=p,
+            version=version,
+            choices=ca.all_yes(version),
+            signature=ca.typed(),
+            by=None,
+            answers=ca.right_answers(version),
+        )
+    withdraw(
+        participant=people[0],
+        level="no_further_use",
+        samples_fate="destroy",
+        by=None,
+        confirmed=True,
+        reason='따옴표 " 역슬래시 \\ 줄바꿈\n탭\t제어\x01 é 😀 </script>',
+        signer_kind="legal_representative",
+        representative_relationship="어머니 (母)",
+    )
+    for in_database in (True, False):
+        result = ledger.ledger_verify(in_database=in_database)
+        assert result.ok, (in_database, result.broken)
+        assert (result.events, result.chains) == (4, 3)
+    target = ConsentEvent.objects.get(participant=people[0], kind="withdraw")
+    _tamper(target.pk, "UPDATE consent_consentevent SET reason = reason || ' ' WHERE id = %s")
+    head = ConsentEvent.objects.get(participant=people[2])
+    _tamper(
+        head.pk,
+        "UPDATE consent_consentevent SET verification_code = 'AAAAA-AAAAA' WHERE id = %s",
+    )
+    answers = []
+    for in_database in (True, False):
+        result = ledger.ledger_verify(in_database=in_database)
+        answers.append([(b.event_id, b.problem) for b in result.broken])
+    assert answers[0] == answers[1]
+    assert [event_id for event_id, _problem in answers[0]] == [target.pk, head.pk]
+    assert "verification code" in answers[0][1][1]
+
+
+def test_a_missing_event_is_reported_as_a_gap_in_the_chain():
+    version = ca.active_version()
+    participant = ca.eligible_participant()
+    consent_record(
+        participant=participant,
+        version=version,
+        choices=ca.all_yes(version),
+        signature=ca.typed(),
+        by=None,
+        answers=ca.right_answers(version),
+    )
+    consent_update(participant=participant, choices={"recontact": False}, by=None, confirmed=True)
+    third = consent_update(
+        participant=participant, choices={"recontact": True}, by=None, confirmed=True
+    )
+    second = ConsentEvent.objects.get(participant=participant, sequence=2)
+    _tamper(second.pk, "DELETE FROM consent_consentevent WHERE id = %s")
+    for in_database in (True, False):
+        broken = ledger.ledger_verify(in_database=in_database, participant_id=participant.pk)
+        assert [(b.event_id, b.problem) for b in broken.broken] == [
+            (third.pk, "sequence 3 where 2 was expected")
+        ]
