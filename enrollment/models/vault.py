@@ -49,15 +49,23 @@ class PersonalData(models.Model):
     guardian_name = models.TextField(blank=True, default="")
     guardian_phone = models.TextField(blank=True, default="")
     guardian_relationship = models.TextField(blank=True, default="")
-    key_id = models.CharField(max_length=16, db_index=True)
-    email_index = models.CharField(max_length=64, blank=True, db_index=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
-    name_birth_index = models.CharField(max_length=64, blank=True, db_index=True)
+    key_id = models.CharField(max_length=16)
+    email_index = models.CharField(max_length=64, blank=True)
+    phone_index = models.CharField(max_length=64, blank=True)
+    name_birth_index = models.CharField(max_length=64, blank=True)
     updated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
         verbose_name = _("personal data")
         verbose_name_plural = _("personal data")
+        # Plain b-tree indexes for exact lookups only (db_index on a CharField would add a second,
+        # pattern-matching index on PostgreSQL that nothing uses and every insert pays for).
+        indexes = [
+            models.Index(fields=["email_index"], name="personaldata_email_bidx"),
+            models.Index(fields=["phone_index"], name="personaldata_phone_bidx"),
+            models.Index(fields=["name_birth_index"], name="personaldata_namebirth_bidx"),
+            models.Index(fields=["key_id"], name="personaldata_key_id"),
+        ]
 
     def __str__(self) -> str:
         return f"personal data of participant #{self.participant_id}"
