@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from .models import Purpose, ReconsentCampaign
+from .models import (
+    ComprehensionQuestion,
+    ConsentEvent,
+    ConsentForm,
+    ConsentItem,
+    ConsentVersion,
+    Purpose,
+    ReconsentCampaign,
+)
 from .models.purposes import validate_item_codes
+from .services.versions import markdown_render, version_approve
 
 
 class PurposeForm(forms.ModelForm):
@@ -60,6 +71,96 @@ class ReconsentCampaignAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ReconsentCampaign._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- consent forms and versions ------------------------------------------------------------------
+# Drafts are edited here; approval goes through ``version_approve`` (hash, freeze), activation through
+# the activation pages. Once a version is not a draft, everything about it is read-only (the
+# database refuses changes too).
+
+
+@admin.register(ConsentForm)
+class ConsentFormAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "kind"]
+    search_fields = ["code", "title"]
+
+
+class _DraftOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_draft
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_draft
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_draft
+
+
+class ConsentItemInline(_DraftOnlyInline):
+    model = ConsentItem
+    fields = ["order", "code", "title", "text", "required", "duo_codes"]
+
+
+class ComprehensionQuestionInline(_DraftOnlyInline):
+    model = ComprehensionQuestion
+    fields = ["order", "text", "choices", "correct_choice", "explanation"]
+
+
+@admin.register(ConsentVersion)
+class ConsentVersionAdmin(admin.ModelAdmin):
+    list_display = ["form", "label", "language", "status", "irb_approval_number", "effective_from"]
+    list_filter = ["status", "language", "form"]
+    inlines = [ConsentItemInline, ComprehensionQuestionInline]
+    readonly_fields = ["status", "text_sha256", "approved_at", "approved_by", "activated_at"]
+    actions = ["approve_drafts"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and not obj.is_draft:
+            return [f.name for f in ConsentVersion._meta.fields]
+        return list(self.readonly_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_draft
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The rendered body is always made from the Markdown by the sanitizer, never typed.
+        obj.body_html = markdown_render(obj.body_markdown)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Approve the selected drafts (hash and freeze their text)"))
+    def approve_drafts(self, request: HttpRequest, queryset: Any) -> None:
+        for version in queryset:
+            try:
+                version_approve(version=version, by=request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{version}: {_('approved')}", messages.SUCCESS)
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(admin.ModelAdmin):
+    """The ledger, read-only (legal record; the database refuses changes anyway)."""
+
+    list_display = ["participant", "sequence", "kind", "channel", "signed_at", "recorded_at"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["participant__code", "verification_code"]
+    list_select_related = ["participant"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in ConsentEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -186,3 +186,27 @@ def test_a_new_version_with_other_items_asks_for_reconsent_and_keeps_first_yes_t
     assert state.first_granted_at["data_sharing"] < second.signed_at.isoformat().replace(
         "+00:00", "Z"
     )
+
+
+def test_admin_shows_versions_read_only_once_approved_and_approves_drafts(client):
+    admin_user = staff_user(Role.ADMIN, mfa=True, is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    active = ca.active_version()
+    draft = _draft()
+    assert client.get("/admin/consent/consentversion/").status_code == 200
+    page = client.get(f"/admin/consent/consentversion/{active.pk}/change/")
+    assert page.status_code == 200 and 'name="body_markdown"' not in page.content.decode()
+    assert (
+        'name="body_markdown"'
+        in client.get(f"/admin/consent/consentversion/{draft.pk}/change/").content.decode()
+    )
+    version_update_draft(
+        version=draft, by=None, irb_approval_number="IRB-9", irb_approved_on=dt.date(2026, 2, 1)
+    )
+    client.post(
+        "/admin/consent/consentversion/",
+        {"action": "approve_drafts", "_selected_action": [draft.pk]},
+    )
+    draft.refresh_from_db()
+    assert draft.status == "approved" and draft.text_sha256
+    assert client.get("/admin/consent/consentevent/").status_code == 200
