@@ -1,7 +1,7 @@
 """Text messages through a pluggable sender (setting ``TEXT_SENDER``, a dotted class path).
 
 Senders implement ``send(*, to_phone, body)``. The embedded default writes each message to a file
-under ``TEXT_DIRECTORY`` (and the console), like the mail backend; tests use ``LocmemTextSender``
+under ``TEXT_DIRECTORY`` and names the file on the console; tests use ``LocmemTextSender``
 and read ``messaging.outbox``. A production gateway is one more small class with the same method.
 """
 
@@ -40,7 +40,7 @@ class LocmemTextSender:
 
 
 class FileTextSender:
-    """One JSON file per message in ``TEXT_DIRECTORY``, echoed to the console."""
+    """One JSON file per message in ``TEXT_DIRECTORY`` (the embedded default)."""
 
     def send(self, *, to_phone: str, body: str) -> None:
         directory = Path(settings.TEXT_DIRECTORY)
@@ -48,7 +48,8 @@ class FileTextSender:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         path = directory / f"{stamp}-{uuid.uuid4().hex[:8]}.json"
         path.write_text(json.dumps({"to": to_phone, "body": body}, ensure_ascii=False))
-        sys.stdout.write(f"[text to {to_phone}] {body}\n")
+        # The console learns only where the message went, never the number or the text.
+        sys.stdout.write(f"[text message written to {path}]\n")
         outbox.append(TextMessage(to_phone=to_phone, body=body))
 
 

@@ -169,3 +169,18 @@ def test_concurrent_bookings_never_overbook_a_day():
     assert sorted(outcomes) == ["booked"] * 3 + ["full"] * 5
     assert Visit.objects.filter(site=site, day=day, status="booked").count() == 3
     assert SiteDay.objects.get(site=site, day=day).booked == 3
+
+
+def test_reminders_run_daily_from_beat_without_arguments(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["enrollment-visit-reminders"]
+    assert entry["task"] == visit_reminders_send.name
+    assert not entry.get("args") and not entry.get("kwargs")
+
+
+def test_file_text_sender_writes_one_file_per_message(settings, tmp_path, capsys):
+    settings.TEXT_SENDER = "enrollment.messaging.FileTextSender"
+    settings.TEXT_DIRECTORY = tmp_path
+    messaging.text_send(to_phone="+821023456789", body="방문 안내")
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1 and "방문 안내" in files[0].read_text()
+    assert "+821023456789" not in capsys.readouterr().out
