@@ -4,8 +4,9 @@ for administrators. Changes to programme structure made here are saved like any 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .models import Cohort, Phase, PhaseTarget, Programme, Site
+from .models import Cohort, Phase, PhaseTarget, Programme, ScreeningQuestion, Site
 
 
 class PhaseTargetInline(admin.TabularInline):
@@ -39,3 +40,16 @@ class CohortAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "group", "min_age", "open_for_volunteers"]
     list_filter = ["group"]
     search_fields = ["code", "name"]
+
+
+@admin.register(ScreeningQuestion)
+class ScreeningQuestionAdmin(admin.ModelAdmin):
+    """A cohort's yes/no eligibility questions. Retire a question (inactive) rather than delete
+    it: past screens refer to it by id."""
+
+    list_display = ["cohort", "order", "text", "eligible_answer", "is_active"]
+    list_filter = ["cohort", "is_active"]
+    search_fields = ["text", "text_en"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
