@@ -196,8 +196,15 @@ def main() -> None:
             log(f"  seeded {done:,} / {total:,}")
 
     result = synthetic_seed(participants=PARTICIPANTS, workers=WORKERS, seed=1, progress=progress)
-    figures.update(seed_seconds=result.seconds, transitions=result.transitions)
-    log(f"seeded in {result.seconds:.1f} s ({result.transitions:,} transitions)")
+    figures.update(
+        seed_seconds=result.seconds,
+        hooks_seconds=result.hooks_seconds,
+        transitions=result.transitions,
+    )
+    log(
+        f"seeded in {result.seconds:.1f} s ({result.transitions:,} transitions), "
+        f"other apps' seeding {result.hooks_seconds:.1f} s"
+    )
 
     # What autovacuum would have done by the time anyone looks: visibility maps for index-only
     # scans, statistics for the planner.
@@ -266,7 +273,8 @@ def write_results(f: dict[str, Any]) -> None:
         ),
         (
             f"Seeding {f['participants']:,} participants",
-            f"{f['seed_seconds']:.0f} s ({f['transitions']:,} transitions)",
+            f"{f['seed_seconds']:.0f} s ({f['transitions']:,} transitions; consent ledgers "
+            f"and other apps' synthetic data another {f['hooks_seconds']:.0f} s)",
             "<= 300 s for 1M",
             verdict(seed_scaled <= 300),
         ),

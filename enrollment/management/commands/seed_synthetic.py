@@ -43,6 +43,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {result.participants:,} participants and {result.transitions:,} "
-                f"transitions in {result.seconds:.1f} s (ids {result.first_id}-{result.last_id})."
+                f"transitions in {result.seconds:.1f} s (ids {result.first_id}-{result.last_id}); "
+                f"other apps' seeding took {result.hooks_seconds:.1f} s more."
             )
         )
