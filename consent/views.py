@@ -82,6 +82,19 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     version = selectors.active_version_for(language=language)
     if version is None:
         return render(request, "consent/unavailable.html", status=503)
+    state = selectors.consent_state_of(participant)
+    if state is not None and state.status == StateStatus.WITHDRAWN:
+        messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
+        return redirect("consent_mine")
+    if (
+        state is not None
+        and state.status == StateStatus.ACTIVE
+        and state.version is not None
+        and state.version.form_id == version.form_id
+        and state.version.label == version.label
+    ):
+        messages.info(request, _("You have already signed the current consent form."))
+        return redirect("consent_mine")
     others = selectors.active_versions().exclude(pk=version.pk)
     form = SignForm(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid():

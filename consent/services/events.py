@@ -21,6 +21,7 @@ from portal.models import User
 from .. import ledger
 from ..models import ConsentEvent, ConsentState, ConsentVersion
 from ..projection import state_refresh
+from ..signals import consent_event_recorded
 
 NAME_DIGEST_SALT = "consent.signer_name"
 
@@ -114,5 +115,6 @@ def event_append(
     )
     if after_insert is not None:
         after_insert(event)
-    state_refresh(participant_id=participant.pk)
+    state = state_refresh(participant_id=participant.pk)
+    consent_event_recorded.send(sender=ConsentEvent, event=event, state=state)
     return event

@@ -215,3 +215,30 @@ def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, t
     )
     participant.refresh_from_db()
     assert participant.status == "withdrawn"
+
+
+def test_every_event_is_announced_inside_its_transaction():
+    from consent.signals import consent_event_recorded
+
+    version = ca.active_version()
+    participant = ca.eligible_participant()
+    heard = []
+
+    def receiver(sender, event, state, **kwargs):
+        from django.db import connection
+
+        heard.append((event.kind, state.status, connection.in_atomic_block))
+
+    consent_event_recorded.connect(receiver)
+    try:
+        consent_record(
+            participant=participant,
+            version=version,
+            choices=ca.all_yes(version),
+            signature=ca.typed(),
+            by=None,
+            answers=ca.right_answers(version),
+        )
+    finally:
+        consent_event_recorded.disconnect(receiver)
+    assert heard == [("grant", "active", True)]
