@@ -141,7 +141,9 @@ class ConsentVersionAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
             else:
-                self.message_user(request, f"{version}: {_('approved')}", messages.SUCCESS)
+                self.message_user(
+                    request, _("%(version)s: approved") % {"version": version}, messages.SUCCESS
+                )
 
 
 @admin.register(ConsentEvent)
