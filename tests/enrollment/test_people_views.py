@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from enrollment import vault
 from enrollment.forms import ClaimForm, FindForm, ImportForm, PatientForm, VolunteerForm
 from enrollment.funnel import participant_transition
 from enrollment.models import (
@@ -19,13 +20,14 @@ from enrollment.models import (
 from enrollment.services.visits import OPEN_WEEKDAYS
 from portal.audit import Action
 from portal.models import AuditEvent
+from portal.roles import Role
 from tests.enrollment.people import (
     in_english,  # noqa: F401  (fixture)
     participant_with_profile,
     verify_email,
     years_ago,
 )
-from tests.factories import CohortFactory, SiteFactory, UserFactory
+from tests.factories import CohortFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -265,3 +267,58 @@ def test_import_page_refuses_a_workbook_with_a_clear_message(staff_client, site)
 def test_volunteer_pages_need_no_staff_role_but_coordinator_pages_do(client, volunteer):
     response = client.get(reverse("enrollment:site_worklist"))
     assert response.status_code == 404
+
+
+def test_participant_corrects_their_phone_and_the_blind_index_follows(client, volunteer):
+    site, cohort = SiteFactory(), CohortFactory()
+    client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    data = registration(site, cohort, phone="010-4321-8765")
+    data.pop("sex")
+    response = client.post(reverse("enrollment:me_profile"), data)
+    assert response.url == reverse("enrollment:me")
+    participant = Participant.objects.get(user=volunteer)
+    coordinator = staff_user(Role.COORDINATOR, sites=[site])
+    assert vault.participant_find(by=coordinator, phone="01043218765") == participant
+    assert vault.participant_find(by=coordinator, phone="01034567890") is None
+
+
+def test_participant_moves_the_booked_visit_to_another_day(client, volunteer):
+    site, cohort = SiteFactory(), CohortFactory()
+    client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    client.post(reverse("enrollment:me_screening"), {})
+    first = next_open_day()
+    later = first + dt.timedelta(days=2)
+    while later.weekday() not in OPEN_WEEKDAYS:
+        later += dt.timedelta(days=1)
+    client.post(reverse("enrollment:me_visit"), {"day": first.isoformat()})
+    response = client.post(reverse("enrollment:me_visit"), {"day": later.isoformat()})
+    assert response.url == reverse("enrollment:me")
+    visit = Visit.objects.get()
+    assert (visit.day, visit.status) == (later, "booked")
+    assert SiteDay.objects.get(site=site, day=first).booked == 0
+
+
+def test_coordinator_screens_a_patient_and_resolves_a_duplicate_flag(staff_client, site):
+    earlier = participant_with_profile(site=site)
+    patient = participant_with_profile(site=site, kind="patient", email="other@example.org")
+    flag = DuplicateFlag.objects.create(participant=patient, matches=earlier, matched_on="phone")
+    page = staff_client.get(reverse("enrollment:site_worklist")).content.decode()
+    assert patient.code in page and "same mobile phone number" in page
+
+    staff_client.post(reverse("enrollment:site_duplicate_resolve", args=[flag.pk]))
+    flag.refresh_from_db()
+    assert flag.resolved_at is not None
+
+    response = staff_client.post(
+        reverse("enrollment:site_participant_screening", args=[patient.code]), {}
+    )
+    assert response.url == reverse("enrollment:site_participant", args=[patient.code])
+    patient.refresh_from_db()
+    assert patient.status == ParticipantStatus.ELIGIBLE
+
+
+def test_find_asks_for_exactly_one_criterion(staff_client):
+    response = staff_client.post(
+        reverse("enrollment:site_find"), {"code": "P123", "email": "a@example.org"}
+    )
+    assert "Fill in one of" in response.content.decode()
