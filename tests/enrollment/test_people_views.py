@@ -322,3 +322,26 @@ def test_find_asks_for_exactly_one_criterion(staff_client):
         reverse("enrollment:site_find"), {"code": "P123", "email": "a@example.org"}
     )
     assert "Fill in one of" in response.content.decode()
+
+
+def test_worklist_query_count_does_not_grow_with_rows(
+    staff_client, site, django_assert_max_num_queries
+):
+    from enrollment.services import invitation_issue
+
+    coordinator = site.memberships.get().user
+    for n in range(6):
+        participant = participant_with_profile(
+            site=site, phone=f"010-6000-{n:04d}", email=f"w{n}@example.org"
+        )
+        participant_transition(participant=participant, to_status="eligible", actor=None)
+        Visit.objects.create(participant=participant, site=site, day=timezone.localdate())
+        invitation_issue(participant=participant, by=coordinator, send=False)
+        if n:
+            DuplicateFlag.objects.create(
+                participant=participant, matches_id=participant.pk - 1, matched_on="email"
+            )
+    with django_assert_max_num_queries(14):
+        response = staff_client.get(reverse("enrollment:site_worklist"))
+    # six visits, five flags, six invitations
+    assert response.content.decode().count("/sites/participants/") == 6 + 5 + 6
