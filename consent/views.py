@@ -32,6 +32,10 @@ from .services import (
     receipt_issue,
 )
 
+# Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
+# consented), so these participants are told what to do first instead of filling in the form.
+_NOT_YET_ELIGIBLE = frozenset({Participant.Status.REGISTERED, Participant.Status.INELIGIBLE})
+
 
 def _own_participant(request: HttpRequest) -> Participant:
     participant = Participant.objects.filter(user_id=request.user.pk or 0).first()
@@ -57,6 +61,7 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
             for item in state.version.items.order_by("order", "id")
         ]
     can_sign = state is None or state.status in (StateStatus.VOIDED, StateStatus.RECONSENT_DUE)
+    not_yet_eligible = participant.status in _NOT_YET_ELIGIBLE
     return render(
         request,
         "consent/mine.html",
@@ -65,7 +70,10 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
             "state": state,
             "items": items,
             "history": selectors.consent_history(participant),
-            "can_sign": can_sign and participant.status != Participant.Status.WITHDRAWN,
+            "can_sign": can_sign
+            and not not_yet_eligible
+            and participant.status != Participant.Status.WITHDRAWN,
+            "not_yet_eligible": not_yet_eligible and state is None,
             "can_change": state is not None
             and state.status in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE),
             "can_withdraw": state is None or state.status != StateStatus.WITHDRAWN,
@@ -85,6 +93,8 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     state = selectors.consent_state_of(participant)
     if state is not None and state.status == StateStatus.WITHDRAWN:
         messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
+        return redirect("consent_mine")
+    if state is None and participant.status in _NOT_YET_ELIGIBLE:
         return redirect("consent_mine")
     if (
         state is not None

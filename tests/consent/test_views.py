@@ -323,3 +323,17 @@ def test_a_coordinator_of_another_site_gets_not_found(client, version, site_team
     client.force_login(outsider)
     url = reverse("consent_site_participant", args=[participant.code])
     assert client.get(url).status_code == 404
+
+
+def test_a_participant_not_yet_screened_is_told_what_to_do_first(client, version):
+    from tests.enrollment.people import participant_with_profile
+
+    user = UserFactory()
+    participant = participant_with_profile(name=ca.NAME)
+    participant.user = user
+    participant.save(update_fields=["user"])
+    client.force_login(user)
+    assert client.get(reverse("consent_sign"))["Location"] == reverse("consent_mine")
+    page = client.get(reverse("consent_mine")).content.decode()
+    assert "My participation" in page or "참여" in page
+    assert reverse("consent_sign") not in page
