@@ -156,6 +156,22 @@ def normalise_phone(phone: str, region: str = "KR") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_for_display(e164: str) -> str:
+    """``+821023456789`` as people write it at home (``010-2345-6789``); abroad, international."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 82
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)
+
+
 def normalise_name(name: str) -> str:
     """Compare names without case, spacing or Unicode form differences (홍 길동 == 홍길동)."""
     folded = unicodedata.normalize("NFKC", name).casefold()

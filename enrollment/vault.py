@@ -59,6 +59,14 @@ class Profile:
         return years
 
     @property
+    def phone_display(self) -> str:
+        return crypto.phone_for_display(self.phone)
+
+    @property
+    def guardian_phone_display(self) -> str:
+        return crypto.phone_for_display(self.guardian_phone)
+
+    @property
     def contact_phone(self) -> str:
         """Where texts go: the participant's own phone, or their guardian's."""
         return self.phone or self.guardian_phone

@@ -125,7 +125,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 "name": current.name,
                 "latin_name": current.latin_name,
                 "birth_date": current.birth_date,
-                "phone": current.phone,
+                "phone": current.phone_display,
                 "email": current.email,
                 "address": current.address,
             }

@@ -176,7 +176,7 @@ def test_coordinator_enrolls_and_sees_the_patient_page_audited(staff_client, coo
     participant = Participant.objects.get(external_ref="H-77")
     assert response.url == reverse("enrollment:site_participant", args=[participant.code])
     page = staff_client.get(response.url).content.decode()
-    assert "김하늘" in page
+    assert "김하늘" in page and "010-3456-7890" in page
     viewed = AuditEvent.objects.get(action=Action.PERSONAL_DATA_VIEWED)
     assert viewed.actor == coordinator and viewed.object_id == str(participant.pk)
 
