@@ -42,9 +42,10 @@ def _manage(*args: str, env: dict[str, str], timeout: int = 300) -> str:
 
 @pytest.fixture(scope="module")
 def embedded_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A var/ directory after `make run`'s steps: migrate and seed the demo data."""
+    """A var/ directory after `make run`'s steps: compile catalogues, migrate, seed demo data."""
     var_dir = tmp_path_factory.mktemp("embedded") / "var"
     env = _embedded_env(var_dir)
+    _manage("compiletranslations", env=env)
     _manage("migrate", "--noinput", env=env)
     output = _manage("seed_demo", env=env)
     assert "coordinator@demo.portal.invalid" in output
