@@ -13,3 +13,19 @@ from .services.receipts import receipt_issue
 def consent_receipt_issue(event_id: int) -> None:
     """Make, store and mail the PDF receipt of one consent event (idempotent)."""
     receipt_issue(event_id=event_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def consent_ledger_verification_run(verification_id: int) -> None:
+    """Run one requested ledger verification."""
+    from .services.verification import ledger_verification_run
+
+    ledger_verification_run(verification_id=verification_id)
+
+
+@shared_task(ignore_result=True)
+def consent_ledger_verify_nightly() -> None:
+    """Beat: verify every chain once a night and keep the outcome."""
+    from .services.verification import ledger_verification_nightly
+
+    ledger_verification_nightly()

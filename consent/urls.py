@@ -1,8 +1,13 @@
 from django.urls import path
 
-from . import site_views, views
+from . import oversight_views, site_views, views
 
 urlpatterns = [
+    path(
+        "staff/consent/ledger/",
+        oversight_views.ledger_verifications,
+        name="consent_ledger_verifications",
+    ),
     path("consent/", views.consent_mine, name="consent_mine"),
     path("consent/sign/", views.consent_sign, name="consent_sign"),
     path("consent/change/", views.consent_change, name="consent_change"),

@@ -28,6 +28,11 @@ NAV: list[NavEntry] = [
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent_mine", (Role.PARTICIPANT,)),
     NavEntry(_("Consent worklist"), "consent_site_worklist", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(
+        _("Ledger verification"),
+        "consent_ledger_verifications",
+        (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN),
+    ),
     NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(_("Enroll a patient"), "enrollment:site_enroll", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(

@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.campaign_tasks.minors_coming_of_age_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
+    "consent-ledger-verify": {
+        "task": "consent.tasks.consent_ledger_verify_nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 CELERY_IMPORTS = ["consent.campaign_tasks"]
 

@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .ledger import ConsentEvent
 
-__all__ = ["ArtifactKind", "ConsentArtifact", "ConsentQualityCheck", "ConsentReceipt"]
+__all__ = [
+    "ArtifactKind",
+    "ConsentArtifact",
+    "ConsentQualityCheck",
+    "ConsentReceipt",
+    "LedgerVerification",
+]
 
 
 class ArtifactKind(models.TextChoices):
@@ -96,3 +102,40 @@ class ConsentReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"receipt of event {self.event_id}"
+
+
+class LedgerVerification(models.Model):
+    """One run of the ledger verification (nightly, or asked for by an ethics reviewer)."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+    events = models.PositiveBigIntegerField(default=0)
+    chains = models.PositiveBigIntegerField(default=0)
+    broken_chains = models.PositiveIntegerField(default=0)
+    # The first broken events (at most 100): event id, participant code, entry, problem.
+    findings = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("ledger verification")
+        verbose_name_plural = _("ledger verifications")
+
+    def __str__(self) -> str:
+        return f"verification {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.is_finished and self.broken_chains == 0

@@ -1,0 +1,80 @@
+"""Recorded runs of the ledger verification, for ethics reviewers and the nightly check."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from enrollment.models import Participant
+from portal.audit import audit_record
+from portal.models import User
+
+from ..ledger import ledger_verify
+from ..models import LedgerVerification
+
+ACTION_LEDGER_VERIFIED = "consent.ledger_verified"
+FINDINGS_KEPT = 100
+logger = logging.getLogger(__name__)
+
+
+def ledger_verification_request(*, by: User | None) -> LedgerVerification:
+    """Record a request and run it after the commit in a Celery task (it may take a minute)."""
+    from ..tasks import consent_ledger_verification_run
+
+    verification = LedgerVerification.objects.create(requested_by=by)
+    verification_id = verification.pk
+    transaction.on_commit(lambda: consent_ledger_verification_run.delay(verification_id))
+    return verification
+
+
+def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
+    """Verify every chain and store the outcome on the run (idempotent: a finished run is kept)."""
+    verification = LedgerVerification.objects.get(pk=verification_id)
+    if verification.is_finished:
+        return verification
+    started = time.perf_counter()
+    result = ledger_verify()
+    codes = dict(
+        Participant.objects.filter(
+            pk__in={b.participant_id for b in result.broken[:FINDINGS_KEPT]}
+        ).values_list("pk", "code")
+    )
+    verification.events = result.events
+    verification.chains = result.chains
+    verification.broken_chains = len(result.broken)
+    verification.findings = [
+        {
+            "event": b.event_id,
+            "participant": codes.get(b.participant_id, str(b.participant_id)),
+            "sequence": b.sequence,
+            "problem": b.problem,
+        }
+        for b in result.broken[:FINDINGS_KEPT]
+    ]
+    verification.seconds = round(time.perf_counter() - started, 2)
+    verification.finished_at = timezone.now()
+    verification.save()
+    audit_record(
+        action=ACTION_LEDGER_VERIFIED,
+        actor=verification.requested_by,
+        obj=verification,
+        outcome="ok" if result.ok else "broken",
+        details={"events": result.events, "broken_chains": len(result.broken)},
+    )
+    if not result.ok:
+        # Loud on purpose: a broken chain means someone changed a legal record behind the app.
+        logger.error(
+            "consent ledger verification %s: %d broken chain(s), first event %s",
+            verification.pk,
+            len(result.broken),
+            result.broken[0].event_id,
+        )
+    return verification
+
+
+def ledger_verification_nightly() -> LedgerVerification:
+    verification = LedgerVerification.objects.create()
+    return ledger_verification_run(verification_id=verification.pk)

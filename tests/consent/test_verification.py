@@ -1,0 +1,73 @@
+"""Recorded ledger verification runs: started by an ethics reviewer, run after the commit, and a
+tampered event named on the page."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from consent.models import ConsentEvent, LedgerVerification
+from consent.services import consent_record
+from consent.services.verification import ledger_verification_nightly
+from portal.roles import Role
+from tests.consent import ca_support as ca
+from tests.factories import staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _signed():
+    version = ca.active_version()
+    participant = ca.eligible_participant()
+    consent_record(
+        participant=participant,
+        version=version,
+        choices=ca.all_yes(version),
+        signature=ca.typed(),
+        by=None,
+        answers=ca.right_answers(version),
+    )
+    return participant
+
+
+def test_a_reviewer_starts_a_verification_and_sees_its_result(
+    client, django_capture_on_commit_callbacks
+):
+    _signed()
+    reviewer = staff_user(Role.ETHICS_REVIEWER, mfa=True, all_sites=True)
+    client.force_login(reviewer)
+    url = reverse("consent_ledger_verifications")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    run = LedgerVerification.objects.get()
+    assert run.ok and (run.events, run.chains, run.requested_by_id) == (1, 1, reviewer.pk)
+    assert (
+        "every chain holds" in client.get(url).content.decode()
+        or "모든" in client.get(url).content.decode()
+    )
+
+
+def test_the_nightly_run_names_a_tampered_event(client):
+    participant = _signed()
+    event = ConsentEvent.objects.get(participant=participant)
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "UPDATE consent_consentevent SET choices = jsonb_set(choices, '{recontact}', 'false')"
+            " WHERE id = %s",
+            [event.pk],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+    run = ledger_verification_nightly()
+    assert run.broken_chains == 1
+    assert run.findings[0]["event"] == event.pk
+    assert run.findings[0]["participant"] == participant.code
+    client.force_login(staff_user(Role.ADMIN, mfa=True))
+    page = client.get(reverse("consent_ledger_verifications")).content.decode()
+    assert participant.code in page
+
+
+def test_a_coordinator_cannot_open_the_verification_page(client):
+    client.force_login(staff_user(Role.COORDINATOR, mfa=True))
+    assert client.get(reverse("consent_ledger_verifications")).status_code == 404
