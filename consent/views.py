@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
+from portal.audit import Action, audit_record
 from portal.roles import get_scoped_or_404
 
 from . import selectors
@@ -216,7 +217,18 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
 def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
     """The PDF receipt of one event: the participant's own, or a participant of a staff member's
     sites. Made on the spot if the background task has not made it yet."""
-    event = get_scoped_or_404(request.user, ConsentEvent.objects.all(), pk=event_id)
+    event = get_scoped_or_404(
+        request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
+    )
+    if event.participant.user_id != request.user.pk:
+        # A receipt shows the signer's printed name: a staff download is a personal-data read.
+        audit_record(
+            action=Action.PERSONAL_DATA_VIEWED,
+            actor=request.user,  # type: ignore[arg-type]
+            obj=event.participant,
+            reason="consent receipt",
+            details={"event": event.pk},
+        )
     receipt = ConsentReceipt.objects.filter(event=event).first() or receipt_issue(event_id=event.pk)
     if receipt is None:
         raise Http404(_("This entry has no receipt."))

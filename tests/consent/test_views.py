@@ -337,3 +337,26 @@ def test_a_participant_not_yet_screened_is_told_what_to_do_first(client, version
     page = client.get(reverse("consent_mine")).content.decode()
     assert "My participation" in page or "참여" in page
     assert reverse("consent_sign") not in page
+
+
+def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
+    from portal.audit import Action
+    from portal.models import AuditEvent
+
+    site, first, _second = site_team
+    participant = ca.eligible_participant(site=site)
+    from consent.services import consent_record
+
+    event = consent_record(
+        participant=participant,
+        version=version,
+        choices=ca.all_yes(version),
+        signature=ca.typed(),
+        by=None,
+        answers=ca.right_answers(version),
+    )
+    client.force_login(first)
+    response = client.get(reverse("consent_receipt", args=[event.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    audit = AuditEvent.objects.get(action=Action.PERSONAL_DATA_VIEWED, actor=first)
+    assert audit.object_id == str(participant.pk) and audit.reason == "consent receipt"
