@@ -40,16 +40,24 @@ def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
             copy.write_row(row)
 
 
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """``count`` primary keys drawn from the table's sequence, or None where that is not possible
+    (then ``insert_models`` assigns them at insert time)."""
+    return _next_ids(model, count) if _uses_copy() else None
+
+
 def insert_models(objects: list[M]) -> list[M]:
     """Insert new model instances (every concrete field set, no database defaults left) and give
-    them their primary keys."""
+    them their primary keys (keys already set, e.g. from ``reserve_ids``, are kept)."""
     if not objects:
         return objects
     model = type(objects[0])
     if not _uses_copy():
         return model._default_manager.bulk_create(objects)
-    for obj, pk in zip(objects, _next_ids(model, len(objects)), strict=True):
-        obj.pk = pk
+    missing = [obj for obj in objects if obj.pk is None]
+    if missing:
+        for obj, pk in zip(missing, _next_ids(model, len(missing)), strict=True):
+            obj.pk = pk
     fields = model._meta.concrete_fields
     for field in fields:
         if isinstance(getattr(objects[0], field.attname), DatabaseDefault):
@@ -81,21 +89,27 @@ def values_matching(
     values: Sequence[Any],
     *,
     also: str | None = None,
+    not_empty: bool = False,
     **equal: Any,
 ) -> list[Any]:
     """``column`` values (or (column, ``also``) pairs) of rows whose ``column`` is in ``values``
     and whose other columns equal ``equal``; one array parameter instead of thousands of IN
-    parameters on PostgreSQL."""
+    parameters on PostgreSQL. ``not_empty`` adds ``NOT (column = '')``, the predicate of partial
+    indexes such as the one on (site, external reference), so that the planner can use them."""
     if not values:
         return []
     if not _uses_copy():
         rows = model._default_manager.filter(**{f"{column}__in": values}, **equal)
+        if not_empty:
+            rows = rows.exclude(**{column: ""})
         if also:
             return list(rows.values_list(column, also))
         return list(rows.values_list(column, flat=True))
     quote = connection.ops.quote_name
     selected = quote(column) + (f", {quote(also)}" if also else "")
     conditions = [f"{quote(column)} = ANY(%s)"] + [f"{quote(name)} = %s" for name in equal]
+    if not_empty:
+        conditions.append(f"NOT ({quote(column)} = '')")
     sql = f"SELECT {selected} FROM {quote(model._meta.db_table)} WHERE {' AND '.join(conditions)}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(values), *equal.values()])
