@@ -14,7 +14,7 @@ from enrollment.models import SiteMembership
 from portal.models import User
 
 from .models import ConsentVersion, SamplesFate, WithdrawalLevel
-from .services.artifacts import SIGNATURE_MAX_BYTES
+from .services.artifacts import PAPER_MAX_BYTES, SIGNATURE_MAX_BYTES
 
 YES_NO = [("yes", _("Yes, I agree")), ("no", _("No, I do not agree"))]
 _DATA_URL_PREFIX = "data:image/png;base64,"
@@ -257,8 +257,12 @@ class InPersonForm(ChoicesMixin, forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.mode == InPersonMode.PAPER:
-            if not data.get("paper_form"):
+            paper = data.get("paper_form")
+            if not paper:
                 self.add_error("paper_form", _("Attach the scanned consent form."))
+            elif paper.size > PAPER_MAX_BYTES:
+                # Refused before the file is read into memory.
+                self.add_error("paper_form", _("The scanned form is too large (at most 10 MB)."))
             signed_on = data.get("signed_on")
             if not signed_on:
                 self.add_error("signed_on", _("Enter when the paper form was signed."))

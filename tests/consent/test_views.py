@@ -297,6 +297,9 @@ def test_scanned_paper_form_is_type_checked_and_dated_in_the_past(client, site_t
     )
     assert bad.status_code == 400
     assert "PDF, JPEG 또는 PNG" in bad.content.decode()
+    huge = SimpleUploadedFile("form.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024))
+    too_big = client.post(url, {**data, "paper_form": huge})
+    assert too_big.status_code == 400 and "10 MB" in too_big.content.decode()
     pdf = b"%PDF-1.4\n% scanned\n"
     good = client.post(url, {**data, "paper_form": SimpleUploadedFile("form.pdf", pdf)})
     assert good.status_code == 302, good.content.decode()[:2000]
