@@ -40,8 +40,9 @@ Checks every browser test gets for free, reported at teardown
   ``axe_check(page)`` runs axe on the live page on demand, e.g. after a script changed it.
   Auditing served documents rather than racing the test's own page means a test that clicks on
   before a page has settled still has that page checked.
-* **Nothing from elsewhere.** Any request to another origin is blocked and fails the test (no
-  CDN, fonts, analytics); any Content-Security-Policy violation fails it too.
+* **Nothing from elsewhere, nothing broken.** Any request to another origin is blocked and fails
+  the test (no CDN, fonts, analytics); any Content-Security-Policy violation or uncaught script
+  error fails it too.
 * **Screenshots on failure** go to ``var/test-artifacts/<test>.png`` with the page's HTML next to it.
 
 Mail and sign-in helpers are in ``tests/browser/helpers.py`` (``sign_in``, ``totp_code``,
@@ -183,6 +184,7 @@ class _BrowserTestRun:
         context.add_init_script(script=self.axe_script)
         self.guards.attach(context)
         page = context.new_page()
+        self.guards.watch(page)
         self.pages.append(page)
         return page
 

@@ -203,11 +203,13 @@ def _violation(label: str, raw: dict[str, Any]) -> Violation:
 
 @dataclass
 class PageGuards:
-    """What the test's browser context saw that must fail the test: outside requests, CSP blocks."""
+    """What the test's browser saw that must fail the test: outside requests, CSP blocks, and
+    uncaught script errors."""
 
     live_origin: str
     external_requests: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
 
     def attach(self, context: BrowserContext) -> None:
         live_host = urlsplit(self.live_origin).netloc
@@ -226,10 +228,14 @@ class PageGuards:
         context.expose_function("__portalCspViolation", self._csp_violation)
         context.add_init_script(script=_CSP_LISTENER)
 
+    def watch(self, page: Page) -> None:
+        page.on("pageerror", lambda error: self.script_errors.append(f"{page.url}: {error}"))
+
     def _csp_violation(self, description: str) -> None:
         self.csp_violations.append(description)
 
     def problems(self) -> list[str]:
         found = [f"  request to another origin (blocked): {u}" for u in self.external_requests]
         found += [f"  Content-Security-Policy: {v}" for v in self.csp_violations]
+        found += [f"  uncaught script error on {e}" for e in self.script_errors]
         return found

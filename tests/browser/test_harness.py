@@ -79,3 +79,11 @@ def test_requests_to_other_origins_are_blocked_even_without_a_policy(
     page.goto("/harness/external-no-csp/")
     assert _browser_run.guards.external_requests == ["https://cdn.example.com/x.css"]
     _browser_run.guards.external_requests.clear()
+
+
+def test_uncaught_script_errors_are_reported(page, _browser_run):
+    page.goto("/")
+    page.evaluate("() => setTimeout(() => { throw new Error('broken script') }, 0)")
+    page.wait_for_timeout(200)
+    assert any("broken script" in e for e in _browser_run.guards.script_errors)
+    _browser_run.guards.script_errors.clear()
