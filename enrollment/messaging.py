@@ -2,7 +2,8 @@
 
 Senders implement ``send(*, to_phone, body)``. The embedded default writes each message to a file
 under ``TEXT_DIRECTORY`` and names the file on the console; tests use ``LocmemTextSender``
-and read ``messaging.outbox``. A production gateway is one more small class with the same method.
+and read ``messaging.outbox``. ``HttpTextSender`` posts to a gateway (``TEXT_SENDER_URL``,
+``TEXT_SENDER_TOKEN``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,6 +54,40 @@ class FileTextSender:
         # The console learns only where the message went, never the number or the text.
         sys.stdout.write(f"[text message written to {path}]\n")
         outbox.append(TextMessage(to_phone=to_phone, body=body))
+
+
+class TextSendFailed(Exception):
+    """The gateway did not accept the message. The message names the status, never the text."""
+
+
+class HttpTextSender:
+    """A text-message gateway over HTTPS: ``POST TEXT_SENDER_URL`` with JSON ``{"to", "text"}``
+    and ``Authorization: Bearer TEXT_SENDER_TOKEN``; any 2xx answer means accepted."""
+
+    timeout_seconds = 10
+
+    def send(self, *, to_phone: str, body: str) -> None:
+        url = settings.TEXT_SENDER_URL
+        if not url.startswith(("https://", "http://")):
+            raise TextSendFailed("TEXT_SENDER_URL is not set to an http(s) address")
+        request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+            url,
+            data=json.dumps({"to": to_phone, "text": body}, ensure_ascii=False).encode(),
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Authorization": f"Bearer {settings.TEXT_SENDER_TOKEN}",
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            raise TextSendFailed(f"text gateway answered {exc.code}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise TextSendFailed(f"text gateway unreachable ({type(exc).__name__})") from None
+        if not 200 <= status < 300:
+            raise TextSendFailed(f"text gateway answered {status}")
 
 
 @lru_cache(maxsize=4)

@@ -449,6 +449,8 @@ TEXT_SENDER = env(
     else "enrollment.messaging.FileTextSender",
 )
 TEXT_DIRECTORY = Path(env("TEXT_DIRECTORY", str(VAR_DIR / "texts")))
+TEXT_SENDER_URL = env("TEXT_SENDER_URL", "")  # for enrollment.messaging.HttpTextSender
+TEXT_SENDER_TOKEN = env("TEXT_SENDER_TOKEN", "")
 REFERRAL_IMPORT_MAX_BYTES = env_int("REFERRAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 60)
 VISIT_BOOKING_DAYS_AHEAD = env_int("VISIT_BOOKING_DAYS_AHEAD", 42)

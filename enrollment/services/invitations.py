@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 
 from allauth.account.models import EmailAddress
@@ -30,6 +31,8 @@ from portal.roles import Role, grant_role
 
 from .. import messaging, vault
 from ..models import Invitation, Participant, ParticipantStatus
+
+logger = logging.getLogger(__name__)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
@@ -89,6 +92,14 @@ def invitation_issue(
 
 
 def _invitation_send(invitation_id: int, code: str) -> None:
+    """After the commit; a failing gateway is logged (ids and error type only), the letter stands."""
+    try:
+        _invitation_deliver(invitation_id, code)
+    except Exception as exc:
+        logger.warning("invitation %s not sent: %s", invitation_id, type(exc).__name__)
+
+
+def _invitation_deliver(invitation_id: int, code: str) -> None:
     invitation = Invitation.objects.select_related("participant__site").get(pk=invitation_id)
     profile = vault.profile_for_participant(invitation.participant)
     if profile is None:

@@ -8,6 +8,7 @@ place are decided one after the other; a check constraint (booked <= capacity) b
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,6 +26,8 @@ from portal.models import User
 
 from .. import messaging, vault
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
+
+logger = logging.getLogger(__name__)
 
 # Visits can be booked by participants in these states (consent may be given at the visit).
 BOOKABLE_STATUSES = frozenset({ParticipantStatus.ELIGIBLE, ParticipantStatus.CONSENTED})
@@ -199,8 +202,13 @@ def _send(visit: Visit, *, template: str, subject: object) -> None:
 
 
 def _confirmation_send(visit_id: int) -> None:
-    visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
-    _send(visit, template="visit_booked", subject=_("Your visit is booked"))
+    """After the booking committed: a mail or text gateway that fails must not turn the booking
+    into an error page. The log names the visit by id and the error by type only."""
+    try:
+        visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
+        _send(visit, template="visit_booked", subject=_("Your visit is booked"))
+    except Exception as exc:
+        logger.warning("visit confirmation for visit %s not sent: %s", visit_id, type(exc).__name__)
 
 
 def visit_reminder_send(*, visit_id: int) -> bool:
