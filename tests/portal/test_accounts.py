@@ -181,3 +181,19 @@ def test_django_admin_sends_staff_without_mfa_to_set_it_up():
     assert response["Location"] == "/accounts/2fa/totp/activate/"
     factories.add_totp(admin)
     assert client.get("/admin/").status_code == 200
+
+
+def test_staff_can_sign_in_with_a_recovery_code_once():
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    user = factories.staff_user(Role.COORDINATOR, sites=[factories.SiteFactory()], mfa=True)  # type: ignore[list-item]
+    code = RecoveryCodes.activate(user).get_unused_codes()[0]
+    client = Client()
+    assert _login(client, user.email, factories.DEFAULT_PASSWORD).status_code == 302
+    assert client.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+    again = Client()
+    _login(again, user.email, factories.DEFAULT_PASSWORD)
+    assert again.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 200
+    assert "_auth_user_id" not in again.session

@@ -183,3 +183,16 @@ def test_api_errors_are_json(client):
     response = client.get("/api/no-such-endpoint/")
     assert response.status_code == 404
     assert response.json()["code"] == "404"
+
+
+def test_idle_staff_api_call_gets_a_json_401(client, settings):
+    settings.STAFF_IDLE_TIMEOUT_SECONDS = 60
+    staff = factories.staff_user(Role.PROGRAMME_MANAGER, mfa=True)
+    client.force_login(staff)
+    client.get("/staff/")
+    session = client.session
+    session["portal_last_seen"] -= 61
+    session.save()
+    response = client.get("/api/schema/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "idle"
