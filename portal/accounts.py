@@ -1,4 +1,4 @@
-"""allauth adapter: language-aware mail, and no hints about which e-mails exist."""
+"""allauth adapter: where staff land, the first MFA set-up, and the language of new accounts."""
 
 from __future__ import annotations
 
