@@ -77,5 +77,12 @@ def render_pdf(
             html = render_to_string(template_name, dict(context))
     else:
         html = render_to_string(template_name, dict(context))
-    document = HTML(string=html, url_fetcher=_fetcher())
-    return bytes(document.write_pdf(font_config=_fonts()))
+    from weasyprint.urls import FatalURLFetchingError
+
+    # A base URL so that "/static/..." resolves (to file:///static/..., which the fetcher serves).
+    try:
+        document = HTML(string=html, base_url="file:///", url_fetcher=_fetcher())
+        return bytes(document.write_pdf(font_config=_fonts()))
+    except FatalURLFetchingError as exc:
+        # WeasyPrint's fatal error is a BaseException; make it an ordinary, catchable error.
+        raise PdfResourceRefused(str(exc)) from exc

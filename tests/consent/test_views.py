@@ -103,6 +103,13 @@ def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
     assert version.text_sha256 in flat
     assert event.verification_code in flat
     assert "UTC+09:00" in flat
+    # The stylesheet was applied: the Korean font it names is embedded.
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert any(name.endswith("+NanumGothic") for name in fonts), fonts
 
 
 def test_a_required_item_answered_no_is_explained_plainly(client, version, volunteer):

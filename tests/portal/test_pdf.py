@@ -1,0 +1,36 @@
+"""portal.pdf: templates become PDFs with the Korean font; nothing is fetched from elsewhere."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+import pytest
+
+from portal.pdf import PdfResourceRefused, render_pdf
+
+
+@pytest.fixture
+def template_dir(settings, tmp_path):
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    return tmp_path
+
+
+def test_a_template_becomes_a_pdf_with_korean_text(template_dir):
+    (template_dir / "t.html").write_text(
+        '<link rel="stylesheet" href="/static/consent/receipt.css"><p>{{ name }} 님의 확인서</p>',
+        encoding="utf-8",
+    )
+    pdf = render_pdf("t.html", {"name": "김하늘"})
+    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "김하늘" in text
+
+
+def test_a_resource_from_elsewhere_is_refused(template_dir):
+    (template_dir / "t.html").write_text(
+        '<img src="https://example.org/tracker.png"><p>x</p>', encoding="utf-8"
+    )
+    with pytest.raises(PdfResourceRefused, match=r"example\.org"):
+        render_pdf("t.html", {})
