@@ -277,7 +277,7 @@ def test_participant_corrects_their_phone_and_the_blind_index_follows(client, vo
     response = client.post(reverse("enrollment:me_profile"), data)
     assert response.url == reverse("enrollment:me")
     participant = Participant.objects.get(user=volunteer)
-    coordinator = staff_user(Role.COORDINATOR, sites=[site])
+    coordinator = staff_user(Role.COORDINATOR, sites=Site.objects.filter(pk=site.pk))
     assert vault.participant_find(by=coordinator, phone="01043218765") == participant
     assert vault.participant_find(by=coordinator, phone="01034567890") is None
 
