@@ -71,3 +71,15 @@ def test_the_nightly_run_names_a_tampered_event(client):
 def test_a_coordinator_cannot_open_the_verification_page(client):
     client.force_login(staff_user(Role.COORDINATOR, mfa=True))
     assert client.get(reverse("consent_ledger_verifications")).status_code == 404
+
+
+def test_a_receipt_is_checked_by_its_verification_code(client):
+    participant = _signed()
+    event = ConsentEvent.objects.get(participant=participant)
+    client.force_login(staff_user(Role.ETHICS_REVIEWER, mfa=True, all_sites=True))
+    url = reverse("consent_ledger_verifications")
+    page = client.get(url, {"code": event.verification_code.lower()}).content.decode()
+    assert event.hash in page and participant.code in page
+    assert "broken" not in page and "끊어" not in page
+    missing = client.get(url, {"code": "00000-00000"}).content.decode()
+    assert event.hash not in missing
