@@ -107,7 +107,7 @@ def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
     fonts = {
         str(font.get_object()["/BaseFont"])
         for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
     }
     assert any(name.endswith("+NanumGothic") for name in fonts), fonts
 
