@@ -370,3 +370,16 @@ def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
     assert response["Content-Type"] == "application/pdf"
     audit = AuditEvent.objects.get(action=Action.PERSONAL_DATA_VIEWED, actor=first)
     assert audit.object_id == str(participant.pk) and audit.reason == "consent receipt"
+
+
+def test_the_english_version_can_be_read_and_signed_with_the_latin_name(client, volunteer):
+    ca.active_version()
+    english = ca.active_version(language="en")
+    reauthenticate(client)
+    page = client.get(reverse("consent_sign"), {"lang": "en"}).content.decode()
+    assert 'name="lang" value="en"' in page
+    response = client.post(
+        reverse("consent_sign"), sign_data(english, lang="en", typed_name="kim haneul")
+    )
+    assert response.status_code == 302
+    assert ConsentEvent.objects.get(participant=volunteer).version_id == english.pk
