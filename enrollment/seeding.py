@@ -448,11 +448,13 @@ def synthetic_seed(
     workers: int = 2,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    notify: bool = True,
 ) -> SeedResult:
     """Create ``participants`` synthetic participants with vault rows and transitions.
 
     PostgreSQL only (COPY). Codes, phones and e-mails derive from the participant id, so they stay
-    unique across runs; ``seed`` makes a run reproducible.
+    unique across runs; ``seed`` makes a run reproducible. ``notify=False`` leaves out other
+    apps' synthetic records (``synthetic_participants_seeded`` is not sent).
     """
     if connection.vendor != "postgresql":
         raise RuntimeError("seed_synthetic needs PostgreSQL (it writes with COPY)")
@@ -482,8 +484,9 @@ def synthetic_seed(
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     last_id = first_id + participants - 1
     seconds = time.monotonic() - began
-    synthetic_participants_seeded.send(
-        sender=Participant, first_id=first_id, last_id=last_id, seeded_at=ctx.now
-    )
+    if notify:
+        synthetic_participants_seeded.send(
+            sender=Participant, first_id=first_id, last_id=last_id, seeded_at=ctx.now
+        )
     hooks = time.monotonic() - began - seconds
     return SeedResult(participants, transitions, seconds, first_id, last_id, hooks)
