@@ -50,6 +50,8 @@ test: $(STAMP) system-deps services translations tests/browser/node_modules/axe-
 	CELERY_BROKER_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=true \
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Builds a fresh 1M-participant database (portal_bench) and writes bench/results.md; smaller with
+# BENCH_PARTICIPANTS=50000 (see bench/run.py for the other BENCH_* variables).
 bench: $(STAMP) services
 	PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
 	$(PY) bench/run.py
