@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from portal.urls import handler403, handler404, handler500  # noqa: F401 (same error pages)
 from portal.urls import urlpatterns as portal_urlpatterns
 
 
