@@ -218,17 +218,13 @@ class VisitListApi(generics.ListAPIView):
         return scope_queryset(self.request.user, queryset)
 
 
-def _progress_schema(**kwargs: Any) -> Any:
-    return inline_serializer(
-        "Progress",
-        {
-            "key": serializers.CharField(),
-            "label": serializers.CharField(),
-            "enrolled": serializers.IntegerField(),
-            "target": serializers.IntegerField(allow_null=True),
-        },
-        **kwargs,
-    )
+class ProgressSerializer(serializers.Serializer):
+    """Enrolled against target for one slice (overall, a cohort group or a site)."""
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    enrolled = serializers.IntegerField()
+    target = serializers.IntegerField(allow_null=True)
 
 
 @extend_schema(
@@ -239,9 +235,9 @@ def _progress_schema(**kwargs: Any) -> Any:
         {
             "phase": serializers.DictField(allow_null=True),
             "today": serializers.DateField(),
-            "overall": _progress_schema(),
-            "by_group": _progress_schema(many=True),
-            "by_site": _progress_schema(many=True),
+            "overall": ProgressSerializer(),
+            "by_group": ProgressSerializer(many=True),
+            "by_site": ProgressSerializer(many=True),
             "monthly": serializers.ListField(child=serializers.DictField()),
             "funnel": serializers.ListField(child=serializers.DictField()),
             "demographics": serializers.ListField(child=serializers.DictField()),

@@ -364,9 +364,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Enrollment, consent and dam link of the Bio Data Dam programme.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The deployment check is about the security posture; schema naming hints are not deployment
-    # problems (generate the schema with `manage.py spectacular --validate` to see them).
-    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Choice sets that share a field name ("kind", "status") get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ParticipantKindEnum": "enrollment.models.core.ParticipantKind",
+        "ParticipantStatusEnum": "enrollment.models.core.ParticipantStatus",
+        "ConsentVersionStatusEnum": "consent.models.forms.VersionStatus",
+        "ConsentFormKindEnum": "consent.models.forms.ConsentFormKind",
+    },
 }
 
 # --- Security headers -----------------------------------------------------------------------
