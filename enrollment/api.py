@@ -222,7 +222,8 @@ class ProgressSerializer(serializers.Serializer):
     """Enrolled against target for one slice (overall, a cohort group or a site)."""
 
     key = serializers.CharField()
-    label = serializers.CharField()
+    # DRF's metaclass moves declared fields off the class, so this does not shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     enrolled = serializers.IntegerField()
     target = serializers.IntegerField(allow_null=True)
 
