@@ -14,6 +14,7 @@ from enrollment.models import SiteMembership
 from portal.models import User
 
 from .models import ConsentVersion, SamplesFate, WithdrawalLevel
+from .selectors import version_items, version_questions
 from .services.artifacts import PAPER_MAX_BYTES, SIGNATURE_MAX_BYTES
 
 YES_NO = [("yes", _("Yes, I agree")), ("no", _("No, I do not agree"))]
@@ -46,7 +47,7 @@ class ChoicesMixin:
 
     def add_item_fields(self, version: ConsentVersion, *, only_optional: bool = False) -> None:
         self.item_rows = []
-        for item in version.items.order_by("order", "id"):
+        for item in version_items(version):
             if only_optional and item.required:
                 continue
             name = f"item_{item.code}"
@@ -61,7 +62,7 @@ class ChoicesMixin:
 
     def add_question_fields(self, version: ConsentVersion) -> None:
         self.question_rows = []
-        for question in version.questions.order_by("order", "id"):
+        for question in version_questions(version):
             name = f"q_{question.pk}"
             self.fields[name] = forms.TypedChoiceField(
                 label=question.text,

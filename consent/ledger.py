@@ -134,6 +134,34 @@ def database_now() -> dt.datetime:
     raise NotImplementedError(f"database time is not written for {connection.vendor}")
 
 
+def chain_head_and_now(participant_id: int) -> tuple[tuple[int, str, int] | None, dt.datetime]:
+    """The participant's last event as ``(sequence, hash, id)`` (``None`` for an empty chain) and
+    ``database_now()``, read under the participant's lock; on PostgreSQL in one round trip.
+
+    The clock is read by the same statement that reads the head, so it is still read after the
+    lock was granted (what ``database_now`` is for).
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sequence, hash, id FROM consent_consentevent WHERE participant_id = %s "
+                "ORDER BY sequence DESC LIMIT 1",
+                [participant_id],
+            )
+            row = cursor.fetchone()
+        return (tuple(row) if row else None), database_now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT clock_timestamp(), head.sequence, head.hash, head.id FROM (SELECT 1) AS one "
+            "LEFT JOIN LATERAL (SELECT sequence, hash, id FROM consent_consentevent "
+            "WHERE participant_id = %s ORDER BY sequence DESC LIMIT 1) AS head ON true",
+            [participant_id],
+        )
+        now, sequence, digest, event_id = cursor.fetchone()
+    head = (sequence, digest, event_id) if sequence is not None else None
+    return head, now.astimezone(UTC)
+
+
 # --- verification -------------------------------------------------------------------------------
 
 

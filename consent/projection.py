@@ -66,23 +66,28 @@ def _fold(events: Sequence[ConsentEvent]) -> StateData:
             if state.status in ("", StateStatus.VOIDED):
                 state = StateData(status=StateStatus.VOIDED)
             continue
-        if event.kind in CONSENTING_KINDS:
-            state.version_id = event.version_id
-            state.status = StateStatus.ACTIVE
-            state.choices = {code: bool(v) for code, v in event.choices.items()}
-            for code, granted in state.choices.items():
-                if granted and code not in state.first_granted_at:
-                    state.first_granted_at[code] = format_time(event.signed_at)
-            state.signed_at = event.signed_at
-            state.withdrawal_level = ""
-            state.samples_fate = ""
-        elif event.kind == EventKind.WITHDRAW:
-            state.status = StateStatus.WITHDRAWN
-            state.withdrawal_level = event.withdrawal_level
-            state.samples_fate = event.samples_fate
-            if state.version_id is None:
-                state.version_id = event.version_id
+        _step(state, event)
     return state
+
+
+def _step(state: StateData, event: ConsentEvent) -> None:
+    """Apply one event other than a void (a void re-folds what came before it)."""
+    if event.kind in CONSENTING_KINDS:
+        state.version_id = event.version_id
+        state.status = StateStatus.ACTIVE
+        state.choices = {code: bool(v) for code, v in event.choices.items()}
+        for code, granted in state.choices.items():
+            if granted and code not in state.first_granted_at:
+                state.first_granted_at[code] = format_time(event.signed_at)
+        state.signed_at = event.signed_at
+        state.withdrawal_level = ""
+        state.samples_fate = ""
+    elif event.kind == EventKind.WITHDRAW:
+        state.status = StateStatus.WITHDRAWN
+        state.withdrawal_level = event.withdrawal_level
+        state.samples_fate = event.samples_fate
+        if state.version_id is None:
+            state.version_id = event.version_id
 
 
 def state_fold(
@@ -93,6 +98,36 @@ def state_fold(
     if events:
         state.last_event_id = events[-1].pk
         state.event_count = len(events)
+    return _reconsent_applied(state, needs_reconsent)
+
+
+def state_fold_next(
+    previous: StateData, event: ConsentEvent, *, needs_reconsent: Callable[[int], bool]
+) -> StateData:
+    """The state after one more event, from ``state_fold`` of the events before it.
+
+    The same step as ``state_fold`` (so both give the same answer for the same events); only for
+    events other than a void, which needs the earlier events themselves.
+    """
+    if event.kind == EventKind.VOID:
+        raise ValueError("a void is folded from the whole chain (state_fold)")
+    state = StateData(
+        **{
+            **previous.as_fields(),
+            "choices": dict(previous.choices),
+            "first_granted_at": dict(previous.first_granted_at),
+        }
+    )
+    # ``reconsent_due`` is ``active`` as seen from outside the fold; undo it before the step.
+    if state.status == StateStatus.RECONSENT_DUE:
+        state.status = StateStatus.ACTIVE
+    _step(state, event)
+    state.last_event_id = event.pk
+    state.event_count = previous.event_count + 1
+    return _reconsent_applied(state, needs_reconsent)
+
+
+def _reconsent_applied(state: StateData, needs_reconsent: Callable[[int], bool]) -> StateData:
     if (
         state.status == StateStatus.ACTIVE
         and state.version_id is not None
@@ -105,8 +140,12 @@ def state_fold(
 class ReconsentRule:
     """Memoised "does a consent on this version have to be renewed?" (per version id)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, known: ConsentVersion | None = None) -> None:
         self._answers: dict[int, bool] = {}
+        if known is not None and known.status == ConsentVersion.Status.ACTIVE:
+            # An active version never needs renewing (as ``_version_needs_reconsent`` says);
+            # ``known`` was just read in the caller's transaction, so no need to read it again.
+            self._answers[known.pk] = False
 
     def __call__(self, version_id: int) -> bool:
         if version_id not in self._answers:
@@ -136,6 +175,46 @@ def state_refresh(*, participant_id: int) -> ConsentState:
         participant_id=participant_id, defaults={**data.as_fields(), "updated_at": Now()}
     )
     return state
+
+
+def state_advance(
+    *,
+    event: ConsentEvent,
+    before: ConsentState | None,
+    previous_event_id: int | None,
+    version: ConsentVersion | None = None,
+) -> ConsentState:
+    """``state_refresh`` after appending ``event``, without reading the chain again.
+
+    ``before`` is the participant's state read under the same lock, ``previous_event_id`` the
+    chain's head before ``event``. The new state is ``state_fold_next`` of the stored one, which
+    is what ``state_fold`` of the whole chain gives, as long as the stored state is the fold of
+    exactly the events before ``event``: its last event and count say so. If not (a void, a
+    state missing or behind), the whole chain is folded again. ``version``, when given, is the
+    event's version as read in this transaction (saves reading it again for the re-consent rule).
+    """
+    participant_id = event.participant_id
+    if before is None:
+        trusted = previous_event_id is None
+        previous = StateData()
+    else:
+        trusted = (
+            before.last_event_id == previous_event_id and before.event_count == event.sequence - 1
+        )
+        previous = StateData(**{name: getattr(before, name) for name in _STATE_FIELDS})
+    if event.kind == EventKind.VOID or not trusted:
+        return state_refresh(participant_id=participant_id)
+    data = state_fold_next(previous, event, needs_reconsent=ReconsentRule(known=version))
+    values = {**data.as_fields(), "updated_at": Now()}
+    if before is None:
+        return ConsentState.objects.create(participant_id=participant_id, **values)
+    ConsentState.objects.filter(participant_id=participant_id).update(**values)
+    for name, value in values.items():
+        setattr(before, name, value)
+    return before
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(StateData))
 
 
 def _chains(events: Iterable[ConsentEvent]) -> Iterable[tuple[int, list[ConsentEvent]]]:

@@ -9,8 +9,10 @@ from portal.models import User
 from portal.roles import scope_queryset
 
 from .models import (
+    ComprehensionQuestion,
     ConsentEvent,
     ConsentFormKind,
+    ConsentItem,
     ConsentQualityCheck,
     ConsentState,
     ConsentVersion,
@@ -29,6 +31,20 @@ def active_version_for(*, language: str, kind: str = ConsentFormKind.MAIN) -> Co
     """The version in force in ``language``, else the Korean one (the default language)."""
     versions = {v.language: v for v in active_versions(kind=kind)}
     return versions.get(language) or versions.get("ko") or next(iter(versions.values()), None)
+
+
+def version_items(version: ConsentVersion) -> list[ConsentItem]:
+    """The version's items in order; from ``prefetch_related("items")`` when it was prefetched."""
+    if "items" in getattr(version, "_prefetched_objects_cache", {}):
+        return sorted(version.items.all(), key=lambda item: (item.order, item.pk))
+    return list(version.items.order_by("order", "id"))
+
+
+def version_questions(version: ConsentVersion) -> list[ComprehensionQuestion]:
+    """The version's questions in order; from the prefetch when there is one."""
+    if "questions" in getattr(version, "_prefetched_objects_cache", {}):
+        return sorted(version.questions.all(), key=lambda q: (q.order, q.pk))
+    return list(version.questions.order_by("order", "id"))
 
 
 def consent_history(participant: Participant) -> QuerySet[ConsentEvent]:

@@ -13,6 +13,7 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -24,7 +25,7 @@ from portal.roles import get_scoped_or_404
 
 from . import selectors
 from .forms import ChangeForm, SignForm, WithdrawForm
-from .models import ConsentEvent, ConsentReceipt, StateStatus
+from .models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
 from .services import (
     Signature,
     consent_record,
@@ -38,11 +39,23 @@ from .services import (
 _NOT_YET_ELIGIBLE = frozenset({Participant.Status.REGISTERED, Participant.Status.INELIGIBLE})
 
 
-def _own_participant(request: HttpRequest) -> Participant:
-    participant = Participant.objects.filter(user_id=request.user.pk or 0).first()
+def _own_participant(request: HttpRequest, *, with_state: bool = False) -> Participant:
+    participants = Participant.objects.filter(user_id=request.user.pk or 0)
+    if with_state:
+        # The consent state and its version in the same query (read through ``_state_of``).
+        participants = participants.select_related("consent_state__version")
+    participant = participants.first()
     if participant is None:
         raise Http404(_("There is no participant record for this account."))
     return participant
+
+
+def _state_of(participant: Participant) -> ConsentState | None:
+    """The state loaded by ``_own_participant(with_state=True)`` (``None`` before any consent)."""
+    try:
+        return participant.consent_state
+    except ConsentState.DoesNotExist:
+        return None
 
 
 def _errors_to_form(form: Any, exc: ValidationError) -> None:
@@ -85,13 +98,13 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
 @login_required
 @reauthentication_required(allow_get=True)
 def consent_sign(request: HttpRequest) -> HttpResponse:
-    participant = _own_participant(request)
+    participant = _own_participant(request, with_state=True)
     # The language of the text shown travels with the form, so the version signed is the one read.
     language = request.POST.get("lang") or request.GET.get("lang") or get_language()
     version = selectors.active_version_for(language=language)
     if version is None:
         return render(request, "consent/unavailable.html", status=503)
-    state = selectors.consent_state_of(participant)
+    state = _state_of(participant)
     if state is not None and state.status == StateStatus.WITHDRAWN:
         messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
         return redirect("consent_mine")
@@ -107,6 +120,8 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("You have already signed the current consent form."))
         return redirect("consent_mine")
     others = selectors.active_versions().exclude(pk=version.pk)
+    # Items and questions read once, for the form and for the checks of the signing service.
+    prefetch_related_objects([version], "items", "questions")
     form = SignForm(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid():
         try:

@@ -211,11 +211,14 @@ def participant_transition(
     actor: User | None,
     reason: str = "",
     at: dt.datetime | None = None,
+    already_locked: bool = False,
 ) -> StatusTransition:
     """Move ``participant`` to ``to_status`` or refuse with ``IllegalTransition``.
 
     The participant row is locked first, so two concurrent steps of the same participant are
-    decided one after the other against the status the first one left.
+    decided one after the other against the status the first one left. A caller that has already
+    locked the row in this transaction (``select_for_update``) and passes that very instance says
+    ``already_locked=True``: it is then used as it is instead of being read again.
     """
     if to_status not in ParticipantStatus.values:
         raise IllegalTransition(
@@ -227,7 +230,12 @@ def participant_transition(
             _("The reason may be at most %(max)d characters long.") % {"max": REASON_MAX}
         )
     at = at or timezone.now()
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    if already_locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("already_locked needs the caller's transaction holding the lock")
+        locked = participant
+    else:
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
     from_status = locked.status
     if to_status not in ALLOWED_STEPS.get(from_status, frozenset()):
         raise IllegalTransition(_illegal_message(from_status, to_status))

@@ -162,7 +162,15 @@ def name_matches(
 
     ``signer="guardian"`` compares with the guardian / legal representative instead.
     """
-    profile = profile_for_participant(participant)
+    return profile_name_matches(
+        profile=profile_for_participant(participant), typed_name=typed_name, signer=signer
+    )
+
+
+def profile_name_matches(
+    *, profile: Profile | None, typed_name: str, signer: Literal["self", "guardian"] = "self"
+) -> bool:
+    """``name_matches`` for a profile already read (by ``profile_for_participant``)."""
     typed = crypto.normalise_name(typed_name)
     if profile is None or not typed:
         return False

@@ -9,8 +9,9 @@ links to it. Without the lock both would read the same head and the chain would 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.utils.crypto import salted_hmac
@@ -20,7 +21,7 @@ from portal.models import User
 
 from .. import ledger
 from ..models import ConsentEvent, ConsentState, ConsentVersion
-from ..projection import state_refresh
+from ..projection import state_advance
 from ..signals import consent_event_recorded
 
 NAME_DIGEST_SALT = "consent.signer_name"
@@ -45,6 +46,13 @@ def current_state(participant: Participant) -> ConsentState | None:
     return ConsentState.objects.filter(participant_id=participant.pk).first()
 
 
+class _Unread(enum.Enum):
+    UNREAD = "unread"
+
+
+UNREAD: Literal[_Unread.UNREAD] = _Unread.UNREAD
+
+
 def event_append(
     *,
     participant: Participant,
@@ -67,23 +75,20 @@ def event_append(
     countersignature_sha256: str = "",
     document_sha256: str = "",
     after_insert: Callable[[ConsentEvent], None] | None = None,
+    state_before: ConsentState | Literal[_Unread.UNREAD] | None = UNREAD,
 ) -> ConsentEvent:
     """Insert the next event of ``participant``'s chain and refresh their ``ConsentState``.
 
     Must run inside a transaction that already holds the participant's lock (``participant_lock``),
     so that validation done by the caller and the append see the same chain. ``signed_at=None``
-    means "now, by the database clock" (web signatures).
+    means "now, by the database clock" (web signatures). ``state_before`` is the participant's
+    ``ConsentState`` if the caller has read it under the same lock (it is read here otherwise).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_append must run inside a transaction")
-    head = (
-        ConsentEvent.objects.filter(participant_id=participant.pk)
-        .order_by("-sequence")
-        .values_list("sequence", "hash")
-        .first()
-    )
+    head, recorded_at = ledger.chain_head_and_now(participant.pk)
     sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, "")
-    recorded_at = ledger.database_now()
+    previous_event_id = head[2] if head else None
     values: dict[str, Any] = {
         "participant_id": participant.pk,
         "sequence": sequence,
@@ -115,6 +120,12 @@ def event_append(
     )
     if after_insert is not None:
         after_insert(event)
-    state = state_refresh(participant_id=participant.pk)
+    if state_before is UNREAD:
+        state_before = current_state(participant)
+    # Folds the stored state one event further (the same fold as a full rebuild) when it is known
+    # to be the fold of the chain before this event; folds the whole chain otherwise.
+    state = state_advance(
+        event=event, before=state_before, previous_event_id=previous_event_id, version=version
+    )
     consent_event_recorded.send(sender=ConsentEvent, event=event, state=state)
     return event

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,8 +36,12 @@ from ..models import (
     StateStatus,
     WithdrawalLevel,
 )
+from ..selectors import version_items, version_questions
 from . import artifacts
 from .events import current_state, event_append, participant_lock, signer_name_digest
+
+if TYPE_CHECKING:
+    from enrollment.vault import Profile
 
 __all__ = [
     "InPerson",
@@ -89,9 +94,20 @@ def receipt_schedule(event: ConsentEvent) -> None:
     transaction.on_commit(lambda: consent_receipt_issue.delay(event_id))
 
 
+def _version_reread(version: ConsentVersion) -> ConsentVersion:
+    """``version`` as it is now (its status decides whether it may be signed), keeping the items
+    and questions the caller prefetched: those cannot change once a version leaves draft (the
+    database refuses it), and a version that may be signed has left draft."""
+    fresh = ConsentVersion.objects.get(pk=version.pk)
+    prefetched = getattr(version, "_prefetched_objects_cache", None)
+    if prefetched and fresh.status != ConsentVersion.Status.DRAFT:
+        fresh._prefetched_objects_cache = dict(prefetched)  # type: ignore[attr-defined]
+    return fresh
+
+
 def choices_check(version: ConsentVersion, choices: Mapping[str, bool]) -> dict[str, bool]:
     """Every item answered, no unknown codes, and every required item answered "yes"."""
-    items = list(version.items.order_by("order", "id"))
+    items = version_items(version)
     codes = {item.code for item in items}
     unknown = sorted(set(choices) - codes)
     if unknown:
@@ -120,11 +136,7 @@ def choices_check(version: ConsentVersion, choices: Mapping[str, bool]) -> dict[
 def comprehension_check(version: ConsentVersion, answers: Mapping[int, int] | None) -> None:
     """Every question answered correctly (keys are question ids, values the chosen index)."""
     answers = answers or {}
-    wrong = [
-        q
-        for q in version.questions.order_by("order", "id")
-        if answers.get(q.pk) != q.correct_choice
-    ]
+    wrong = [q for q in version_questions(version) if answers.get(q.pk) != q.correct_choice]
     if wrong:
         raise ValidationError(
             _(
@@ -135,20 +147,17 @@ def comprehension_check(version: ConsentVersion, answers: Mapping[int, int] | No
         )
 
 
-def _age_on(participant: Participant, day: dt.date) -> int:
-    from enrollment.vault import profile_for_participant
-
-    profile = profile_for_participant(participant)
+def _age_on(participant: Participant, profile: Profile | None, day: dt.date) -> int:
     if profile is not None:
         return profile.age_on(day)
     return day.year - participant.birth_year
 
 
-def _needs_representative(participant: Participant, day: dt.date) -> bool:
+def _needs_representative(participant: Participant, profile: Profile | None, day: dt.date) -> bool:
     return bool(
         participant.has_legal_representative
         or participant.is_minor
-        or _age_on(participant, day) < ADULT_AGE
+        or _age_on(participant, profile, day) < ADULT_AGE
     )
 
 
@@ -156,14 +165,17 @@ def _check_signer(
     participant: Participant, signature: Signature, *, paper: bool, day: dt.date
 ) -> str:
     """Validate who signed and how; returns the keyed digest of the typed name."""
-    from enrollment.vault import name_matches
+    from enrollment.vault import profile_for_participant, profile_name_matches
+
+    # Read (and decrypted) once: for the age and for the typed name.
+    profile = profile_for_participant(participant)
 
     if not signature.confirmed:
         raise ValidationError(
             _("Please confirm that you have read the form and that you sign it of your own will.")
         )
     representative = signature.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
-    if _needs_representative(participant, day) and not representative:
+    if _needs_representative(participant, profile, day) and not representative:
         raise ValidationError(
             _("This participant consents through a legal representative, who must sign.")
         )
@@ -175,8 +187,8 @@ def _check_signer(
         return ""
     if not signature.typed_name.strip():
         raise ValidationError(_("Type the signer's full name to sign."))
-    matched = name_matches(
-        participant=participant,
+    matched = profile_name_matches(
+        profile=profile,
         typed_name=signature.typed_name,
         signer="guardian" if representative else "self",
     )
@@ -240,7 +252,7 @@ def consent_record(
     countersignature, or as a scanned paper form with the date it was signed.
     """
     participant = participant_lock(participant)
-    version = ConsentVersion.objects.get(pk=version.pk)
+    version = _version_reread(version)
     now = timezone.now()
     paper = in_person is not None and in_person.channel == Channel.SCANNED_PAPER
     signed_at = in_person.signed_at if in_person is not None and paper else None
@@ -323,6 +335,7 @@ def consent_record(
         countersignature_sha256=countersignature_sha,
         document_sha256=document_sha,
         after_insert=store,
+        state_before=state,
     )
     if participant.status == ParticipantStatus.ELIGIBLE:
         participant_transition(
@@ -330,6 +343,7 @@ def consent_record(
             to_status=ParticipantStatus.CONSENTED,
             actor=by,
             reason=f"consent event {event.pk}",
+            already_locked=True,
         )
     audit_record(
         action=ACTION_CONSENT_RECORDED,
@@ -378,6 +392,7 @@ def consent_update(
         signed_at=None,
         channel=Channel.WEB if staff is None else Channel.SITE_TABLET,
         staff=staff,
+        state_before=state,
     )
     audit_record(
         action=ACTION_CONSENT_UPDATED,
@@ -440,6 +455,7 @@ def consent_withdraw(
         withdrawal_level=level,
         samples_fate=samples_fate,
         reason=reason.strip()[:255],
+        state_before=state,
     )
     if participant.status != ParticipantStatus.WITHDRAWN:
         participant_transition(
