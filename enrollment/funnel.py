@@ -203,7 +203,6 @@ def participants_record_created_bulk(
     return created
 
 
-@transaction.atomic
 def participant_transition(
     *,
     participant: Participant,
@@ -218,62 +217,65 @@ def participant_transition(
     The participant row is locked first, so two concurrent steps of the same participant are
     decided one after the other against the status the first one left. A caller that has already
     locked the row in this transaction (``select_for_update``) and passes that very instance says
-    ``already_locked=True``: it is then used as it is instead of being read again.
+    ``already_locked=True``: it is then used as it is instead of being read again, and the step
+    runs in the caller's transaction without a savepoint of its own (an error in it rolls back the
+    caller's whole transaction, lock included).
     """
-    if to_status not in ParticipantStatus.values:
-        raise IllegalTransition(
-            _("“%(status)s” is not a participant status.") % {"status": to_status}
-        )
-    to_status = ParticipantStatus(to_status)
-    if len(reason) > REASON_MAX:
-        raise ValidationError(
-            _("The reason may be at most %(max)d characters long.") % {"max": REASON_MAX}
-        )
-    at = at or timezone.now()
-    if already_locked:
-        if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("already_locked needs the caller's transaction holding the lock")
-        locked = participant
-    else:
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-    from_status = locked.status
-    if to_status not in ALLOWED_STEPS.get(from_status, frozenset()):
-        raise IllegalTransition(_illegal_message(from_status, to_status))
-    transition = StatusTransition.objects.create(
-        participant=locked,
-        from_status=from_status,
-        to_status=to_status,
-        at=at,
-        actor=actor,
-        site_id_at=locked.site_id,
-        cohort_id_at=locked.cohort_id,
-        reason=reason,
-    )
-    locked.status = to_status
-    locked.status_changed_at = at
-    locked.save(update_fields=["status", "status_changed_at"])
-    participant.status = to_status
-    participant.status_changed_at = at
-
-    site_id = _site(locked)
-    band = age_band_of(birth_year=locked.birth_year, registered_at=_registered_at(locked))
-    day = timezone.localtime(at, SEOUL).date()
-    current: Counter[CurrentKey] = Counter()
-    current[(site_id, locked.cohort_id, from_status, band, locked.sex)] -= 1
-    current[(site_id, locked.cohort_id, to_status.value, band, locked.sex)] += 1
-    aggregates_add(
-        entered=Counter({(day, site_id, locked.cohort_id, to_status.value): 1}), current=current
-    )
-    participant_id = locked.pk
-    transaction.on_commit(
-        lambda: status_changed.send(
-            sender=Participant,
-            participant_id=participant_id,
+    if already_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("already_locked needs the caller's transaction holding the lock")
+    with transaction.atomic(savepoint=not already_locked):
+        if to_status not in ParticipantStatus.values:
+            raise IllegalTransition(
+                _("“%(status)s” is not a participant status.") % {"status": to_status}
+            )
+        to_status = ParticipantStatus(to_status)
+        if len(reason) > REASON_MAX:
+            raise ValidationError(
+                _("The reason may be at most %(max)d characters long.") % {"max": REASON_MAX}
+            )
+        at = at or timezone.now()
+        if already_locked:
+            locked = participant
+        else:
+            locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        from_status = locked.status
+        if to_status not in ALLOWED_STEPS.get(from_status, frozenset()):
+            raise IllegalTransition(_illegal_message(from_status, to_status))
+        transition = StatusTransition.objects.create(
+            participant=locked,
             from_status=from_status,
-            to_status=to_status.value,
+            to_status=to_status,
+            at=at,
+            actor=actor,
+            site_id_at=locked.site_id,
+            cohort_id_at=locked.cohort_id,
+            reason=reason,
         )
-    )
-    return transition
+        locked.status = to_status
+        locked.status_changed_at = at
+        locked.save(update_fields=["status", "status_changed_at"])
+        participant.status = to_status
+        participant.status_changed_at = at
+
+        site_id = _site(locked)
+        band = age_band_of(birth_year=locked.birth_year, registered_at=_registered_at(locked))
+        day = timezone.localtime(at, SEOUL).date()
+        current: Counter[CurrentKey] = Counter()
+        current[(site_id, locked.cohort_id, from_status, band, locked.sex)] -= 1
+        current[(site_id, locked.cohort_id, to_status.value, band, locked.sex)] += 1
+        aggregates_add(
+            entered=Counter({(day, site_id, locked.cohort_id, to_status.value): 1}), current=current
+        )
+        participant_id = locked.pk
+        transaction.on_commit(
+            lambda: status_changed.send(
+                sender=Participant,
+                participant_id=participant_id,
+                from_status=from_status,
+                to_status=to_status.value,
+            )
+        )
+        return transition
 
 
 @transaction.atomic

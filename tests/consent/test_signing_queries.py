@@ -19,9 +19,9 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Measured at 28 queries inside the test transaction (41 before the signing path was trimmed);
+# Measured at 26 queries inside the test transaction (41 before the signing path was trimmed);
 # the signing transaction's own BEGIN/COMMIT are savepoints here.
-SIGNING_QUERY_BUDGET = 28
+SIGNING_QUERY_BUDGET = 26
 
 
 @pytest.fixture
