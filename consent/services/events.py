@@ -20,7 +20,7 @@ from enrollment.models import Participant
 from portal.models import User
 
 from .. import ledger
-from ..models import ConsentEvent, ConsentState, ConsentVersion
+from ..models import ConsentEvent, ConsentState, ConsentVersion, EventKind
 from ..projection import state_advance
 from ..signals import consent_event_recorded
 
@@ -121,7 +121,8 @@ def event_append(
     if after_insert is not None:
         after_insert(event)
     if state_before is UNREAD:
-        state_before = current_state(participant)
+        # A void folds the whole chain again whatever the state was: no need to read it.
+        state_before = None if kind == EventKind.VOID else current_state(participant)
     # Folds the stored state one event further (the same fold as a full rebuild) when it is known
     # to be the fold of the chain before this event; folds the whole chain otherwise.
     state = state_advance(
