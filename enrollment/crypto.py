@@ -93,21 +93,29 @@ def encrypt(plaintext: str, *, aad: bytes) -> str:
 
 def encrypt_fields(table: str, row_id: object, values: dict[str, str]) -> dict[str, str]:
     """``encrypt`` for all fields of one row at once: one key lookup and one call for the nonces
-    (bulk imports seal tens of thousands of values a second this way)."""
+    (bulk imports seal tens of thousands of values a second this way). The associated data is the
+    same as ``associated_data`` gives, built from a per-table prefix and per-field suffixes."""
     ring = keyring()
     key = ring.keys[ring.current_id]
-    prefix = f"{ring.current_id}:"
+    prefix = ring.current_id + ":"
     nonces = os.urandom(_NONCE_BYTES * len(values))
+    row_aad = f"{table}|{row_id}|".encode()
     sealed: dict[str, str] = {}
-    for index, (field, plaintext) in enumerate(values.items()):
+    offset = 0
+    for field, plaintext in values.items():
         if plaintext == "":
             sealed[field] = ""
             continue
-        nonce = nonces[index * _NONCE_BYTES : (index + 1) * _NONCE_BYTES]
-        aad = f"{table}|{row_id}|{field}".encode()
-        token = nonce + key.encrypt(nonce, plaintext.encode(), aad)
+        nonce = nonces[offset : offset + _NONCE_BYTES]
+        offset += _NONCE_BYTES
+        token = nonce + key.encrypt(nonce, plaintext.encode(), row_aad + _field_bytes(field))
         sealed[field] = prefix + binascii.b2a_base64(token, newline=False).decode("ascii")
     return sealed
+
+
+@lru_cache(maxsize=64)
+def _field_bytes(field: str) -> bytes:
+    return field.encode()
 
 
 def key_id_of(token: str) -> str:

@@ -6,9 +6,10 @@
 * Idempotent: a row whose site reference is already enrolled at the site is counted, not added
   again, so uploading the same file twice creates nothing the second time.
 * Fast: rows are inserted in batches (participants, funnel steps and aggregates, vault rows each
-  with one COPY per batch), and the next batch is encrypted while the current one is written.
-  Batches are written under a lock on the site row, so two imports into the same site cannot
-  both add the same reference.
+  with one COPY per batch). Batches are checked, sealed and written under a lock on the site row,
+  so two imports into the same site cannot both add the same reference. Sealing runs in this
+  thread: a sealing thread beside the writer cost more (the two fight over the interpreter lock
+  at every database round trip) than the overlap saved.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -341,36 +341,32 @@ def referrals_import(
     today = timezone.localdate()
     result = ImportResult()
     seen_refs: set[str] = set()
+    seen_indexes: dict[str, int] = {}
     batch: list[_Row] = []
-    pipeline = _Pipeline(site=site, by=by, result=result)
-    try:
-        for line, raw in _records(text):
-            result.rows_total += 1
-            row, errors = _validate(line, raw, cohorts, today)
-            if row is not None and row.external_ref in seen_refs:
-                errors = [
-                    RowError(
-                        line,
-                        "external_ref",
-                        str(_("this site reference appears earlier in the file.")),
-                    )
-                ]
-                row = None
-            if row is None:
-                result.invalid_rows += 1
-                if len(result.errors) < MAX_ERRORS_KEPT:
-                    result.errors.extend(errors)
-                continue
-            seen_refs.add(row.external_ref)
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
-                pipeline.push(batch)
-                batch = []
-        if batch:
-            pipeline.push(batch)
-        pipeline.finish()
-    finally:
-        pipeline.close()
+    for line, raw in _records(text):
+        result.rows_total += 1
+        row, errors = _validate(line, raw, cohorts, today)
+        if row is not None and row.external_ref in seen_refs:
+            errors = [
+                RowError(
+                    line,
+                    "external_ref",
+                    str(_("this site reference appears earlier in the file.")),
+                )
+            ]
+            row = None
+        if row is None:
+            result.invalid_rows += 1
+            if len(result.errors) < MAX_ERRORS_KEPT:
+                result.errors.extend(errors)
+            continue
+        seen_refs.add(row.external_ref)
+        batch.append(row)
+        if len(batch) >= BATCH_SIZE:
+            _import_batch(site=site, by=by, rows=batch, result=result, seen_indexes=seen_indexes)
+            batch = []
+    if batch:
+        _import_batch(site=site, by=by, rows=batch, result=result, seen_indexes=seen_indexes)
     result.record = ReferralImport.objects.create(
         site=site,
         uploaded_by=by,
@@ -393,67 +389,6 @@ def referrals_import(
     return result
 
 
-class _Pipeline:
-    """Seals batch N+1 (encryption and blind indexes, pure CPU, in a worker thread) while this
-    thread writes batch N to the database, so the database's time and Python's overlap.
-
-    Participant ids are drawn from the sequence before sealing, because each value's associated
-    data names its row. The worker never touches the database. Where ids cannot be drawn in
-    advance (SQLite), batches are sealed and written one after the other.
-    """
-
-    def __init__(self, *, site: Site, by: User | None, result: ImportResult) -> None:
-        self.site, self.by, self.result = site, by, result
-        self.seen_indexes: dict[str, int] = {}
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-seal")
-        self.pending: (
-            tuple[list[_Row], list[int] | None, Future[list[dict[str, str]]] | None] | None
-        ) = None
-
-    def push(self, rows: list[_Row]) -> None:
-        existing = set(
-            bulk.values_matching(
-                Participant,
-                "external_ref",
-                [r.external_ref for r in rows],
-                not_empty=True,
-                site_id=self.site.pk,
-            )
-        )
-        new_rows = [r for r in rows if r.external_ref not in existing]
-        self.result.existing += len(rows) - len(new_rows)
-        ids = bulk.reserve_ids(Participant, len(new_rows)) if new_rows else []
-        sealing = (
-            self.executor.submit(_seal, new_rows, ids) if ids is not None and new_rows else None
-        )
-        self._write_pending()
-        self.pending = (new_rows, ids, sealing)
-
-    def finish(self) -> None:
-        self._write_pending()
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-
-    def _write_pending(self) -> None:
-        if self.pending is None:
-            return
-        rows, ids, sealing = self.pending
-        self.pending = None
-        if not rows:
-            return
-        sealed = sealing.result() if sealing is not None else None
-        _import_batch(
-            site=self.site,
-            by=self.by,
-            rows=rows,
-            ids=ids,
-            sealed=sealed,
-            result=self.result,
-            seen_indexes=self.seen_indexes,
-        )
-
-
 def _seal(rows: list[_Row], ids: list[int]) -> list[dict[str, str]]:
     return [
         vault.personal_data_columns(participant_id=pid, profile=row.profile)
@@ -466,8 +401,6 @@ def _import_batch(
     site: Site,
     by: User | None,
     rows: list[_Row],
-    ids: list[int] | None,
-    sealed: list[dict[str, str]] | None,
     result: ImportResult,
     seen_indexes: dict[str, int],
 ) -> None:
@@ -476,7 +409,7 @@ def _import_batch(
         try:
             with transaction.atomic():
                 created, existing, flagged = _insert_batch(
-                    site=site, by=by, rows=rows, ids=ids, sealed=sealed, seen_indexes=indexes
+                    site=site, by=by, rows=rows, seen_indexes=indexes
                 )
         except IntegrityError as exc:
             if "participant_unique_site_reference" in str(exc):
@@ -497,18 +430,12 @@ def _import_batch(
 
 
 def _insert_batch(
-    *,
-    site: Site,
-    by: User | None,
-    rows: list[_Row],
-    ids: list[int] | None,
-    sealed: list[dict[str, str]] | None,
-    seen_indexes: dict[str, int],
+    *, site: Site, by: User | None, rows: list[_Row], seen_indexes: dict[str, int]
 ) -> tuple[int, int, int]:
     """Insert the rows not yet enrolled; returns (created, already there, flagged duplicates).
 
-    The rows were checked before sealing; under the site lock they are checked again, in case
-    another import or enrollment at the site added one of them meanwhile.
+    Under the site lock, so that no other import or enrollment at the site adds one of the
+    references between the check and the insert. Only the rows to insert are sealed.
     """
     Site.objects.select_for_update().get(pk=site.pk)
     existing = set(
@@ -520,43 +447,58 @@ def _insert_batch(
             site_id=site.pk,
         )
     )
-    keep = [i for i, r in enumerate(rows) if r.external_ref not in existing]
-    if not keep:
+    kept = [r for r in rows if r.external_ref not in existing]
+    if not kept:
         return 0, len(rows), 0
+    # Ids are drawn first where the database allows it, because each sealed value's associated
+    # data names its row; elsewhere (SQLite) the rows are sealed once inserted.
+    ids = bulk.reserve_ids(Participant, len(kept))
+    sealed = _seal(kept, ids) if ids is not None else None
     now = timezone.now()
     participants = [
-        Participant(
+        _participant(
             id=ids[i] if ids is not None else None,
             code=participant_code_new(),
             kind=ParticipantKind.PATIENT,
             user_id=None,
-            site=site,
-            cohort=rows[i].cohort,
+            site_id=site.pk,
+            cohort_id=row.cohort.pk,
             status=ParticipantStatus.REGISTERED,
-            birth_year=rows[i].profile.birth_date.year,
-            sex=rows[i].sex,
-            external_ref=rows[i].external_ref,
-            referring_clinician=rows[i].referring_clinician,
-            is_minor=rows[i].is_minor,
-            has_legal_representative=rows[i].represented,
+            birth_year=row.profile.birth_date.year,
+            sex=row.sex,
+            external_ref=row.external_ref,
+            referring_clinician=row.referring_clinician,
+            is_minor=row.is_minor,
+            has_legal_representative=row.represented,
             registered_at=now,
             status_changed_at=now,
         )
-        for i in keep
+        for i, row in enumerate(kept)
     ]
     bulk.insert_models(participants)
     funnel.participants_record_created_bulk(participants=participants, actor=by)
     if sealed is None:
-        sealed = _seal([rows[i] for i in keep], [p.pk for p in participants])
-    else:
-        sealed = [sealed[i] for i in keep]
+        sealed = _seal(kept, [p.pk for p in participants])
     vault_rows: list[dict[str, Any]] = [
         {"participant_id": p.pk, "updated_at": now, **columns}
         for p, columns in zip(participants, sealed, strict=True)
     ]
     bulk.insert_rows(PersonalData, vault_rows)
     flagged = _flag_duplicates(vault_rows, seen_indexes)
-    return len(participants), len(rows) - len(keep), flagged
+    return len(participants), len(rows) - len(kept), flagged
+
+
+_PARTICIPANT_ATTNAMES = tuple(f.attname for f in Participant._meta.concrete_fields)
+
+
+def _participant(**values: Any) -> Participant:
+    """A new ``Participant`` from every column value, foreign keys by id. Positional arguments in
+    column order take Django's quick path; keyword arguments (and model instances for foreign
+    keys) cost several times more per row, which a 20,000-row import notices."""
+    args = [values.pop(name) for name in _PARTICIPANT_ATTNAMES]
+    if values:
+        raise TypeError(f"not a participant column: {', '.join(values)}")
+    return Participant(*args)
 
 
 def _flag_duplicates(rows: list[dict[str, Any]], seen_indexes: dict[str, int]) -> int:
