@@ -104,6 +104,9 @@ SEX_VALUES = {
 }
 YES = {"y", "yes", "true", "1", "예", "o"}
 NO = {"", "n", "no", "false", "0", "아니오", "x"}
+YES_OR_NO = YES | NO
+# Every field empty: each record starts as a copy of this.
+EMPTY_RECORD = dict.fromkeys(COLUMNS.values(), "")
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y.%m.%d", "%Y/%m/%d")
 
 
@@ -213,7 +216,7 @@ def _records(text: str) -> Iterator[tuple[int, dict[str, str]]]:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
-        row = {name: "" for name in COLUMNS.values()}
+        row = EMPTY_RECORD.copy()
         for name, value in zip(fields, values, strict=False):
             if name:
                 row[name] = value.strip()
@@ -273,7 +276,7 @@ def _validate(
     if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1] or " " in email):
         error("email", _("not a valid e-mail address."))
     represented_raw = raw["legal_representative"].lower()
-    if represented_raw not in YES | NO:
+    if represented_raw not in YES_OR_NO:
         error("legal_representative", _("write yes or no."))
     represented = represented_raw in YES
     is_minor = False
