@@ -123,7 +123,7 @@ class ConsentVersion(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    # The lifecycle after approval: set by activation (CB) and by superseding/retiring.
+    # The lifecycle after approval: set by activation and by superseding/retiring.
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("superseded or retired at"), null=True, blank=True)
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Page
 from consent.models import ConsentEvent, ConsentState
 from portal.roles import Role, grant_role
 from tests.browser.helpers import sign_in
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.browser

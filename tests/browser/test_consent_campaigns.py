@@ -11,7 +11,7 @@ from django.utils import timezone
 from consent.models import ConsentState, ConsentVersion, ReconsentCampaign
 from portal.roles import Role
 from tests.browser.helpers import sign_in
-from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.browser

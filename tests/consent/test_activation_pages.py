@@ -14,7 +14,7 @@ from consent.models import ConsentState, ConsentVersion, ReconsentCampaign
 from dam.models import Sample
 from portal.roles import Role
 from reports.impact import version_impact
-from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from fhir.resources.R4B.consent import Consent
 
 from consent.models import ConsentReceipt
 from portal.roles import Role
-from tests.consent.cb_support import make_version, record
+from tests.consent.ledger_builders import make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ from consent.activation import version_activate
 from consent.models import ReconsentInvitation
 from portal.celery import app
 from portal.roles import Role
-from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, UserFactory, staff_user
 from tests.portal.test_worker import _worker_env
 

@@ -22,7 +22,7 @@ from consent.models import (
     ReconsentInvitation,
 )
 from enrollment.vault import Profile, personal_data_write
-from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

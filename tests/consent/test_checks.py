@@ -11,7 +11,7 @@ from consent.activation import version_activate
 from consent.checks import consent_allows, consent_allows_bulk
 from consent.models import ConsentState, Purpose
 from enrollment.models import Participant
-from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from fhir.resources.R4B.consent import Consent
 
 from consent.activation import version_activate
 from consent.fhir import DUO_SYSTEM, ITEM_SYSTEM, consent_resource_for
-from tests.consent.cb_support import ITEMS_V1, make_version, record
+from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from consent import ledger
 from consent.models import ConsentEvent, ConsentState
 from consent.projection import state_rebuild_all
 from consent.services import consent_record, consent_update, consent_withdraw
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 
 pytestmark = pytest.mark.django_db
 

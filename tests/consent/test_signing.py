@@ -21,7 +21,7 @@ from consent.services import (
     receipt_render,
 )
 from portal.roles import Role
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 from tests.factories import SiteFactory, staff_user
 
 pytestmark = pytest.mark.django_db

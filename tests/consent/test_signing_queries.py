@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from consent.models import ConsentEvent, ConsentState
 from consent.projection import ReconsentRule, state_fold
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 from tests.consent.test_views import reauthenticate, sign_data
 from tests.factories import UserFactory
 

@@ -11,7 +11,7 @@ from consent.models import ConsentEvent, LedgerVerification
 from consent.services import consent_record
 from consent.services.verification import ledger_verification_nightly
 from portal.roles import Role
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 from tests.factories import staff_user
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,7 @@ from consent.services import (
 )
 from consent.services.versions import version_text_sha256
 from portal.roles import Role
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 from tests.factories import staff_user
 
 pytestmark = pytest.mark.django_db

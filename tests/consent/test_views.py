@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from consent.models import ConsentArtifact, ConsentEvent, ConsentState
 from portal.roles import Role
-from tests.consent import ca_support as ca
+from tests.consent import signing_builders as ca
 from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Builders for the consent-check and campaign tests (CB's tests).
+"""Builders for the consent-check and campaign tests.
 
 Versions are made the way the lifecycle makes them (draft with items, then approved with a hash).
 Ledger rows are written directly with the projection next to them, so that these tests exercise the
