@@ -7,8 +7,15 @@ import datetime as dt
 from typing import Any
 
 from consent.activation import version_activate
-from consent.models import ConsentForm, ConsentVersion
-from consent.services import ItemSpec, QuestionSpec, Signature, version_approve, version_create
+from consent.models import ConsentEvent, ConsentForm, ConsentVersion
+from consent.services import (
+    ItemSpec,
+    QuestionSpec,
+    Signature,
+    consent_record,
+    version_approve,
+    version_create,
+)
 from enrollment.funnel import participant_transition
 from enrollment.models import Participant, ParticipantStatus
 from tests.enrollment.people import participant_with_profile
@@ -95,3 +102,15 @@ def right_answers(version: ConsentVersion) -> dict[int, int]:
 
 def typed(name: str = NAME) -> Signature:
     return Signature(typed_name=name, confirmed=True)
+
+
+def sign_all_yes(participant: Participant, version: ConsentVersion) -> ConsentEvent:
+    """The participant signs ``version`` on the web, saying yes to every item."""
+    return consent_record(
+        participant=participant,
+        version=version,
+        choices=all_yes(version),
+        signature=typed(),
+        by=None,
+        answers=right_answers(version),
+    )

@@ -54,14 +54,7 @@ def test_recorded_at_is_the_database_clock_and_is_covered_by_the_hash():
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp()")
         before = cursor.fetchone()[0]
-    event = consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    event = ca.sign_all_yes(participant, version)
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp()")
         after = cursor.fetchone()[0]
@@ -76,14 +69,7 @@ def test_recorded_at_is_the_database_clock_and_is_covered_by_the_hash():
 def test_each_event_links_to_the_previous_one():
     version = ca.active_version()
     participant = ca.eligible_participant()
-    first = consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    first = ca.sign_all_yes(participant, version)
     second = consent_update(
         participant=participant, choices={"recontact": False}, by=None, confirmed=True
     )
@@ -98,14 +84,7 @@ def test_each_event_links_to_the_previous_one():
 def test_events_cannot_be_changed_or_deleted():
     version = ca.active_version()
     participant = ca.eligible_participant()
-    event = consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    event = ca.sign_all_yes(participant, version)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         ConsentEvent.objects.filter(pk=event.pk).update(choices={"data_sharing": False})
     with (
@@ -167,14 +146,7 @@ def test_rebuilt_state_equals_the_live_projection():
 def test_rebuild_command_reports_what_it_wrote(capsys):
     version = ca.active_version()
     participant = ca.eligible_participant()
-    consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    ca.sign_all_yes(participant, version)
     call_command("rebuild_consent_state")
     assert "Rebuilt 1 consent states" in capsys.readouterr().out
 
@@ -193,14 +165,7 @@ def test_verifier_names_exactly_the_event_altered_by_one_byte(capsys):
     version = ca.active_version()
     people = [ca.eligible_participant() for _ in range(3)]
     for p in people:
-        consent_record(
-            participant=p,
-            version=version,
-            choices=ca.all_yes(version),
-            signature=ca.typed(),
-            by=None,
-            answers=ca.right_answers(version),
-        )
+        ca.sign_all_yes(p, version)
         consent_update(participant=p, choices={"recontact": False}, by=None, confirmed=True)
         consent_update(participant=p, choices={"recontact": True}, by=None, confirmed=True)
     call_command("verify_consent_ledger")
@@ -228,14 +193,7 @@ def test_verifier_names_exactly_the_event_altered_by_one_byte(capsys):
 def test_verifier_catches_a_changed_recorded_time():
     version = ca.active_version()
     participant = ca.eligible_participant()
-    event = consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    event = ca.sign_all_yes(participant, version)
     _tamper(
         event.pk,
         "UPDATE consent_consentevent SET recorded_at = recorded_at + interval '1 microsecond' "
@@ -248,14 +206,7 @@ def test_verifier_catches_a_changed_recorded_time():
 def test_two_submissions_at_once_make_a_linear_chain():
     version = ca.active_version()
     participant = ca.eligible_participant()
-    consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    ca.sign_all_yes(participant, version)
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -296,14 +247,7 @@ def test_database_and_python_verification_agree_on_awkward_text():
     version = ca.active_version()
     people = [ca.eligible_participant() for _ in range(3)]
     for p in people:
-        consent_record(
-            participant=p,
-            version=version,
-            choices=ca.all_yes(version),
-            signature=ca.typed(),
-            by=None,
-            answers=ca.right_answers(version),
-        )
+        ca.sign_all_yes(p, version)
     withdraw(
         participant=people[0],
         level="no_further_use",
@@ -337,14 +281,7 @@ def test_database_and_python_verification_agree_on_awkward_text():
 def test_a_missing_event_is_reported_as_a_gap_in_the_chain():
     version = ca.active_version()
     participant = ca.eligible_participant()
-    consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    ca.sign_all_yes(participant, version)
     consent_update(participant=participant, choices={"recontact": False}, by=None, confirmed=True)
     third = consent_update(
         participant=participant, choices={"recontact": True}, by=None, confirmed=True

@@ -114,14 +114,7 @@ def test_web_consents_are_not_quality_checked(team):
     _site, _first, second = team
     version = ca.active_version()
     participant = ca.eligible_participant()
-    event = consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    event = ca.sign_all_yes(participant, version)
     with pytest.raises(ValidationError, match="in person"):
         quality_check_record(
             event=event,
@@ -188,14 +181,7 @@ def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, t
     site, first, _second = team
     version = ca.active_version()
     participant = ca.eligible_participant(site=site)
-    consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    ca.sign_all_yes(participant, version)
     client.force_login(first)
     response = client.post(
         reverse("consent_site_withdraw", args=[participant.code]),
@@ -231,14 +217,7 @@ def test_every_event_is_announced_inside_its_transaction():
 
     consent_event_recorded.connect(receiver)
     try:
-        consent_record(
-            participant=participant,
-            version=version,
-            choices=ca.all_yes(version),
-            signature=ca.typed(),
-            by=None,
-            answers=ca.right_answers(version),
-        )
+        ca.sign_all_yes(participant, version)
     finally:
         consent_event_recorded.disconnect(receiver)
     assert heard == [("grant", "active", True)]

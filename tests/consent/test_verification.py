@@ -8,7 +8,6 @@ from django.db import connection
 from django.urls import reverse
 
 from consent.models import ConsentEvent, LedgerVerification
-from consent.services import consent_record
 from consent.services.verification import ledger_verification_nightly
 from portal.roles import Role
 from tests.consent import signing_builders as ca
@@ -20,14 +19,7 @@ pytestmark = pytest.mark.django_db
 def _signed():
     version = ca.active_version()
     participant = ca.eligible_participant()
-    consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    ca.sign_all_yes(participant, version)
     return participant
 
 

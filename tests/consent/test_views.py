@@ -185,16 +185,8 @@ def test_my_consent_change_and_withdraw(
 
 def test_another_participants_receipt_is_not_found(client, version, volunteer):
     other = ca.eligible_participant()
-    from consent.services import consent_record
 
-    event = consent_record(
-        participant=other,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    event = ca.sign_all_yes(other, version)
     assert client.get(reverse("consent_receipt", args=[event.pk])).status_code == 404
 
 
@@ -355,16 +347,8 @@ def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
 
     site, first, _second = site_team
     participant = ca.eligible_participant(site=site)
-    from consent.services import consent_record
 
-    event = consent_record(
-        participant=participant,
-        version=version,
-        choices=ca.all_yes(version),
-        signature=ca.typed(),
-        by=None,
-        answers=ca.right_answers(version),
-    )
+    event = ca.sign_all_yes(participant, version)
     client.force_login(first)
     response = client.get(reverse("consent_receipt", args=[event.pk]))
     assert response["Content-Type"] == "application/pdf"
