@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import migrations
-from django.db.backends.base.base import BaseDatabaseWrapper
+from portal.db import TriggerOperation
 
 FROZEN_MESSAGE = "frozen consent version"
 
@@ -175,31 +174,14 @@ def frozen_versions_sql(vendor: str) -> list[str]:
     raise NotImplementedError(f"consent version guards are not written for {vendor}")
 
 
-class FrozenConsentVersions(migrations.operations.base.Operation):
+class FrozenConsentVersions(TriggerOperation):
     """Install the guards described in this module's docstring (reversible)."""
 
-    reduces_to_sql = True
-    reversible = True
+    def forwards_sql(self, vendor: str) -> list[str]:
+        return frozen_versions_sql(vendor)
 
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass
-
-    def _run(self, connection: BaseDatabaseWrapper, statements: list[str]) -> None:
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        connection = schema_editor.connection
-        self._run(connection, frozen_versions_sql(connection.vendor))
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        connection = schema_editor.connection
-        self._run(connection, _drop_sql(connection.vendor))
+    def backwards_sql(self, vendor: str) -> list[str]:
+        return _drop_sql(vendor)
 
     def describe(self) -> str:
         return "Freeze consent versions once approved"

@@ -73,14 +73,21 @@ def append_only_sql(vendor: str, table: str) -> list[str]:
     raise NotImplementedError(f"append-only triggers are not written for {vendor}")
 
 
-class AppendOnly(migrations.operations.base.Operation):
-    """Install the refusing triggers on ``table`` (reversible)."""
+class TriggerOperation(migrations.operations.base.Operation):
+    """A migration operation that runs vendor-specific SQL forwards and backwards.
+
+    Subclasses say which statements install and which remove their triggers; the schema state is
+    untouched, so these operations can follow the model operations they guard.
+    """
 
     reduces_to_sql = True
     reversible = True
 
-    def __init__(self, table: str) -> None:
-        self.table = table
+    def forwards_sql(self, vendor: str) -> list[str]:
+        raise NotImplementedError
+
+    def backwards_sql(self, vendor: str) -> list[str]:
+        raise NotImplementedError
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
@@ -94,13 +101,26 @@ class AppendOnly(migrations.operations.base.Operation):
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
         connection = schema_editor.connection
-        self._run(connection, append_only_sql(connection.vendor, self.table))
+        self._run(connection, self.forwards_sql(connection.vendor))
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
         connection = schema_editor.connection
-        self._run(connection, _drop_sql(connection.vendor, self.table))
+        self._run(connection, self.backwards_sql(connection.vendor))
+
+
+class AppendOnly(TriggerOperation):
+    """Install the refusing triggers on ``table`` (reversible)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def forwards_sql(self, vendor: str) -> list[str]:
+        return append_only_sql(vendor, self.table)
+
+    def backwards_sql(self, vendor: str) -> list[str]:
+        return _drop_sql(vendor, self.table)
 
     def describe(self) -> str:
         return f"Make {self.table} append-only"
