@@ -25,6 +25,7 @@ from portal.audit import Action, audit_record
 from portal.models import User
 
 from .. import messaging, vault
+from ..funnel import participant_site_change
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,13 @@ def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User |
             _("You already have a booked visit. Change or cancel it instead."), code="exists"
         )
     _take_place(site, day)
+    if site.pk != locked.site_id:
+        # Booking at another collection site moves the participant there, through the funnel so
+        # that the per-site counts and the transition log follow.
+        participant_site_change(
+            participant=locked, site=site, actor=by, reason="visit booked at another site"
+        )
+        participant.site = site
     visit = Visit.objects.create(participant=locked, site=site, day=day, recorded_by=by)
     transaction.on_commit(lambda: _confirmation_send(visit.pk))
     return visit

@@ -15,7 +15,7 @@ from portal.models import User
 
 from .. import selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
-from ..models import Participant, ParticipantStatus, VisitStatus
+from ..models import Participant, ParticipantStatus, Site, VisitStatus
 from ..services import (
     DuplicateRegistration,
     InvitationClaimRefused,
@@ -172,15 +172,17 @@ def visit(request: HttpRequest) -> HttpResponse:
     assert participant.site is not None
     current = selectors.visit_current(participant)
     booked = current if current is not None and current.status == VisitStatus.BOOKED else None
-    days = bookable_days(site=participant.site)
+    # A new booking may be at any active collection site; a booked visit moves within its site
+    # (to change site, cancel and book again).
+    sites = [] if booked is not None else list(Site.objects.filter(is_active=True).order_by("name"))
+    site = _chosen_site(request, sites) or participant.site
+    days = bookable_days(site=site)
     form = BookingForm(posted(request), days=days)
     if request.method == "POST" and form.is_valid():
         day = form.cleaned_data["day"]
         try:
             if booked is None:
-                visit_book(
-                    participant=participant, site=participant.site, day=day, by=_user(request)
-                )
+                visit_book(participant=participant, site=site, day=day, by=_user(request))
                 messages.success(request, _("Your visit is booked. We sent you a confirmation."))
             else:
                 visit_reschedule(visit=booked, day=day, by=_user(request))
@@ -192,8 +194,21 @@ def visit(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "enrollment/me/visit.html",
-        {"form": form, "participant": participant, "booked": booked, "days": days},
+        {
+            "form": form,
+            "participant": participant,
+            "booked": booked,
+            "days": days,
+            "site": site,
+            "sites": sites,
+        },
     )
+
+
+def _chosen_site(request: HttpRequest, sites: list[Site]) -> Site | None:
+    """The site named by code in the query or the form, among the bookable ones."""
+    code = (request.POST.get("site") or request.GET.get("site") or "").strip()
+    return next((s for s in sites if s.code == code), None)
 
 
 @login_required

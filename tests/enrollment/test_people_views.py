@@ -345,3 +345,32 @@ def test_worklist_query_count_does_not_grow_with_rows(
         response = staff_client.get(reverse("enrollment:site_worklist"))
     # six visits, five flags, six invitations
     assert response.content.decode().count("/sites/participants/") == 6 + 5 + 6
+
+
+def test_volunteer_books_at_another_collection_site_and_moves_there(client, volunteer):
+    first, other = SiteFactory(name="Hospital First"), SiteFactory(name="Hospital Other")
+    client.post(reverse("enrollment:me_register"), registration(first, CohortFactory()))
+    client.post(reverse("enrollment:me_screening"), {})
+    page = client.get(reverse("enrollment:me_visit"), {"site": other.code}).content.decode()
+    assert "Visits at Hospital Other" in page
+    day = next_open_day()
+    response = client.post(
+        reverse("enrollment:me_visit"), {"site": other.code, "day": day.isoformat()}
+    )
+    assert response.url == reverse("enrollment:me")
+    participant = Participant.objects.get()
+    assert participant.site == other
+    assert Visit.objects.get(participant=participant).site == other
+    assert SiteDay.objects.get(site=other, day=day).booked == 1
+    assert not SiteDay.objects.filter(site=first).exists()
+    moved = participant.transitions.order_by("-id").first()
+    assert moved.from_status == moved.to_status == ParticipantStatus.ELIGIBLE
+    assert moved.site_id_at == other.pk
+
+
+def test_an_unknown_site_code_keeps_the_registered_site(client, volunteer):
+    site = SiteFactory(name="Hospital Registered")
+    client.post(reverse("enrollment:me_register"), registration(site, CohortFactory()))
+    client.post(reverse("enrollment:me_screening"), {})
+    page = client.get(reverse("enrollment:me_visit"), {"site": "nowhere"}).content.decode()
+    assert "Visits at Hospital Registered" in page

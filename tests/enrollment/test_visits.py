@@ -184,3 +184,24 @@ def test_file_text_sender_writes_one_file_per_message(settings, tmp_path, capsys
     files = list(tmp_path.glob("*.json"))
     assert len(files) == 1 and "방문 안내" in files[0].read_text()
     assert "+821023456789" not in capsys.readouterr().out
+
+
+def test_booking_at_another_site_keeps_the_funnel_counts_equal_to_a_direct_count():
+    from tests.enrollment.funnel_helpers import current_direct, current_from_aggregates
+
+    first, other = SiteFactory(), SiteFactory()
+    participant = eligible(site=first)
+    visit_book(participant=participant, site=other, day=open_day(), by=None)
+    participant.refresh_from_db()
+    assert participant.site_id == other.pk
+    assert current_from_aggregates() == current_direct()
+
+
+def test_a_refused_booking_at_another_site_leaves_the_participant_where_they_were():
+    first, full = SiteFactory(), SiteFactory(daily_capacity=0)
+    participant = eligible(site=first)
+    with pytest.raises(VisitRefused):
+        visit_book(participant=participant, site=full, day=open_day(), by=None)
+    participant.refresh_from_db()
+    assert participant.site_id == first.pk
+    assert participant.transitions.count() == 2  # registered, eligible: no site change recorded
