@@ -25,11 +25,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from portal import request_context
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, grant_role
 
 from .. import messaging, vault
+from ..audit import Action
 from ..models import Invitation, Participant, ParticipantStatus
 
 logger = logging.getLogger(__name__)

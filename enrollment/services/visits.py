@@ -21,10 +21,11 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 
 from .. import messaging, vault
+from ..audit import Action
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
 from .funnel import participant_site_change
 
