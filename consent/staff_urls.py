@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import staff_views
+from .views import staff as staff_views
 
 app_name = "consent_staff"
 

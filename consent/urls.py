@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import oversight_views, site_views, views
+from .views import me as views
+from .views import oversight as oversight_views
+from .views import site as site_views
 
 urlpatterns = [
     path(

@@ -23,10 +23,10 @@ from enrollment.models import Participant
 from portal.audit import Action, audit_record
 from portal.roles import get_scoped_or_404
 
-from . import selectors
-from .forms import ChangeForm, SignForm, WithdrawForm
-from .models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
-from .services import (
+from ..forms import ChangeForm, SignForm, WithdrawForm
+from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
+from ..selectors import records as selectors
+from ..services import (
     Signature,
     consent_record,
     consent_update,

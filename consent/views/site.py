@@ -21,10 +21,10 @@ from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
 
-from . import selectors
-from .forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
-from .models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
-from .services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
+from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
+from ..models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
+from ..selectors import records as selectors
+from ..services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
 
 SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 ACTION_ARTIFACT_VIEWED = "consent.artifact_viewed"

@@ -20,12 +20,12 @@ from django.views.decorators.http import require_POST
 
 from portal.models import User
 from portal.roles import Role, has_role, role_required, site_ids_for
-from reports.impact import version_impact
 
-from . import campaigns as campaign_services
-from .activation import version_activate
-from .campaign_selectors import campaign_progress, campaigns_visible
-from .models import CampaignStatus, ConsentState, ConsentVersion, ReconsentCampaign
+from ..models import CampaignStatus, ConsentState, ConsentVersion, ReconsentCampaign
+from ..selectors.campaigns import campaign_progress, campaigns_visible
+from ..selectors.impact import version_impact
+from ..services import campaigns as campaign_services
+from ..services.activation import version_activate
 
 VIEW_ACTIVATION = (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN)
 MAY_ACTIVATE = (Role.PROGRAMME_MANAGER, Role.ADMIN)

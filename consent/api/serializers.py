@@ -9,8 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from .checks import BULK_LIMIT
-from .models import (
+from ..models import (
     ConsentEvent,
     ConsentItem,
     ConsentReceipt,
@@ -18,6 +17,7 @@ from .models import (
     ConsentVersion,
     Purpose,
 )
+from ..selectors.checks import BULK_LIMIT
 
 
 class VersionRefSerializer(serializers.ModelSerializer[ConsentVersion]):

@@ -39,7 +39,7 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
-from .models import (
+from ..models import (
     CampaignStatus,
     ConsentState,
     ConsentVersion,
@@ -74,7 +74,7 @@ def batch_interval_seconds(campaign: ReconsentCampaign) -> float:
 
 
 def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
-    from .campaign_tasks import campaign_send_batch_task
+    from ..campaign_tasks import campaign_send_batch_task
 
     transaction.on_commit(
         lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
@@ -82,7 +82,7 @@ def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
 
 
 def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
-    from .campaign_tasks import campaign_send_reminders_task
+    from ..campaign_tasks import campaign_send_reminders_task
 
     transaction.on_commit(
         lambda: campaign_send_reminders_task.apply_async((campaign_id,), countdown=countdown)
