@@ -25,8 +25,6 @@ urlpatterns = [
     path("", include("enrollment.programmes.urls")),
     path("api/enrollment/", include("enrollment.api_urls")),
     path("", include("consent.urls")),
-    path("", include("consent.staff_urls")),
-    path("api/consent/", include("consent.api.urls")),
     path("", include("dam.urls")),
     path("", include("reports.urls")),
 ]

@@ -127,7 +127,7 @@ class ReceiptSerializer(serializers.ModelSerializer[ConsentReceipt]):
 
     def get_download(self, receipt: ConsentReceipt) -> str:
         request = self.context.get("request")
-        path = reverse("consent_api:me_receipt_download", args=[receipt.pk])
+        path = reverse("consent:api_me_receipt_download", args=[receipt.pk])
         return request.build_absolute_uri(path) if request is not None else path
 
 

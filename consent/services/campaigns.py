@@ -31,7 +31,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -193,12 +193,7 @@ def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
 
 
 def consent_page_url() -> str:
-    for name in ("consent_mine", "consent:mine", "my_consent", "home"):
-        try:
-            return settings.SITE_URL + reverse(name)
-        except NoReverseMatch:
-            continue
-    return settings.SITE_URL + "/"
+    return settings.SITE_URL + reverse("consent:mine")
 
 
 def _email_address(participant: Participant) -> str:

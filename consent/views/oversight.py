@@ -34,7 +34,7 @@ def ledger_verifications(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Verification started. It recomputes every chain; the result appears below."),
             )
-        return redirect("consent_ledger_verifications")
+        return redirect("consent:ledger_verifications")
     runs = LedgerVerification.objects.all()[:20]
     return render(
         request,

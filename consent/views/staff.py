@@ -78,7 +78,7 @@ def activation_preview(request: HttpRequest, version_id: int) -> HttpResponse:
                     _("%(version)s is now active; %(n)s participants must re-consent.")
                     % {"version": str(result.version), "n": result.reconsent_due},
                 )
-                return redirect("consent_staff:activation_list")
+                return redirect("consent:activation_list")
     impact = version_impact(version=version, site_ids=site_ids_for(request.user))
     return render(
         request,
@@ -115,7 +115,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     _("Campaign started: %(n)s participants will be e-mailed.")
                     % {"n": campaign.invited_count},
                 )
-                return redirect("consent_staff:campaign_detail", campaign_id=campaign.pk)
+                return redirect("consent:campaign_detail", campaign_id=campaign.pk)
     active_versions = ConsentVersion.objects.filter(
         status=ConsentVersion.Status.ACTIVE
     ).select_related("form")
@@ -173,4 +173,4 @@ def campaign_steer(request: HttpRequest, campaign_id: int) -> HttpResponse:
             messages.error(request, _errors(exc))
         else:
             messages.success(request, _("Campaign updated."))
-    return redirect("consent_staff:campaign_detail", campaign_id=campaign.pk)
+    return redirect("consent:campaign_detail", campaign_id=campaign.pk)
