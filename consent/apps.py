@@ -13,12 +13,12 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
-        from . import seeding  # noqa: F401
+        from .seeding import ledgers  # noqa: F401
 
     def demo_seed(self, demo: "DemoSeed") -> None:
         """The main consent form, approved and active (``manage.py seed_demo``)."""
         from portal.roles import Role
 
-        from .demo import seed_consent_forms
+        from .seeding.demo import seed_consent_forms
 
         seed_consent_forms(by=demo.staff(Role.ADMIN))

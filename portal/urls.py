@@ -22,8 +22,6 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("enrollment.urls")),
     path("", include("consent.urls")),
-    path("", include("consent.staff_urls")),
-    path("api/consent/", include("consent.api_urls")),
     path("", include("dam.urls")),
     path("", include("reports.urls")),
 ]

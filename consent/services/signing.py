@@ -36,7 +36,7 @@ from ..models import (
     StateStatus,
     WithdrawalLevel,
 )
-from ..selectors import version_items, version_questions
+from ..selectors.records import version_items, version_questions
 from . import artifacts
 from .events import current_state, event_append, participant_lock, signer_name_digest
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from enrollment.models import Site
 
-from .models import ConsentState, InvitationOutcome, ReconsentCampaign, ReconsentInvitation
+from ..models import ConsentState, InvitationOutcome, ReconsentCampaign, ReconsentInvitation
 
 __all__ = ["CampaignProgress", "SiteProgress", "campaign_progress", "campaigns_visible"]
 

@@ -33,7 +33,7 @@ from django.db import connection
 
 from enrollment.models import Participant
 
-from .models import ConsentEvent, ConsentState, ConsentVersion, Purpose
+from ..models import ConsentEvent, ConsentState, ConsentVersion, Purpose
 
 __all__ = [
     "BULK_LIMIT",

@@ -1,4 +1,4 @@
-"""What synthetic consent histories look like (used by ``consent.seeding``).
+"""What synthetic consent histories look like (used by ``consent.seeding.ledgers``).
 
 The synthetic form has a v1 from January 2024 and a v2, adding ``overseas_transfer``, from July 2025.
 Each consented participant's story: a grant on the version in force; nearly all change an optional
@@ -15,8 +15,9 @@ from typing import Any, cast
 
 from django.db import transaction
 
-from .activation import older_versions_needing_reconsent, version_activate
-from .models import ConsentForm, ConsentVersion, EventKind
+from ..models import ConsentForm, ConsentVersion, EventKind
+from ..selectors.activation import older_versions_needing_reconsent
+from ..services.activation import version_activate
 
 FORM_CODE = "synthetic-main"
 V1_FROM = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -77,7 +78,7 @@ def version_info(version: ConsentVersion) -> Version:
 
 
 def synthetic_form_create() -> None:
-    from .services.versions import ItemSpec, version_approve, version_create
+    from ..services.versions import ItemSpec, version_approve, version_create
 
     form = ConsentForm.objects.create(code=FORM_CODE, title="Synthetic main consent", kind="main")
     for label, items, active_from in (("v1", ITEMS_V1, V1_FROM), ("v2", ITEMS_V2, V2_FROM)):

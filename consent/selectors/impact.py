@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db.models import Count, Model, Q
 
-from consent.activation import ItemChanges, older_versions_needing_reconsent
-from consent.models import ConsentEvent, ConsentState, ConsentVersion, Purpose
 from enrollment.models import Site
+
+from ..models import ConsentEvent, ConsentState, ConsentVersion, Purpose
+from .activation import ItemChanges, older_versions_needing_reconsent
 
 __all__ = ["SiteImpact", "VersionImpact", "version_impact"]
 

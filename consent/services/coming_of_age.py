@@ -19,8 +19,8 @@ from django.utils import timezone, translation
 from enrollment.models import Participant
 from portal.audit import audit_record
 
+from ..models import ConsentState, OwnConsentRequest
 from .campaigns import consent_page_url
-from .models import ConsentState, OwnConsentRequest
 
 __all__ = ["ComingOfAge", "minors_flag_coming_of_age"]
 

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods
 from portal.models import User
 from portal.roles import Role, role_required, scope_queryset
 
-from .ledger import ledger_verify
-from .models import ConsentEvent, LedgerVerification
-from .services.verification import ledger_verification_request
+from ..ledger import ledger_verify
+from ..models import ConsentEvent, LedgerVerification
+from ..services.verification import ledger_verification_request
 
 OVERSIGHT_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -34,7 +34,7 @@ def ledger_verifications(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Verification started. It recomputes every chain; the result appears below."),
             )
-        return redirect("consent_ledger_verifications")
+        return redirect("consent:ledger_verifications")
     runs = LedgerVerification.objects.all()[:20]
     return render(
         request,

@@ -8,7 +8,7 @@ from enrollment.models import Participant
 from portal.models import User
 from portal.roles import scope_queryset
 
-from .models import (
+from ..models import (
     ComprehensionQuestion,
     ConsentEvent,
     ConsentFormKind,

@@ -9,8 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from .checks import BULK_LIMIT
-from .models import (
+from ..models import (
     ConsentEvent,
     ConsentItem,
     ConsentReceipt,
@@ -18,6 +17,7 @@ from .models import (
     ConsentVersion,
     Purpose,
 )
+from ..selectors.checks import BULK_LIMIT
 
 
 class VersionRefSerializer(serializers.ModelSerializer[ConsentVersion]):
@@ -127,7 +127,7 @@ class ReceiptSerializer(serializers.ModelSerializer[ConsentReceipt]):
 
     def get_download(self, receipt: ConsentReceipt) -> str:
         request = self.context.get("request")
-        path = reverse("consent_api:me_receipt_download", args=[receipt.pk])
+        path = reverse("consent:api_me_receipt_download", args=[receipt.pk])
         return request.build_absolute_uri(path) if request is not None else path
 
 

@@ -12,8 +12,8 @@ import datetime as dt
 
 from portal.models import User
 
-from .models import ConsentForm, ConsentFormKind, ConsentVersion
-from .services import ItemSpec, QuestionSpec, version_approve, version_create
+from ..models import ConsentForm, ConsentFormKind, ConsentVersion
+from ..services import ItemSpec, QuestionSpec, version_approve, version_create
 
 FORM_CODE = "bdd-main"
 LABEL = "1.0"
@@ -314,7 +314,7 @@ def seed_consent_forms(*, by: User) -> list[ConsentVersion]:
                 version=version, by=by, irb_approval_number=IRB_NUMBER, irb_approved_on=IRB_DATE
             )
         if version.status == ConsentVersion.Status.APPROVED:
-            from .activation import version_activate
+            from ..services.activation import version_activate
 
             version_activate(version=version, by=by)
             version.refresh_from_db()

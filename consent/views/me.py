@@ -23,10 +23,10 @@ from enrollment.models import Participant
 from portal.audit import Action, audit_record
 from portal.roles import get_scoped_or_404
 
-from . import selectors
-from .forms import ChangeForm, SignForm, WithdrawForm
-from .models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
-from .services import (
+from ..forms import ChangeForm, SignForm, WithdrawForm
+from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
+from ..selectors import records as selectors
+from ..services import (
     Signature,
     consent_record,
     consent_update,
@@ -107,9 +107,9 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     state = _state_of(participant)
     if state is not None and state.status == StateStatus.WITHDRAWN:
         messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
-        return redirect("consent_mine")
+        return redirect("consent:mine")
     if state is None and participant.status in _NOT_YET_ELIGIBLE:
-        return redirect("consent_mine")
+        return redirect("consent:mine")
     if (
         state is not None
         and state.status == StateStatus.ACTIVE
@@ -118,7 +118,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
         and state.version.label == version.label
     ):
         messages.info(request, _("You have already signed the current consent form."))
-        return redirect("consent_mine")
+        return redirect("consent:mine")
     others = selectors.active_versions().exclude(pk=version.pk)
     # Items and questions read once, for the form and for the checks of the signing service.
     prefetch_related_objects([version], "items", "questions")
@@ -145,7 +145,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                 _("Thank you. Your consent is recorded (code %(code)s); the receipt is on its way.")
                 % {"code": event.verification_code},
             )
-            return redirect("consent_mine")
+            return redirect("consent:mine")
     return render(
         request,
         "consent/sign.html",
@@ -169,7 +169,7 @@ def consent_change(request: HttpRequest) -> HttpResponse:
         )
     ):
         messages.error(request, _("There is no consent in force to change."))
-        return redirect("consent_mine")
+        return redirect("consent:mine")
     form = ChangeForm(request.POST or None, version=state.version, current=state.choices)
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,7 +187,7 @@ def consent_change(request: HttpRequest) -> HttpResponse:
                 _("Your choices are changed (code %(code)s); the receipt is on its way.")
                 % {"code": event.verification_code},
             )
-            return redirect("consent_mine")
+            return redirect("consent:mine")
     required = state.version.items.filter(required=True).order_by("order", "id")
     return render(
         request,
@@ -204,7 +204,7 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     state = selectors.consent_state_of(participant)
     if state is not None and state.status == StateStatus.WITHDRAWN:
         messages.info(request, _("You have already withdrawn."))
-        return redirect("consent_mine")
+        return redirect("consent:mine")
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -219,7 +219,7 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
             _errors_to_form(form, exc)
         else:
             messages.success(request, _("Your withdrawal is recorded. The receipt is on its way."))
-            return redirect("consent_mine")
+            return redirect("consent:mine")
     return render(
         request,
         "consent/withdraw.html",

@@ -20,12 +20,12 @@ from django.views.decorators.http import require_POST
 
 from portal.models import User
 from portal.roles import Role, has_role, role_required, site_ids_for
-from reports.impact import version_impact
 
-from . import campaigns as campaign_services
-from .activation import version_activate
-from .campaign_selectors import campaign_progress, campaigns_visible
-from .models import CampaignStatus, ConsentState, ConsentVersion, ReconsentCampaign
+from ..models import CampaignStatus, ConsentState, ConsentVersion, ReconsentCampaign
+from ..selectors.campaigns import campaign_progress, campaigns_visible
+from ..selectors.impact import version_impact
+from ..services import campaigns as campaign_services
+from ..services.activation import version_activate
 
 VIEW_ACTIVATION = (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN)
 MAY_ACTIVATE = (Role.PROGRAMME_MANAGER, Role.ADMIN)
@@ -78,7 +78,7 @@ def activation_preview(request: HttpRequest, version_id: int) -> HttpResponse:
                     _("%(version)s is now active; %(n)s participants must re-consent.")
                     % {"version": str(result.version), "n": result.reconsent_due},
                 )
-                return redirect("consent_staff:activation_list")
+                return redirect("consent:activation_list")
     impact = version_impact(version=version, site_ids=site_ids_for(request.user))
     return render(
         request,
@@ -115,7 +115,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     _("Campaign started: %(n)s participants will be e-mailed.")
                     % {"n": campaign.invited_count},
                 )
-                return redirect("consent_staff:campaign_detail", campaign_id=campaign.pk)
+                return redirect("consent:campaign_detail", campaign_id=campaign.pk)
     active_versions = ConsentVersion.objects.filter(
         status=ConsentVersion.Status.ACTIVE
     ).select_related("form")
@@ -173,4 +173,4 @@ def campaign_steer(request: HttpRequest, campaign_id: int) -> HttpResponse:
             messages.error(request, _errors(exc))
         else:
             messages.success(request, _("Campaign updated."))
-    return redirect("consent_staff:campaign_detail", campaign_id=campaign.pk)
+    return redirect("consent:campaign_detail", campaign_id=campaign.pk)

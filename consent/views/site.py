@@ -21,10 +21,10 @@ from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
 
-from . import selectors
-from .forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
-from .models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
-from .services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
+from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
+from ..models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
+from ..selectors import records as selectors
+from ..services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
 
 SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 ACTION_ARTIFACT_VIEWED = "consent.artifact_viewed"
@@ -58,9 +58,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def participant_find_view(request: HttpRequest) -> HttpResponse:
     code = (request.GET.get("code") or "").strip()
     if not code:
-        return redirect("consent_site_worklist")
+        return redirect("consent:site_worklist")
     participant = _participant(request, code)
-    return redirect("consent_site_participant", code=participant.code)
+    return redirect("consent:site_participant", code=participant.code)
 
 
 @role_required(*SITE_ROLES)
@@ -140,7 +140,7 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
                 _("Consent recorded (code %(code)s). A second staff member must now check it.")
                 % {"code": event.verification_code},
             )
-            return redirect("consent_site_participant", code=participant.code)
+            return redirect("consent:site_participant", code=participant.code)
     return render(
         request,
         "consent/site/record.html",
@@ -178,7 +178,7 @@ def withdraw_on_behalf(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, message)
         else:
             messages.success(request, _("The withdrawal is recorded."))
-            return redirect("consent_site_participant", code=participant.code)
+            return redirect("consent:site_participant", code=participant.code)
     return render(
         request,
         "consent/site/withdraw.html",
@@ -213,7 +213,7 @@ def quality_check(request: HttpRequest, event_id: int) -> HttpResponse:
                         "worklist to be asked again."
                     ),
                 )
-            return redirect("consent_site_worklist")
+            return redirect("consent:site_worklist")
     from enrollment.vault import personal_data_read
 
     profile = personal_data_read(

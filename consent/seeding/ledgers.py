@@ -2,7 +2,7 @@
 
 Connected to ``enrollment.seeding.synthetic_participants_seeded``: after the enrollment app has
 written its participants, every participant whose funnel reached "consented" gets a ledger that
-tells a plausible story, about three events each (see ``consent.synthetic``): a grant, later
+tells a plausible story, about three events each (see ``consent.seeding.synthetic``): a grant, later
 changes, re-consent on the newer version, withdrawals.
 
 Events are hashed with ``consent.ledger.event_hash`` (the same canonical JSON the services use), so
@@ -31,12 +31,12 @@ from enrollment.models import Participant, StatusTransition
 from enrollment.seeding import synthetic_participants_seeded
 from portal.db import copy_rows
 
-from .ledger import HASHED_FIELDS, event_hash, format_time, verification_code
-from .models import (
+from ..ledger import HASHED_FIELDS, event_hash, format_time, verification_code
+from ..models import (
     ConsentEvent,
     ConsentState,
 )
-from .projection import state_fold
+from ..projection import state_fold
 from .synthetic import Plan, Version, channel_pick, plan_for, story_for
 
 CHUNK = 20_000

@@ -19,7 +19,17 @@ from rest_framework.views import APIView
 from enrollment.models import Participant
 from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
 
-from .api_serializers import (
+from ..models import (
+    ConsentEvent,
+    ConsentItem,
+    ConsentReceipt,
+    ConsentState,
+    ConsentVersion,
+    Purpose,
+)
+from ..selectors.checks import consent_allows_bulk
+from ..selectors.fhir import active_items_for, consent_resource
+from .serializers import (
     ActiveVersionSerializer,
     CheckInput,
     CheckOutput,
@@ -28,16 +38,6 @@ from .api_serializers import (
     PurposeSerializer,
     ReceiptSerializer,
     StateSerializer,
-)
-from .checks import consent_allows_bulk
-from .fhir import active_items_for, consent_resource
-from .models import (
-    ConsentEvent,
-    ConsentItem,
-    ConsentReceipt,
-    ConsentState,
-    ConsentVersion,
-    Purpose,
 )
 
 STAFF = (

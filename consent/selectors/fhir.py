@@ -27,8 +27,8 @@ from django.utils.module_loading import import_string
 
 from enrollment.models import Participant
 
-from .ledger import format_time
-from .models import ConsentItem, ConsentState, ConsentVersion
+from ..ledger import format_time
+from ..models import ConsentItem, ConsentState, ConsentVersion
 
 __all__ = [
     "DUO_SYSTEM",

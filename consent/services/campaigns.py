@@ -31,7 +31,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
-from .models import (
+from ..models import (
     CampaignStatus,
     ConsentState,
     ConsentVersion,
@@ -74,7 +74,7 @@ def batch_interval_seconds(campaign: ReconsentCampaign) -> float:
 
 
 def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
-    from .campaign_tasks import campaign_send_batch_task
+    from ..campaign_tasks import campaign_send_batch_task
 
     transaction.on_commit(
         lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
@@ -82,7 +82,7 @@ def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
 
 
 def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
-    from .campaign_tasks import campaign_send_reminders_task
+    from ..campaign_tasks import campaign_send_reminders_task
 
     transaction.on_commit(
         lambda: campaign_send_reminders_task.apply_async((campaign_id,), countdown=countdown)
@@ -193,12 +193,7 @@ def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
 
 
 def consent_page_url() -> str:
-    for name in ("consent_mine", "consent:mine", "my_consent", "home"):
-        try:
-            return settings.SITE_URL + reverse(name)
-        except NoReverseMatch:
-            continue
-    return settings.SITE_URL + "/"
+    return settings.SITE_URL + reverse("consent:mine")
 
 
 def _email_address(participant: Participant) -> str:
