@@ -37,6 +37,7 @@ from ..models import (
     WithdrawalLevel,
 )
 from ..selectors.records import version_items, version_questions
+from ..tasks import consent_receipt_issue
 from . import artifacts
 from .events import current_state, event_append, participant_lock, signer_name_digest
 
@@ -88,8 +89,6 @@ class InPerson:
 
 def receipt_schedule(event: ConsentEvent) -> None:
     """Make (and mail) the receipt after the commit; the request never waits for the PDF."""
-    from ..tasks import consent_receipt_issue
-
     event_id = event.pk
     transaction.on_commit(lambda: consent_receipt_issue.delay(event_id))
 
