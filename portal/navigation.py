@@ -21,9 +21,15 @@ class NavEntry:
 
 NAV: list[NavEntry] = [
     NavEntry(_("Staff home"), "staff_home", tuple(r for r in Role if r != Role.PARTICIPANT)),
-    NavEntry(_("National dashboard"), "dashboards:national", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
-    NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
-    NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
+    NavEntry(
+        _("National dashboard"),
+        "enrollment:dashboard_national",
+        (Role.PROGRAMME_MANAGER, Role.ADMIN),
+    ),
+    NavEntry(_("Site dashboard"), "enrollment:dashboard_site", (Role.COORDINATOR,)),
+    NavEntry(
+        _("Programmes and sites"), "enrollment:programmes", (Role.PROGRAMME_MANAGER, Role.ADMIN)
+    ),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent:mine", (Role.PARTICIPANT,)),

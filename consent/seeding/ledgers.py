@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from enrollment.models import Participant, StatusTransition
 from enrollment.seeding import synthetic_participants_seeded
+from portal.db import copy_rows
 
 from ..ledger import HASHED_FIELDS, event_hash, format_time, verification_code
 from ..models import (
@@ -115,15 +116,7 @@ def _event_ids(n: int) -> list[int]:
 
 
 def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
-    from enrollment.seeding import _text
-
-    payload = "".join("\t".join(map(_text, row)) + "\n" for row in rows)
-    raw: Any = connection.connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        copy.write(payload)
+    copy_rows(table, columns, rows)
 
 
 def _never_reconsent(version_id: int) -> bool:

@@ -16,8 +16,8 @@ from consent.services import (
     version_create,
 )
 from consent.services.activation import version_activate
-from enrollment.funnel import participant_transition
 from enrollment.models import Participant, ParticipantStatus
+from enrollment.services.funnel import participant_transition
 from tests.enrollment.people import participant_with_profile
 
 NAME = "김하늘"

@@ -1,4 +1,4 @@
-"""Enrollment REST API under /api/enrollment/ (namespace ``enrollment_api``).
+"""Enrollment REST API under /api/enrollment/ (route names ``enrollment:api_*``).
 
 Every list is scoped like the pages (``portal.roles``): coordinators see their sites only, and a
 participant outside the caller's sites answers 404 (audited). Lists carry no personal data (no
@@ -20,8 +20,7 @@ from rest_framework.views import APIView
 
 from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
 
-from .dashboards.selectors import dashboard_figures
-from .models import (
+from ..models import (
     Participant,
     ParticipantKind,
     ParticipantStatus,
@@ -30,6 +29,7 @@ from .models import (
     Visit,
     VisitStatus,
 )
+from ..selectors.dashboards import dashboard_figures
 
 STAFF = HasRole.of(Role.COORDINATOR, Role.PROGRAMME_MANAGER, Role.ADMIN)
 

@@ -25,9 +25,9 @@ from portal.audit import Action, audit_record
 from portal.models import User
 from portal.roles import scope_queryset
 
-from . import crypto
-from .models import DuplicateFlag, DuplicateMatch, Participant, PersonalData
-from .models.vault import ENCRYPTED_FIELDS
+from ..models import DuplicateFlag, DuplicateMatch, Participant, PersonalData
+from ..models.vault import ENCRYPTED_FIELDS
+from . import _crypto as crypto
 
 TABLE = PersonalData._meta.db_table
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from .selectors import Figures
+from ..selectors.dashboards import Figures
 
 
 @dataclass(frozen=True)

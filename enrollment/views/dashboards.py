@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from portal.roles import Role, role_required, site_ids_for
 
 from ..models import Site
+from ..selectors.dashboards import Figures, dashboard_figures
 from . import charts, tables
-from .selectors import Figures, dashboard_figures
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:

@@ -13,10 +13,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import crypto
-from .models import Cohort, ScreeningQuestion, Sex, Site
-from .services.visits import DayAvailability
-from .vault import Profile
+from .. import vault
+from ..models import Cohort, ScreeningQuestion, Sex, Site
+from ..services.visits import DayAvailability
+from ..vault import Profile
 
 PHONE_HELP = _("A Korean mobile number, for example 010-1234-5678.")
 MOBILE_TYPES = {
@@ -290,7 +290,7 @@ class FindForm(forms.Form):
             )
         if data.get("phone"):
             try:
-                data["phone"] = crypto.normalise_phone(data["phone"])
+                data["phone"] = vault.normalise_phone(data["phone"])
             except ValueError:
                 self.add_error("phone", _("This is not a valid phone number."))
         return data

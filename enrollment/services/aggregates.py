@@ -13,8 +13,7 @@ from collections import Counter
 
 from django.db import connection, transaction
 
-from .funnel import SEOUL, age_band_of, aggregates_add
-from .models import (
+from ..models import (
     NO_SITE,
     FunnelCurrent,
     FunnelDaily,
@@ -22,6 +21,7 @@ from .models import (
     Participant,
     StatusTransition,
 )
+from .funnel import SEOUL, age_band_of, aggregates_add
 
 __all__ = ["funnel_aggregates_rebuild"]
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from portal.models import User
 from portal.roles import Role, role_required
 
+from ..forms.programmes import CohortForm, PhaseForm, ProgrammeForm, SiteForm, TargetsForm
 from ..models import Cohort, Phase, PhaseTarget, Programme, Site
-from .forms import CohortForm, PhaseForm, ProgrammeForm, SiteForm, TargetsForm
-from .services import phase_targets_set, programme_object_save
+from ..services.programmes import phase_targets_set, programme_object_save
 
 MANAGERS = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -60,7 +60,7 @@ def _edit(
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, saved)
-            return redirect("programmes:index")
+            return redirect("enrollment:programmes")
     return render(request, "enrollment/programmes/edit.html", {"form": form, "title": title})
 
 
@@ -127,5 +127,5 @@ def phase_targets(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, message)
         else:
             messages.success(request, _("The targets of %(phase)s are saved.") % {"phase": phase})
-            return redirect("programmes:index")
+            return redirect("enrollment:programmes")
     return render(request, "enrollment/programmes/targets.html", {"form": form, "phase": phase})

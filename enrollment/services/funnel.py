@@ -34,8 +34,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
 
-from . import bulk
-from .models import (
+from .. import bulk
+from ..models import (
     NO_SITE,
     AgeBand,
     FunnelCurrent,

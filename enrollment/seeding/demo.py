@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .models import Cohort, CohortGroup, Phase, PhaseTarget, Programme, Site
+from ..models import Cohort, CohortGroup, Phase, PhaseTarget, Programme, Site
 
 SITES = [
     ("snuh", "서울대학교병원", "서울", 60),
@@ -84,7 +84,7 @@ DEMO_VOLUNTEER_EMAIL = "volunteer@demo.portal.invalid"
 
 
 def seed_screening_questions() -> None:
-    from .models import ScreeningQuestion
+    from ..models import ScreeningQuestion
 
     for order, (cohort_code, text, text_en, eligible_answer) in enumerate(SCREENING_QUESTIONS):
         cohort = Cohort.objects.filter(code=cohort_code).first()
@@ -103,8 +103,8 @@ def seed_people(password: str) -> list[str]:
     from portal.models import User
     from portal.roles import Role, has_role
 
-    from .models import Participant, ParticipantStatus
-    from .services import (
+    from ..models import Participant, ParticipantStatus
+    from ..services import (
         bookable_days,
         invitation_issue,
         participant_enroll_patient,
@@ -113,7 +113,7 @@ def seed_people(password: str) -> list[str]:
         screening_questions_for,
         visit_book,
     )
-    from .vault import Profile
+    from ..vault import Profile
 
     seed_screening_questions()
     snuh = Site.objects.get(code="snuh")

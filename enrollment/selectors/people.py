@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import User
 from portal.roles import scope_queryset, site_ids_for
 
-from .models import (
+from ..models import (
     DuplicateFlag,
     Invitation,
     Participant,
