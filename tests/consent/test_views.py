@@ -12,7 +12,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from consent.models import ConsentArtifact, ConsentEvent, ConsentState
+from consent.models import ConsentArtifact, ConsentEvent, ConsentReceipt, ConsentState
+from consent.services import receipt_issue
 from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
@@ -190,6 +191,42 @@ def test_another_participants_receipt_is_not_found(client, version, volunteer):
     assert client.get(reverse("consent:receipt", args=[event.pk])).status_code == 404
 
 
+def test_a_receipt_not_made_yet_is_queued_and_the_page_renders_and_mails_nothing(
+    client, version, volunteer, django_capture_on_commit_callbacks
+):
+    event = ca.sign_all_yes(volunteer, version)  # its receipt task never ran (no commit here)
+    url = reverse("consent:receipt", args=[event.pk])
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.get(url)
+    assert response.status_code == 202
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "동의 확인서를 준비하고 있습니다" in page and event.verification_code in page
+    assert not ConsentReceipt.objects.exists()
+    assert mail.outbox == []
+    assert len(queued) == 1  # the task that makes and mails it, after the commit
+    with django_capture_on_commit_callbacks() as again:
+        assert client.get(url).status_code == 202
+    assert again == []  # asked for once, not once per reload
+
+    queued[0]()  # the task runs (eagerly here): it renders, stores and mails the receipt
+    assert ConsentReceipt.objects.filter(event=event).count() == 1
+    assert len(mail.outbox) == 1
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert len(mail.outbox) == 1
+
+
+def test_a_stored_receipt_is_served_without_mailing_it_again(client, version, volunteer):
+    event = ca.sign_all_yes(volunteer, version)
+    receipt_issue(event_id=event.pk)
+    assert len(mail.outbox) == 1
+    response = client.get(reverse("consent:receipt", args=[event.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert len(mail.outbox) == 1
+
+
 @pytest.fixture
 def site_team():
     site = SiteFactory()
@@ -349,6 +386,7 @@ def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
     participant = ca.eligible_participant(site=site)
 
     event = ca.sign_all_yes(participant, version)
+    receipt_issue(event_id=event.pk)  # what the task does after the commit
     client.force_login(first)
     response = client.get(reverse("consent:receipt", args=[event.pk]))
     assert response["Content-Type"] == "application/pdf"
