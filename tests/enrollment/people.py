@@ -11,7 +11,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from enrollment.models import Participant
-from enrollment.services.funnel import participant_record_created
+from enrollment.services.funnel import participant_record_created, participant_transition
+from enrollment.services.visits import OPEN_WEEKDAYS
 from enrollment.vault import Profile, personal_data_write
 from tests.factories import ParticipantFactory
 
@@ -47,6 +48,21 @@ def participant_with_profile(**overrides: Any) -> Participant:
     participant = ParticipantFactory(**overrides)
     participant_record_created(participant=participant, actor=None)
     personal_data_write(participant=participant, profile=profile(**profile_overrides))
+    return participant
+
+
+def open_day(after: int = 1) -> dt.date:
+    """The first day, ``after`` days from today or later, on which sites take visits."""
+    day = timezone.localdate() + dt.timedelta(days=after)
+    while day.weekday() not in OPEN_WEEKDAYS:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def eligible(**overrides: Any) -> Participant:
+    """A participant with personal data who passed the eligibility screen."""
+    participant = participant_with_profile(**overrides)
+    participant_transition(participant=participant, to_status="eligible", actor=None)
     return participant
 
 

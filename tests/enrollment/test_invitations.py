@@ -5,9 +5,9 @@ from django.core import mail
 from django.core.cache import cache
 
 from enrollment import messaging
+from enrollment.audit import Action
 from enrollment.models import Invitation
 from enrollment.services import InvitationClaimRefused, invitation_claim, invitation_issue
-from portal.audit import Action
 from portal.models import AuditEvent
 from tests.enrollment.people import (
     in_english,  # noqa: F401  (fixture)
