@@ -13,7 +13,7 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
-        from .seeding import ledgers  # noqa: F401
+        from . import seeding  # noqa: F401
 
     def demo_seed(self, demo: "DemoSeed") -> None:
         """The main consent form, approved and active (``manage.py seed_demo``)."""
