@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from enrollment.models import Participant
 from enrollment.services.funnel import participant_record_created, participant_transition
@@ -74,11 +71,3 @@ def verify_email(user: Any) -> Any:
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
     return user
-
-
-@pytest.fixture
-def in_english(client: Any) -> Iterator[None]:
-    """Messages in English for assertions (Korean is the default; browser tests check Korean)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield

@@ -18,7 +18,6 @@ from enrollment.vault import (
 from portal.audit import Action
 from portal.models import AuditEvent
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
 )
 from tests.factories import SiteFactory

@@ -19,18 +19,12 @@ from enrollment.services import (
 from enrollment.tasks import visit_reminders_send
 from tests.enrollment.people import (
     eligible,
-    in_english,  # noqa: F401  (fixture)
     open_day,
     participant_with_profile,
 )
 from tests.factories import SiteFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
-
-
-@pytest.fixture(autouse=True)
-def _empty_text_outbox():
-    messaging.outbox.clear()
 
 
 def test_booking_takes_a_place_and_confirms_by_mail_and_text(django_capture_on_commit_callbacks):
