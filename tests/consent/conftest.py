@@ -44,7 +44,7 @@ def signed_in_participant(client: Client) -> Participant:
 @pytest.fixture
 def site_team(db: None) -> tuple[Any, Any, Any]:
     """A site and two of its coordinators (with two-factor authentication set up)."""
-    site = SiteFactory()
+    site: Any = SiteFactory()
     first = staff_user(Role.COORDINATOR, sites=[site], mfa=True)
     second = staff_user(Role.COORDINATOR, sites=[site], mfa=True)
     return site, first, second

@@ -105,7 +105,8 @@ def test_ethics_reviewer_sees_the_impact_but_cannot_activate(setup):
 
 
 def test_coordinator_cannot_open_activation(setup):
-    coordinator = staff_user(Role.COORDINATOR, sites=[SiteFactory()], mfa=True)
+    elsewhere: Any = SiteFactory()
+    coordinator = staff_user(Role.COORDINATOR, sites=[elsewhere], mfa=True)
     client = Client()
     client.force_login(coordinator)
     assert client.get(f"/consent/activation/{setup['v2'].pk}/").status_code == 404
