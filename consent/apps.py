@@ -14,7 +14,7 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
-        from .seeding import ledgers  # noqa: F401
+        from . import seeding  # noqa: F401
 
     def nav_entries(self) -> list["NavEntry"]:
         from portal.navigation import NavEntry

@@ -104,7 +104,7 @@ def test_campaign_survives_a_killed_worker(tmp_path, settings):
         first.wait(timeout=10)
         assert sent.count() < PEOPLE
         # What the five-minute sweep does once the campaign is overdue: schedule a batch again.
-        app.send_task("consent.campaign_tasks.campaign_send_batch_task", args=[campaign.pk])
+        app.send_task("consent.tasks.campaign_send_batch_task", args=[campaign.pk])
         second = start_worker(tmp_path, "second")
         try:
             done = wait_for(lambda: sent.count() == PEOPLE, 90)
