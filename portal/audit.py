@@ -46,6 +46,8 @@ class Action:
     # Programme structure (programmes, phases, targets, sites, cohorts) and samples.
     PROGRAMME_CHANGED = "programme.changed"
     SAMPLE_RECORDED = "sample.recorded"
+    # Downloads of tables and reports (CSV, PDF), with the reason given.
+    EXPORTED = "export.downloaded"
 
 
 def audit_record(
