@@ -242,6 +242,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.tasks.consent_ledger_verify_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    # A certificate of the ledger e-mailed to the ethics boards, so its anchor lives outside.
+    "reports-ledger-certificate": {
+        "task": "reports.tasks.ledger_certificate_nightly",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 CELERY_IMPORTS = ["consent.campaign_tasks"]
 
@@ -474,3 +479,8 @@ CONSENT_CAMPAIGN = {
 }
 if min(CONSENT_CAMPAIGN.values()) < 0 or CONSENT_CAMPAIGN["BATCH_SIZE"] < 1:
     raise ImproperlyConfigured("CONSENT_CAMPAIGN_* settings must be positive whole numbers")
+
+# --- Reports --------------------------------------------------------------------------------
+# Extra addresses (comma-separated) that receive ledger certificates and board reports, besides
+# every active ethics reviewer.
+REPORTS_BOARD_EMAILS = [a.strip() for a in env("REPORTS_BOARD_EMAILS", "").split(",") if a.strip()]

@@ -1,0 +1,56 @@
+"""Report pages: ledger certificates (ethics reviewers, managers, admins)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from enrollment.models import Participant
+from portal.models import User
+from portal.roles import Role, role_required, site_ids_for
+
+from .certificates import certificate_check, certificate_find, certificate_issue
+from .models import LedgerCertificate
+
+OVERSIGHT_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
+
+
+@role_required(*OVERSIGHT_ROLES)
+@require_http_methods(["GET", "POST"])
+def certificates(request: HttpRequest) -> HttpResponse:
+    """Issue a certificate, or check one by its id or digest."""
+    assert isinstance(request.user, User)
+    if request.method == "POST":
+        certificate = certificate_issue(by=request.user)
+        messages.success(
+            request,
+            _("Certificate %(id)s issued. Keep its digest: %(digest)s")
+            % {"id": certificate.pk, "digest": certificate.digest},
+        )
+        return redirect("reports:certificates")
+    context: dict[str, object] = {"recent": LedgerCertificate.objects.defer("heads")[:10]}
+    reference = (request.GET.get("certificate") or "").strip()[:80]
+    if reference:
+        context["reference"] = reference
+        found = certificate_find(reference=reference)
+        if found is None:
+            context["not_found"] = True
+        else:
+            check = certificate_check(certificate=found, by=request.user)
+            allowed = site_ids_for(request.user)
+            codes = [d.participant_code for d in check.differences]
+            if allowed is not None:
+                visible = set(
+                    Participant.objects.filter(code__in=codes, site_id__in=allowed).values_list(
+                        "code", flat=True
+                    )
+                )
+            else:
+                visible = set(codes)
+            context["check"] = check
+            context["shown"] = [d for d in check.differences if d.participant_code in visible]
+            context["hidden"] = len(check.differences) - len(context["shown"])  # type: ignore[arg-type]
+    return render(request, "reports/certificates.html", context)
