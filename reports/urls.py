@@ -5,5 +5,6 @@ from . import views
 app_name = "reports"
 
 urlpatterns = [
+    path("reports/", views.index, name="index"),
     path("reports/certificates/", views.certificates, name="certificates"),
 ]

@@ -1,18 +1,24 @@
-"""Report pages: ledger certificates (ethics reviewers, managers, admins)."""
+"""Report pages: the consent report (ethics reviewers) and ledger certificates."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from enrollment.models import Participant
+from portal.csv_stream import csv_response
 from portal.models import User
 from portal.roles import Role, role_required, site_ids_for
 
 from .certificates import certificate_check, certificate_find, certificate_issue
+from .consent_report import ReportScope
+from .exports import consent_report_csv, consent_report_pdf
+from .forms import ConsentReportForm
 from .models import LedgerCertificate
 
 OVERSIGHT_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
@@ -54,3 +60,38 @@ def certificates(request: HttpRequest) -> HttpResponse:
             context["shown"] = [d for d in check.differences if d.participant_code in visible]
             context["hidden"] = len(check.differences) - len(context["shown"])  # type: ignore[arg-type]
     return render(request, "reports/certificates.html", context)
+
+
+@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponseBase:
+    """The consent report: choose period, sites and form, give a reason, download."""
+    assert isinstance(request.user, User)
+    allowed = site_ids_for(request.user)
+    form = ConsentReportForm(request.POST or None, site_ids=allowed)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = frozenset(s.pk for s in data["sites"])
+        if allowed is not None and not chosen:
+            chosen = allowed
+        scope = ReportScope(
+            form_id=data["form"].pk,
+            first_day=data["first_day"],
+            last_day=data["last_day"],
+            site_ids=chosen or None,
+        )
+        name = f"consent-report-{data['form'].code}-{scope.first_day}-{scope.last_day}"
+        if data["fmt"] == "csv":
+            header, rows = consent_report_csv(by=request.user, scope=scope, reason=data["reason"])
+            return csv_response(filename=f"{name}.csv", header=header, rows=rows)
+        pdf = consent_report_pdf(
+            by=request.user,
+            scope=scope,
+            reason=data["reason"],
+            language=translation.get_language() or "ko",
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "reports/index.html", {"form": form})

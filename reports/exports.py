@@ -1,0 +1,88 @@
+"""Exports of reports: each one audited with its reason, each consent report with a certificate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.audit import Action, audit_record
+from portal.models import User
+from portal.pdf import render_pdf
+
+from .certificates import certificate_issue
+from .consent_report import ReportScope, consent_report, consent_report_rows
+from .models import LedgerCertificate
+
+__all__ = ["consent_report_csv", "consent_report_pdf"]
+
+
+def _audit(*, by: User, scope: ReportScope, reason: str, fmt: str, certificate: int) -> None:
+    audit_record(
+        action=Action.EXPORTED,
+        actor=by,
+        object_type="report.consent",
+        object_id=str(scope.form_id),
+        reason=reason,
+        details={
+            "format": fmt,
+            "first_day": scope.first_day.isoformat(),
+            "last_day": scope.last_day.isoformat(),
+            "sites": sorted(scope.site_ids) if scope.site_ids is not None else "all",
+            "certificate": certificate,
+        },
+    )
+
+
+def consent_report_pdf(*, by: User, scope: ReportScope, reason: str, language: str = "ko") -> bytes:
+    """The consent report as PDF, with a ledger certificate issued now."""
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    certificate = certificate_issue(by=by, purpose=LedgerCertificate.Purpose.REPORT)
+    report = consent_report(scope=scope)
+    generated_at = timezone.localtime()
+    pdf = render_pdf(
+        "reports/pdf/consent_report.html",
+        {
+            "report": report,
+            "certificate": certificate,
+            "reason": reason,
+            "generated_by": str(by),
+            # The offset is printed, so the time is unambiguous wherever the file is read.
+            "generated_at_text": generated_at.isoformat(timespec="seconds"),
+            "language": language,
+        },
+        language=language,
+    )
+    _audit(by=by, scope=scope, reason=reason, fmt="pdf", certificate=certificate.pk)
+    return pdf
+
+
+def consent_report_csv(
+    *, by: User, scope: ReportScope, reason: str
+) -> tuple[Sequence[str], Iterator[Sequence[object]]]:
+    """The consent report as CSV (header and rows), with a ledger certificate issued now."""
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    certificate = certificate_issue(by=by, purpose=LedgerCertificate.Purpose.REPORT)
+    report = consent_report(scope=scope)
+    _audit(by=by, scope=scope, reason=reason, fmt="csv", certificate=certificate.pk)
+
+    def rows() -> Iterator[Sequence[object]]:
+        yield from consent_report_rows(report)
+        yield (
+            _("ledger certificate"),
+            str(certificate.pk),
+            str(certificate.events),
+            certificate.digest,
+        )
+        yield (
+            _("generated"),
+            timezone.localtime().isoformat(timespec="seconds"),
+            str(by),
+            reason,
+        )
+
+    header = [_("section"), _("what"), _("detail"), _("value")]
+    return header, rows()
