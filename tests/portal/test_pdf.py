@@ -43,7 +43,7 @@ class _CountingHandler(http.server.BaseHTTPRequestHandler):
 
     requests: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         type(self).requests.append(self.path)
         if self.path.startswith("/redirect"):
             self.send_response(302)
