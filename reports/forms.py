@@ -45,3 +45,22 @@ class ConsentReportForm(forms.Form):
             if (last - first).days > 366 * 5:
                 raise forms.ValidationError(_("Choose a period of at most five years."))
         return data
+
+
+class LedgerExportForm(forms.Form):
+    sites = forms.ModelMultipleChoiceField(
+        label=_("Sites"),
+        queryset=Site.objects.none(),
+        required=False,
+        help_text=_("None chosen: every site you may see."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for this export"), max_length=255, help_text=_("Recorded in the audit log.")
+    )
+
+    def __init__(self, *args: Any, site_ids: frozenset[int] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sites = Site.objects.order_by("code")
+        if site_ids is not None:
+            sites = sites.filter(pk__in=site_ids)
+        self.fields["sites"].queryset = sites  # type: ignore[attr-defined]

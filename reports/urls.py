@@ -6,5 +6,6 @@ app_name = "reports"
 
 urlpatterns = [
     path("reports/", views.index, name="index"),
+    path("reports/consent-ledger.csv", views.ledger_export, name="ledger_csv"),
     path("reports/certificates/", views.certificates, name="certificates"),
 ]

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -18,7 +18,8 @@ from portal.roles import Role, role_required, site_ids_for
 from .certificates import certificate_check, certificate_find, certificate_issue
 from .consent_report import ReportScope
 from .exports import consent_report_csv, consent_report_pdf
-from .forms import ConsentReportForm
+from .forms import ConsentReportForm, LedgerExportForm
+from .ledger_export import ledger_csv
 from .models import LedgerCertificate
 
 OVERSIGHT_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
@@ -71,14 +72,11 @@ def index(request: HttpRequest) -> HttpResponseBase:
     form = ConsentReportForm(request.POST or None, site_ids=allowed)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        chosen = frozenset(s.pk for s in data["sites"])
-        if allowed is not None and not chosen:
-            chosen = allowed
         scope = ReportScope(
             form_id=data["form"].pk,
             first_day=data["first_day"],
             last_day=data["last_day"],
-            site_ids=chosen or None,
+            site_ids=_chosen_sites(allowed, frozenset(s.pk for s in data["sites"])),
         )
         name = f"consent-report-{data['form'].code}-{scope.first_day}-{scope.last_day}"
         if data["fmt"] == "csv":
@@ -94,4 +92,30 @@ def index(request: HttpRequest) -> HttpResponseBase:
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         response["Cache-Control"] = "no-store"
         return response
-    return render(request, "reports/index.html", {"form": form})
+    ledger_form = LedgerExportForm(site_ids=allowed, prefix="ledger")
+    return render(request, "reports/index.html", {"form": form, "ledger_form": ledger_form})
+
+
+def _chosen_sites(allowed: frozenset[int] | None, chosen: frozenset[int]) -> frozenset[int] | None:
+    """The sites asked for, or all the user may see when none were chosen."""
+    return chosen or allowed
+
+
+@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+@require_http_methods(["POST"])
+def ledger_export(request: HttpRequest) -> HttpResponseBase:
+    """Every consent event of the chosen sites as CSV, streamed; audited with its reason."""
+    assert isinstance(request.user, User)
+    allowed = site_ids_for(request.user)
+    form = ConsentReportForm(site_ids=allowed)
+    ledger_form = LedgerExportForm(request.POST, site_ids=allowed, prefix="ledger")
+    if not ledger_form.is_valid():
+        return render(
+            request, "reports/index.html", {"form": form, "ledger_form": ledger_form}, status=400
+        )
+    sites = _chosen_sites(allowed, frozenset(s.pk for s in ledger_form.cleaned_data["sites"]))
+    header, rows = ledger_csv(
+        by=request.user, site_ids=sites, reason=ledger_form.cleaned_data["reason"]
+    )
+    day = timezone.localdate().isoformat()
+    return csv_response(filename=f"consent-ledger-{day}.csv", header=header, rows=rows)

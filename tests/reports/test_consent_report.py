@@ -177,3 +177,21 @@ def test_withdrawal_events_are_counted_in_the_period_only(data):
     report = consent_report(scope=scope)
     assert report.withdrawals == [] and report.by_version == []
     assert ConsentEvent.objects.filter(kind=EventKind.WITHDRAW).count() == 1
+
+
+def test_the_ledger_csv_streams_every_event_of_the_reviewers_sites(client, data):
+    reviewer = staff_user(Role.ETHICS_REVIEWER, sites=[data["a"]], mfa=True)
+    client.force_login(reviewer)
+    url = reverse("reports:ledger_csv")
+    assert client.post(url, {"ledger-reason": ""}).status_code == 400
+    response = client.post(url, {"ledger-reason": "연간 점검"})
+    assert response.streaming
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    expected = ConsentEvent.objects.filter(participant__site=data["a"])
+    assert sorted(int(r[0]) for r in table[1:]) == sorted(expected.values_list("pk", flat=True))
+    codes = {r[1] for r in table[1:]}
+    assert codes == {p.code for p in data["at_a"]}
+    audit = AuditEvent.objects.get(object_type="report.consent_ledger")
+    assert audit.reason == "연간 점검" and audit.details["sites"] == [data["a"].pk]
