@@ -247,6 +247,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "reports.tasks.ledger_certificate_nightly",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Last month's consent report for every ethics board, on the first of the month.
+    "reports-monthly-board-reports": {
+        "task": "reports.tasks.report_jobs_monthly_task",
+        "schedule": crontab(day_of_month=1, hour=5, minute=0),
+    },
+    # Generated report files are removed when they expire (REPORTS_FILE_HOURS).
+    "reports-expire-files": {
+        "task": "reports.tasks.report_jobs_expire_task",
+        "schedule": crontab(minute=20),
+    },
 }
 CELERY_IMPORTS = ["consent.campaign_tasks"]
 
@@ -484,3 +494,5 @@ if min(CONSENT_CAMPAIGN.values()) < 0 or CONSENT_CAMPAIGN["BATCH_SIZE"] < 1:
 # Extra addresses (comma-separated) that receive ledger certificates and board reports, besides
 # every active ethics reviewer.
 REPORTS_BOARD_EMAILS = [a.strip() for a in env("REPORTS_BOARD_EMAILS", "").split(",") if a.strip()]
+# Hours a generated report file is kept (encrypted) before it is removed.
+REPORTS_FILE_HOURS = env_int("REPORTS_FILE_HOURS", 72)

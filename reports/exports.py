@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,11 @@ from .models import LedgerCertificate
 __all__ = ["consent_report_csv", "consent_report_pdf"]
 
 
-def _audit(*, by: User, scope: ReportScope, reason: str, fmt: str, certificate: int) -> None:
+def _author(by: User | None) -> str:
+    return str(by) if by is not None else _("the portal (monthly schedule)")
+
+
+def _audit(*, by: User | None, scope: ReportScope, reason: str, fmt: str, certificate: int) -> None:
     audit_record(
         action=Action.EXPORTED,
         actor=by,
@@ -35,12 +39,24 @@ def _audit(*, by: User, scope: ReportScope, reason: str, fmt: str, certificate: 
     )
 
 
-def consent_report_pdf(*, by: User, scope: ReportScope, reason: str, language: str = "ko") -> bytes:
-    """The consent report as PDF, with a ledger certificate issued now."""
+def consent_report_pdf(
+    *,
+    by: User | None,
+    scope: ReportScope,
+    reason: str,
+    language: str = "ko",
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The consent report as PDF, with a ledger certificate issued now.
+
+    ``by`` is ``None`` for scheduled reports; ``progress`` is told how far it is (percent)."""
     if not reason.strip():
         raise ValueError("a reason is required")
+    tell = progress or (lambda percent: None)
     certificate = certificate_issue(by=by, purpose=LedgerCertificate.Purpose.REPORT)
+    tell(40)
     report = consent_report(scope=scope)
+    tell(60)
     generated_at = timezone.localtime()
     pdf = render_pdf(
         "reports/pdf/consent_report.html",
@@ -48,7 +64,7 @@ def consent_report_pdf(*, by: User, scope: ReportScope, reason: str, language: s
             "report": report,
             "certificate": certificate,
             "reason": reason,
-            "generated_by": str(by),
+            "generated_by": _author(by),
             # The offset is printed, so the time is unambiguous wherever the file is read.
             "generated_at_text": generated_at.isoformat(timespec="seconds"),
             "language": language,
@@ -60,7 +76,7 @@ def consent_report_pdf(*, by: User, scope: ReportScope, reason: str, language: s
 
 
 def consent_report_csv(
-    *, by: User, scope: ReportScope, reason: str
+    *, by: User | None, scope: ReportScope, reason: str
 ) -> tuple[Sequence[str], Iterator[Sequence[object]]]:
     """The consent report as CSV (header and rows), with a ledger certificate issued now."""
     if not reason.strip():
@@ -80,7 +96,7 @@ def consent_report_csv(
         yield (
             _("generated"),
             timezone.localtime().isoformat(timespec="seconds"),
-            str(by),
+            _author(by),
             reason,
         )
 

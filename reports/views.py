@@ -13,14 +13,14 @@ from django.views.decorators.http import require_http_methods
 from enrollment.models import Participant
 from portal.csv_stream import csv_response
 from portal.models import User
-from portal.roles import Role, role_required, site_ids_for
+from portal.roles import Role, deny, role_required, site_ids_for
 
 from .certificates import certificate_check, certificate_find, certificate_issue
 from .consent_report import ReportScope
-from .exports import consent_report_csv, consent_report_pdf
 from .forms import ConsentReportForm, LedgerExportForm
+from .jobs import report_job_download, report_job_request, report_jobs_visible
 from .ledger_export import ledger_csv
-from .models import LedgerCertificate
+from .models import LedgerCertificate, ReportJob
 
 OVERSIGHT_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -78,22 +78,21 @@ def index(request: HttpRequest) -> HttpResponseBase:
             last_day=data["last_day"],
             site_ids=_chosen_sites(allowed, frozenset(s.pk for s in data["sites"])),
         )
-        name = f"consent-report-{data['form'].code}-{scope.first_day}-{scope.last_day}"
-        if data["fmt"] == "csv":
-            header, rows = consent_report_csv(by=request.user, scope=scope, reason=data["reason"])
-            return csv_response(filename=f"{name}.csv", header=header, rows=rows)
-        pdf = consent_report_pdf(
+        job = report_job_request(
             by=request.user,
+            kind=ReportJob.Kind.CONSENT_CSV if data["fmt"] == "csv" else ReportJob.Kind.CONSENT_PDF,
             scope=scope,
             reason=data["reason"],
             language=translation.get_language() or "ko",
         )
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return redirect("reports:job", token=job.token)
     ledger_form = LedgerExportForm(site_ids=allowed, prefix="ledger")
-    return render(request, "reports/index.html", {"form": form, "ledger_form": ledger_form})
+    jobs = report_jobs_visible(request.user)[:10]
+    return render(
+        request,
+        "reports/index.html",
+        {"form": form, "ledger_form": ledger_form, "jobs": jobs},
+    )
 
 
 def _chosen_sites(allowed: frozenset[int] | None, chosen: frozenset[int]) -> frozenset[int] | None:
@@ -119,3 +118,33 @@ def ledger_export(request: HttpRequest) -> HttpResponseBase:
     )
     day = timezone.localdate().isoformat()
     return csv_response(filename=f"consent-ledger-{day}.csv", header=header, rows=rows)
+
+
+def _job_or_404(request: HttpRequest, token: str) -> ReportJob:
+    assert isinstance(request.user, User)
+    job = report_jobs_visible(request.user).filter(token=token).first()
+    if job is None:
+        raise deny(request.user, object_type="reports.reportjob", object_id=token[:8])
+    return job
+
+
+@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+def job(request: HttpRequest, token: str) -> HttpResponse:
+    """A report being generated: a progress bar that refreshes itself until the file is ready."""
+    return render(request, "reports/job.html", {"job": _job_or_404(request, token)})
+
+
+@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+def job_download(request: HttpRequest, token: str) -> HttpResponse:
+    assert isinstance(request.user, User)
+    found = _job_or_404(request, token)
+    try:
+        name, data = report_job_download(job=found, by=request.user)
+    except FileNotFoundError:
+        messages.error(request, _("This report is no longer available. Ask for it again."))
+        return redirect("reports:index")
+    content_type = "application/pdf" if name.endswith(".pdf") else "text/csv; charset=utf-8"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('chains', models.BigIntegerField(verbose_name='chains')),
                 ('ledger_ok', models.BooleanField(verbose_name='every chain verified')),
                 ('broken_chains', models.IntegerField(default=0, verbose_name='broken chains')),
-                ('digest', models.CharField(max_length=64, unique=True, verbose_name='digest')),
+                ('digest', models.CharField(db_index=True, max_length=64, verbose_name='digest')),
                 ('heads', models.BinaryField()),
                 ('seconds', models.FloatField(default=0)),
                 ('issued_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -20,7 +20,7 @@ from portal.models import AuditEvent
 from portal.roles import Role
 from reports.consent_report import ANSWERS, ReportScope, consent_report
 from reports.exports import consent_report_csv, consent_report_pdf
-from reports.models import LedgerCertificate
+from reports.models import LedgerCertificate, ReportJob
 from tests.consent import ledger_builders as lb
 from tests.consent import signing_builders as ca
 from tests.factories import SiteFactory, staff_user
@@ -135,7 +135,9 @@ def test_the_csv_has_the_same_figures_and_the_certificate(data):
     assert any(r[3] == digest for r in table)
 
 
-def test_a_local_reviewer_exports_on_the_page_only_for_their_sites(client, data):
+def test_a_local_reviewer_asks_on_the_page_only_for_their_sites(
+    client, data, django_capture_on_commit_callbacks
+):
     reviewer = staff_user(Role.ETHICS_REVIEWER, sites=[data["a"]], mfa=True)
     client.force_login(reviewer)
     url = reverse("reports:index")
@@ -148,18 +150,21 @@ def test_a_local_reviewer_exports_on_the_page_only_for_their_sites(client, data)
         "fmt": "csv",
     }
     response = client.post(url, {**post, "sites": [data["b"].pk]})
-    assert (
-        response.status_code == 200
-        and not AuditEvent.objects.filter(action=Action.EXPORTED).exists()
-    )  # site B is not theirs: the form refuses it
-    response = client.post(url, post)
-    assert response.status_code == 200 and response.streaming
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert response.status_code == 200 and not ReportJob.objects.exists()  # B is not theirs
+    assert client.post(url, {**post, "reason": ""}).status_code == 200
+    assert client.post(url, {**post, "last_day": "2001-01-01"}).status_code == 200
+    assert not ReportJob.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, post)
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(job.token + "/")
+    assert job.status == "done" and job.parameters["site_ids"] == [data["a"].pk]
+    page = client.get(response["Location"]).content.decode()
+    assert reverse("reports:job_download", args=[job.token]) in page
+    download = client.get(reverse("reports:job_download", args=[job.token]))
+    body = download.content.decode("utf-8-sig")
     assert "snuh" in body and "amc" not in body
-    response = client.post(url, {**post, "reason": ""})
-    assert response.status_code == 200 and not response.streaming
-    response = client.post(url, {**post, "last_day": "2001-01-01"})
-    assert not response.streaming
+    assert AuditEvent.objects.filter(action=Action.EXPORTED, reason="심의").count() == 2
 
 
 def test_a_coordinator_cannot_open_the_reports(client, data):
