@@ -21,7 +21,6 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from consent.campaign_selectors import campaign_progress
 from consent.models import (
     Channel,
     ConsentEvent,
@@ -35,8 +34,9 @@ from consent.models import (
     SignerKind,
     WithdrawalLevel,
 )
-from enrollment.dashboards import charts
+from consent.selectors.campaigns import campaign_progress
 from enrollment.models import Site
+from enrollment.views import charts
 
 __all__ = ["ConsentReport", "ReportScope", "consent_report", "consent_report_rows"]
 

@@ -41,6 +41,7 @@ def data():
         ca.sign_all_yes(participant, version)
     # One participant at A later says no to an optional item, another withdraws completely.
     optional = version.items.filter(required=False).values_list("code", flat=True).first()
+    assert optional is not None
     lb.record(at_a[1], version, {**ca.all_yes(version), optional: False}, kind="update")
     consent_withdraw(
         participant=at_a[2],

@@ -4,6 +4,7 @@ monthly board reports, and who may download."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -94,7 +95,7 @@ def test_expired_files_are_removed(client, signed, django_capture_on_commit_call
 
 def test_monthly_reports_go_to_each_board_for_its_sites(signed, django_capture_on_commit_callbacks):
     site, _version = signed
-    other = SiteFactory(code="amc")
+    other: Any = SiteFactory(code="amc")
     central = staff_user(Role.ETHICS_REVIEWER, all_sites=True)
     local = [staff_user(Role.ETHICS_REVIEWER, sites=[site]) for _ in range(2)]
     staff_user(Role.ETHICS_REVIEWER, sites=[other])
