@@ -64,3 +64,13 @@ class LedgerExportForm(forms.Form):
         if site_ids is not None:
             sites = sites.filter(pk__in=site_ids)
         self.fields["sites"].queryset = sites  # type: ignore[attr-defined]
+
+
+class AuditTrailForm(forms.Form):
+    code = forms.CharField(label=_("Participant code"), max_length=32)
+    reason = forms.CharField(
+        label=_("Reason for looking"), max_length=255, help_text=_("Recorded in the audit log.")
+    )
+
+    def clean_code(self) -> str:
+        return str(self.cleaned_data["code"]).strip()

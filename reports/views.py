@@ -13,11 +13,12 @@ from django.views.decorators.http import require_http_methods
 from enrollment.models import Participant
 from portal.csv_stream import csv_response
 from portal.models import User
-from portal.roles import Role, deny, role_required, site_ids_for
+from portal.roles import Role, deny, get_scoped_or_404, role_required, site_ids_for
 
+from .audit_trail import audit_trail_open
 from .certificates import certificate_check, certificate_find, certificate_issue
 from .consent_report import ReportScope
-from .forms import ConsentReportForm, LedgerExportForm
+from .forms import AuditTrailForm, ConsentReportForm, LedgerExportForm
 from .jobs import report_job_download, report_job_request, report_jobs_visible
 from .ledger_export import ledger_csv
 from .models import LedgerCertificate, ReportJob
@@ -148,3 +149,20 @@ def job_download(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    """A participant's consent history and every staff access, after a stated reason."""
+    assert isinstance(request.user, User)
+    form = AuditTrailForm(request.POST or None)
+    trail = None
+    if request.method == "POST" and form.is_valid():
+        participant = get_scoped_or_404(
+            request.user, Participant.objects.all(), code=form.cleaned_data["code"]
+        )
+        trail = audit_trail_open(
+            participant=participant, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    return render(request, "reports/audit_trail.html", {"form": form, "trail": trail})
