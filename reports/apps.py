@@ -16,7 +16,12 @@ class ReportsConfig(AppConfig):
                 NavEntry(
                     _("Reports"),
                     "reports:index",
-                    (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN),
+                    (Role.ETHICS_REVIEWER, Role.ADMIN),
+                ),
+                NavEntry(
+                    _("Programme reports"),
+                    "reports:programme",
+                    (Role.PROGRAMME_MANAGER, Role.ADMIN),
                 ),
                 NavEntry(
                     _("Ledger certificates"),

@@ -263,7 +263,8 @@ CHART_STYLE = (
 )
 
 
-def _printable(svg: str) -> str:
+def printable(svg: str) -> str:
+    """A dashboard chart ready for print: its style inside it."""
     head, sep, rest = svg.partition(">")
     return mark_safe(head + sep + CHART_STYLE + rest)  # noqa: S308 - constant style, escaped chart
 
@@ -295,7 +296,7 @@ def _charts(report: ConsentReport) -> dict[str, str]:
             desc=_("Horizontal bars: withdrawals in the period per level and fate of samples."),
             bars=[charts.Bar(f"{lvl} / {fate}", n) for lvl, fate, n in report.withdrawals],
         )
-    return {name: _printable(svg) for name, svg in result.items()}
+    return {name: printable(svg) for name, svg in result.items()}
 
 
 def consent_report_rows(report: ConsentReport) -> Iterator[Sequence[object]]:

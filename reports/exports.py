@@ -12,8 +12,15 @@ from portal.models import User
 from portal.pdf import render_pdf
 
 from .certificates import certificate_issue
-from .consent_report import ReportScope, consent_report, consent_report_rows
+from .consent_report import ReportScope, consent_report, consent_report_rows, printable
 from .models import LedgerCertificate
+from .programme import (
+    biobank_figures,
+    biobank_rows,
+    recruitment_charts,
+    recruitment_figures,
+    recruitment_rows,
+)
 
 __all__ = ["consent_report_csv", "consent_report_pdf"]
 
@@ -102,3 +109,66 @@ def consent_report_csv(
 
     header = [_("section"), _("what"), _("detail"), _("value")]
     return header, rows()
+
+
+def _print(template: str, context: dict[str, object], by: User) -> bytes:
+    return render_pdf(
+        template,
+        {
+            **context,
+            "generated_by": _author(by),
+            "generated_at_text": timezone.localtime().isoformat(timespec="seconds"),
+        },
+    )
+
+
+def recruitment_export(
+    *, by: User, phase_id: int, reason: str, fmt: str
+) -> tuple[Sequence[str], Iterator[Sequence[object]], bytes | None]:
+    """The recruitment report of a phase: CSV (header, rows) or PDF bytes; audited."""
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    figures, table_list = recruitment_figures(phase_id=phase_id)
+    audit_record(
+        action=Action.EXPORTED,
+        actor=by,
+        object_type="report.recruitment",
+        object_id=str(phase_id),
+        reason=reason,
+        details={"format": fmt},
+    )
+    if fmt == "pdf":
+        pdf = _print(
+            "reports/pdf/recruitment.html",
+            {
+                "figures": figures,
+                "tables": table_list,
+                "charts": {k: printable(v) for k, v in recruitment_charts(figures).items()},
+                "reason": reason,
+            },
+            by,
+        )
+        return [], iter(()), pdf
+    return [_("table")], recruitment_rows(table_list), None
+
+
+def biobank_export(
+    *, by: User, year: int, reason: str, fmt: str
+) -> tuple[Sequence[str], Iterator[Sequence[object]], bytes | None]:
+    """The biobank's figures of a year: CSV (header, rows) or PDF bytes; audited."""
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    figures = biobank_figures(year=year)
+    audit_record(
+        action=Action.EXPORTED,
+        actor=by,
+        object_type="report.biobank",
+        object_id=str(year),
+        reason=reason,
+        details={"format": fmt},
+    )
+    if fmt == "pdf":
+        pdf = _print("reports/pdf/biobank.html", {"figures": figures, "reason": reason}, by)
+        return [], iter(()), pdf
+    header = [_("section"), _("month"), _("what"), _("samples and data"), _("count")]
+    return header, biobank_rows(figures), None

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentForm
-from enrollment.models import Site
+from enrollment.models import Phase, Site
 
 
 class ConsentReportForm(forms.Form):
@@ -74,3 +74,24 @@ class AuditTrailForm(forms.Form):
 
     def clean_code(self) -> str:
         return str(self.cleaned_data["code"]).strip()
+
+
+FORMATS = [("pdf", "PDF"), ("csv", "CSV")]
+
+
+class RecruitmentReportForm(forms.Form):
+    phase = forms.ModelChoiceField(
+        label=_("Phase"), queryset=Phase.objects.order_by("ends_on", "number")
+    )
+    reason = forms.CharField(
+        label=_("Reason for this export"), max_length=255, help_text=_("Recorded in the audit log.")
+    )
+    fmt = forms.ChoiceField(label=_("Format"), choices=FORMATS)
+
+
+class BiobankReportForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    reason = forms.CharField(
+        label=_("Reason for this export"), max_length=255, help_text=_("Recorded in the audit log.")
+    )
+    fmt = forms.ChoiceField(label=_("Format"), choices=FORMATS)

@@ -18,7 +18,14 @@ from portal.roles import Role, deny, get_scoped_or_404, role_required, site_ids_
 from .audit_trail import audit_trail_open
 from .certificates import certificate_check, certificate_find, certificate_issue
 from .consent_report import ReportScope
-from .forms import AuditTrailForm, ConsentReportForm, LedgerExportForm
+from .exports import biobank_export, recruitment_export
+from .forms import (
+    AuditTrailForm,
+    BiobankReportForm,
+    ConsentReportForm,
+    LedgerExportForm,
+    RecruitmentReportForm,
+)
 from .jobs import report_job_download, report_job_request, report_jobs_visible
 from .ledger_export import ledger_csv
 from .models import LedgerCertificate, ReportJob
@@ -166,3 +173,45 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
             participant=participant, by=request.user, reason=form.cleaned_data["reason"]
         )
     return render(request, "reports/audit_trail.html", {"form": form, "trail": trail})
+
+
+def _download(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(Role.PROGRAMME_MANAGER, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def programme(request: HttpRequest) -> HttpResponseBase:
+    """Recruitment per phase and the biobank's yearly figures, as PDF or CSV."""
+    assert isinstance(request.user, User)
+    which = request.POST.get("report", "")
+    data = request.POST if request.method == "POST" else None
+    recruitment = RecruitmentReportForm(data if which == "recruitment" else None, prefix="r")
+    biobank = BiobankReportForm(
+        data if which == "biobank" else None,
+        prefix="b",
+        initial={"year": timezone.localdate().year - 1},
+    )
+    context = {"recruitment": recruitment, "biobank": biobank}
+    if which == "recruitment" and recruitment.is_valid():
+        r = recruitment.cleaned_data
+        header, rows, pdf = recruitment_export(
+            by=request.user, phase_id=r["phase"].pk, reason=r["reason"], fmt=r["fmt"]
+        )
+        name = f"recruitment-phase-{r['phase'].number}"
+        if pdf is not None:
+            return _download(pdf, f"{name}.pdf")
+        return csv_response(filename=f"{name}.csv", header=header, rows=rows)
+    if which == "biobank" and biobank.is_valid():
+        b = biobank.cleaned_data
+        header, rows, pdf = biobank_export(
+            by=request.user, year=b["year"], reason=b["reason"], fmt=b["fmt"]
+        )
+        name = f"biobank-{b['year']}"
+        if pdf is not None:
+            return _download(pdf, f"{name}.pdf")
+        return csv_response(filename=f"{name}.csv", header=header, rows=rows)
+    return render(request, "reports/programme.html", context)
