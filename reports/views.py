@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -121,11 +121,12 @@ def ledger_export(request: HttpRequest) -> HttpResponseBase:
             request, "reports/index.html", {"form": form, "ledger_form": ledger_form}, status=400
         )
     sites = _chosen_sites(allowed, frozenset(s.pk for s in ledger_form.cleaned_data["sites"]))
-    header, rows = ledger_csv(
-        by=request.user, site_ids=sites, reason=ledger_form.cleaned_data["reason"]
-    )
+    chunks = ledger_csv(by=request.user, site_ids=sites, reason=ledger_form.cleaned_data["reason"])
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     day = timezone.localdate().isoformat()
-    return csv_response(filename=f"consent-ledger-{day}.csv", header=header, rows=rows)
+    response["Content-Disposition"] = f'attachment; filename="consent-ledger-{day}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _job_or_404(request: HttpRequest, token: str) -> ReportJob:

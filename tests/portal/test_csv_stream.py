@@ -9,7 +9,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.csv_stream import csv_chunks, csv_response, csv_safe, queryset_pages
+from portal.csv_stream import (
+    copy_csv_chunks,
+    csv_chunks,
+    csv_response,
+    csv_safe,
+    queryset_pages,
+    sql_csv_safe,
+)
 from portal.models import AuditEvent
 
 
@@ -79,3 +86,28 @@ def test_rows_are_read_in_pages_by_id_and_all_come_back_once():
     assert sorted(int(r[0]) for r in rows) == list(range(25))
     assert len(queries) == 3
     assert all("LIMIT 10" in q["sql"] and "ORDER BY" in q["sql"] for q in queries)
+
+
+@pytest.mark.django_db
+def test_copy_writes_the_csv_in_the_database_page_by_page_and_neutralised():
+    values = ["=1+1", "-x", "@a", "\tb", "ok", "동의"]
+    AuditEvent.objects.bulk_create([AuditEvent(action="test.copy", object_id=v) for v in values])
+    select = (
+        f"SELECT id, {sql_csv_safe('object_id')} FROM portal_auditevent "
+        "WHERE action = %s AND {page} ORDER BY id"
+    )
+    chunks = list(
+        copy_csv_chunks(
+            header=["id", "값"],
+            select=select,
+            params=["test.copy"],
+            id_column="id",
+            table="portal_auditevent",
+            page_ids=2,
+        )
+    )
+    data = b"".join(chunks)
+    assert data.startswith("\ufeffid,값\n".encode())
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row[1] for row in parsed[1:]] == ["'=1+1", "'-x", "'@a", "'\tb", "ok", "동의"]
+    assert len(chunks) > 3  # several pages
