@@ -124,29 +124,31 @@ def copy_csv_chunks(
     header: Sequence[Any],
     select: str,
     params: Sequence[Any],
-    id_column: str,
+    id_columns: Sequence[str],
     table: str,
     page_ids: int = 100_000,
 ) -> Iterator[bytes]:
     """The CSV of ``select`` (PostgreSQL), written by the database with COPY, in pages of ids.
 
-    ``select`` ends its WHERE clause with ``{page}``, which becomes
-    ``<id_column> > %s AND <id_column> <= %s`` (parameters appended after ``params``), and orders
-    by ``id_column``; ``table`` is where the highest id is read once at the start, so rows added
-    during the export are left for the next one. The BOM and the header come first.
+    ``select`` ends its WHERE clause with ``{page}``, which becomes ``c > %s AND c <= %s`` for
+    each column ``c`` of ``id_columns`` (parameters appended after ``params``): name every column
+    that carries the paged id (a foreign key and the key it joins), so that the planner reads
+    only that range of each table. ``table`` is where the highest id is read once at the start,
+    so rows added during the export are left for the next one. The BOM and the header come first.
     """
     head = io.StringIO()
     head.write(BOM)
     csv.writer(head, lineterminator="\n").writerow([csv_safe(cell) for cell in header])
     yield head.getvalue().encode("utf-8")
-    page_condition = f"{id_column} > %s AND {id_column} <= %s"
+    page_condition = " AND ".join(f"{c} > %s AND {c} <= %s" for c in id_columns)
     statement = f"COPY ({select.format(page=page_condition)}) TO STDOUT (FORMAT csv)"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MIN(id), 1) - 1, COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         low, high = cursor.fetchone()
         raw = cursor.cursor  # psycopg's own cursor: COPY is not part of the DB-API
         while low < high:
-            with raw.copy(statement, [*params, low, low + page_ids]) as copy:
+            bounds = [low, low + page_ids] * len(id_columns)
+            with raw.copy(statement, [*params, *bounds]) as copy:
                 for data in copy:
                     yield bytes(data)
             low += page_ids

@@ -1,6 +1,6 @@
 """The consent ledger as CSV, for ethics boards: every event of their sites, streamed.
 
-Written by PostgreSQL (COPY) one range of event ids at a time
+Written by PostgreSQL (COPY) one range of participant ids at a time
 (``portal.csv_stream.copy_csv_chunks``), so memory stays flat however many events there are, and
 Python only passes the bytes on. No personal data: participants appear by their code, and the digests of
 signers' names and signatures stay in the database.
@@ -20,33 +20,30 @@ __all__ = ["ledger_csv"]
 
 
 def _select(site_filter: bool) -> str:
-    utc = "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     # Kinds, channels and digests come from fixed lists or are hex; only the participant code and
     # the version label (typed by staff) could begin like a formula, so only they are neutralised.
+    # Times are written by PostgreSQL as they are stored, in UTC with their offset.
     return (
         "SELECT e.id, "
         + sql_csv_safe("p.code")
         + ", e.sequence, e.kind, "
         + sql_csv_safe("v.label")
-        + ", v.language, "
-        + utc.format(col="e.signed_at")
-        + ", "
-        + utc.format(col="e.recorded_at")
-        + ", e.signer_kind, e.channel, e.method, e.withdrawal_level, e.samples_fate, "
-        "e.voids_id, e.hash "
+        + ", v.language, e.signed_at, e.recorded_at, e.signer_kind, e.channel, e.method, "
+        "e.withdrawal_level, e.samples_fate, e.voids_id, e.hash "
         "FROM consent_consentevent e "
         "JOIN enrollment_participant p ON p.id = e.participant_id "
         "LEFT JOIN consent_consentversion v ON v.id = e.version_id "
-        "WHERE " + ("p.site_id = ANY(%s) AND " if site_filter else "") + "{page} ORDER BY e.id"
+        "WHERE "
+        + ("p.site_id = ANY(%s) AND " if site_filter else "")
+        + "{page} ORDER BY e.participant_id, e.sequence"
     )
 
 
 def ledger_csv(
     *, by: User, site_ids: frozenset[int] | None, reason: str, page_ids: int = 100_000
 ) -> Iterator[bytes]:
-    """Every consent event at ``site_ids`` (all when ``None``) as CSV chunks; audited.
-
-    Times are in UTC (``...Z``), as the ledger hashes them."""
+    """Every consent event at ``site_ids`` (all when ``None``) as CSV chunks, chain by chain
+    (participant, then entry), read a range of participant ids at a time; audited."""
     if not reason.strip():
         raise ValueError("a reason is required")
     audit_record(
@@ -81,7 +78,7 @@ def ledger_csv(
         header=header,
         select=_select(site_ids is not None),
         params=params,
-        id_column="e.id",
-        table="consent_consentevent",
+        id_columns=["e.participant_id", "p.id"],
+        table="enrollment_participant",
         page_ids=page_ids,
     )

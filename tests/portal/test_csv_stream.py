@@ -101,7 +101,7 @@ def test_copy_writes_the_csv_in_the_database_page_by_page_and_neutralised():
             header=["id", "값"],
             select=select,
             params=["test.copy"],
-            id_column="id",
+            id_columns=["id"],
             table="portal_auditevent",
             page_ids=2,
         )
