@@ -100,20 +100,32 @@ def _form_events(scope: ReportScope) -> QuerySet[ConsentEvent]:
 
 def _item_figures(scope: ReportScope) -> tuple[list[ItemFigures], list[str]]:
     """Per item: yes and no answers given in the period, in total and per month (one query)."""
-    where = ["e.signed_at >= %s", "e.signed_at < %s", "v.form_id = %s", "e.kind = ANY(%s)"]
-    params: list[Any] = [scope.start, scope.end, scope.form_id, [str(k) for k in ANSWERS]]
+    where = ["e.signed_at >= %s", "e.signed_at < %s", "e.kind = ANY(%s)"]
+    params: list[Any] = [scope.start, scope.end, [str(k) for k in ANSWERS]]
+    versions = list(
+        ConsentVersion.objects.filter(form_id=scope.form_id).values_list("pk", flat=True)
+    )
+    where.append("e.version_id = ANY(%s)")
+    params.append(versions)
+    join = ""
     if scope.site_ids is not None:
+        join = "JOIN enrollment_participant p ON p.id = e.participant_id"
         where.append("p.site_id = ANY(%s)")
         params.append(sorted(scope.site_ids))
+    # Events are first counted per month and set of choices (a few hundred distinct sets at
+    # most), and only those sets are opened item by item: far cheaper than opening every event.
     sql = f"""
-        SELECT to_char(e.signed_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM') AS month, c.key,
-               count(*) FILTER (WHERE c.value = 'true'::jsonb),
-               count(*) FILTER (WHERE c.value = 'false'::jsonb)
-        FROM consent_consentevent e
-        JOIN consent_consentversion v ON v.id = e.version_id
-        JOIN enrollment_participant p ON p.id = e.participant_id
-        CROSS JOIN LATERAL jsonb_each(e.choices) AS c
-        WHERE {" AND ".join(where)}
+        WITH answered AS (
+            SELECT date_trunc('month', e.signed_at AT TIME ZONE 'Asia/Seoul') AS month,
+                   e.choices, count(*) AS n
+            FROM consent_consentevent e {join}
+            WHERE {" AND ".join(where)}
+            GROUP BY 1, 2
+        )
+        SELECT to_char(a.month, 'YYYY-MM'), c.key,
+               COALESCE(sum(a.n) FILTER (WHERE c.value = 'true'::jsonb), 0)::bigint,
+               COALESCE(sum(a.n) FILTER (WHERE c.value = 'false'::jsonb), 0)::bigint
+        FROM answered a CROSS JOIN LATERAL jsonb_each(a.choices) AS c
         GROUP BY 1, 2 ORDER BY 1, 2
     """  # noqa: S608  (conditions are constants; values are parameters)
     items: dict[str, ItemFigures] = {}
