@@ -13,7 +13,7 @@ from django.db.utils import DatabaseError
 
 from consent.ledger import HASHED_FIELDS, event_hash, ledger_verify, verification_code
 from consent.models import ConsentEvent
-from consent.services.signing import consent_withdraw
+from consent.services import consent_withdraw
 from portal.roles import Role
 from reports.certificates import certificate_check, certificate_find, certificate_issue
 from reports.models import LedgerCertificate

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import ConsentEvent, EventKind
-from consent.services.signing import consent_withdraw
+from consent.services import consent_withdraw
 from portal.audit import Action
 from portal.models import AuditEvent
 from portal.roles import Role

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from consent.models import ConsentEvent
-from consent.services.signing import consent_withdraw
+from consent.services import consent_withdraw
 from dam.models import Sample, SampleType
 from enrollment.models import Phase, PhaseTarget, Programme
 from portal.models import AuditEvent
