@@ -206,7 +206,7 @@ def _write(csv_runs: list[dict[str, Any]], pdf_runs: list[dict[str, Any]]) -> No
         "",
         f"Written by `bench/reports_bench.py` on {dt.datetime.now(tz=dt.UTC).date().isoformat()}: "
         f"{p0['participants']:,} participants, {p0['events']:,} consent events "
-        f"(seeded by `seed_synthetic`), {len(csv_runs)} runs of each measure, "
+        f"(seeded by `seed_synthetic`), {len(csv_runs)} run(s) of each measure, "
         f"{os.cpu_count()} CPU cores shared with other work, PostgreSQL {pg_version}, "
         f"Python {platform.python_version()}. Load averages (1/5/15 min) when each run began: "
         f"CSV {', '.join(r['load'] for r in csv_runs)}; PDF {', '.join(r['load'] for r in pdf_runs)}.",
