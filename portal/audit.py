@@ -34,6 +34,8 @@ class Action(StrEnum):
     PERMISSION_DENIED = "access.denied"
     PERSONAL_DATA_VIEWED = "pii.viewed"
     STAFF_CREATED = "staff.created"
+    # Downloads of tables and reports (CSV, PDF) by any app, with the reason given.
+    EXPORTED = "export.downloaded"
 
 
 def audit_record(

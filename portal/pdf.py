@@ -29,7 +29,8 @@ class PdfResourceRefused(ValueError):
 
 def _static_bytes(url: str) -> tuple[bytes, str] | None:
     path = url.removeprefix("file://")
-    if not path.startswith(_STATIC_PREFIX):
+    # Only plain paths under /static/: no way out of it with "..", no query or fragment tricks.
+    if not path.startswith(_STATIC_PREFIX) or ".." in path or "?" in path or "\\" in path:
         return None
     found = finders.find(path[len(_STATIC_PREFIX) :])
     if not isinstance(found, str):

@@ -247,6 +247,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.tasks.consent_ledger_verify_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    # A certificate of the ledger e-mailed to the ethics boards, so its anchor lives outside.
+    "reports-ledger-certificate": {
+        "task": "reports.tasks.ledger_certificate_nightly",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Last month's consent report for every ethics board, on the first of the month.
+    "reports-monthly-board-reports": {
+        "task": "reports.tasks.report_jobs_monthly_task",
+        "schedule": crontab(day_of_month=1, hour=5, minute=0),
+    },
+    # Generated report files are removed when they expire (REPORTS_FILE_HOURS).
+    "reports-expire-files": {
+        "task": "reports.tasks.report_jobs_expire_task",
+        "schedule": crontab(minute=20),
+    },
 }
 
 # --- Passwords and accounts -----------------------------------------------------------------
@@ -480,3 +495,10 @@ CONSENT_CAMPAIGN = {
 }
 if min(CONSENT_CAMPAIGN.values()) < 0 or CONSENT_CAMPAIGN["BATCH_SIZE"] < 1:
     raise ImproperlyConfigured("CONSENT_CAMPAIGN_* settings must be positive whole numbers")
+
+# --- Reports --------------------------------------------------------------------------------
+# Extra addresses (comma-separated) that receive ledger certificates and board reports, besides
+# every active ethics reviewer.
+REPORTS_BOARD_EMAILS = [a.strip() for a in env("REPORTS_BOARD_EMAILS", "").split(",") if a.strip()]
+# Hours a generated report file is kept (encrypted) before it is removed.
+REPORTS_FILE_HOURS = env_int("REPORTS_FILE_HOURS", 72)

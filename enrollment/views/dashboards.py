@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from portal.audit import Action, audit_record
+from portal.csv_stream import csv_response
 from portal.roles import Role, role_required, site_ids_for
 
 from ..models import Site
@@ -118,26 +120,28 @@ def site(request: HttpRequest) -> HttpResponse:
     return _dashboard(request, "site")
 
 
-def _csv(request: HttpRequest, kind: str, name: str) -> HttpResponse:
+def _csv(request: HttpRequest, kind: str, name: str) -> HttpResponseBase:
     build = tables.TABLES.get(name)
     if build is None:
         raise Http404
     site_ids, _choices, _chosen = _scope(request, kind)
     table = build(dashboard_figures(site_ids=site_ids, phase_id=_int_param(request, "phase")))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{name}.csv"'
-    response.write("\ufeff")  # so that spreadsheet programs read the Korean labels as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(table.headers)
-    writer.writerows(table.rows)
-    return response
+    audit_record(
+        action=Action.EXPORTED,
+        actor=request.user,  # type: ignore[arg-type]
+        object_type=f"dashboard.{kind}",
+        object_id=name,
+        reason="dashboard table download",
+        details={"format": "csv", "sites": sorted(site_ids) if site_ids is not None else "all"},
+    )
+    return csv_response(filename=f"{kind}-{name}.csv", header=table.headers, rows=table.rows)
 
 
 @role_required(Role.PROGRAMME_MANAGER, Role.ADMIN)
-def national_csv(request: HttpRequest, name: str) -> HttpResponse:
+def national_csv(request: HttpRequest, name: str) -> HttpResponseBase:
     return _csv(request, "national", name)
 
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
-def site_csv(request: HttpRequest, name: str) -> HttpResponse:
+def site_csv(request: HttpRequest, name: str) -> HttpResponseBase:
     return _csv(request, "site", name)

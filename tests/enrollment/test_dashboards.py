@@ -9,6 +9,8 @@ from django.utils import timezone
 from enrollment.models import Phase, PhaseTarget, Programme
 from enrollment.selectors.dashboards import dashboard_figures
 from enrollment.services.funnel import participant_transition
+from portal.audit import Action
+from portal.models import AuditEvent
 from portal.roles import Role
 from tests.audits import assert_access_denied
 from tests.enrollment.funnel_helpers import registered, sign_in, walk
@@ -148,8 +150,13 @@ def test_csv_download_has_the_table(client, programme_data):
     response = client.get(reverse("enrollment:dashboard_national_csv", args=["sites"]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    body = response.content.decode("utf-8-sig").splitlines()
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    body = raw.decode("utf-8-sig").splitlines()
     assert body[1].startswith("a,Site A,6,12,50.0%")
+    assert AuditEvent.objects.filter(
+        action=Action.EXPORTED, object_type="dashboard.national", object_id="sites"
+    ).exists()
 
 
 def test_unknown_csv_table_is_404_and_bad_params_are_no_500(client, programme_data):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import io
+import threading
 
 import pypdf
 import pytest
@@ -34,3 +36,72 @@ def test_a_resource_from_elsewhere_is_refused(template_dir):
     )
     with pytest.raises(PdfResourceRefused, match=r"example\.org"):
         render_pdf("t.html", {})
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    """A loopback server that answers everything, a redirect included, and counts requests."""
+
+    requests: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).requests.append(self.path)
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.end_headers()
+            return
+        body = b"p { color: red }" if self.path.endswith(".css") else b"\x89PNG\r\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_server():
+    _CountingHandler.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _CountingHandler.requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img src="file:///etc/passwd">',
+        '<img src="file:///static/../../../../etc/passwd">',
+        '<link rel="stylesheet" href="/static/../../../../etc/passwd">',
+        '<img src="{base}/pixel.png">',
+        '<img src="{base}/redirect">',
+        '<link rel="stylesheet" href="{base}/redirect.css">',
+        '<style>@import url("{base}/imported.css");</style>',
+        '<style>@import "file:///etc/hostname";</style>',
+        '<p style="background: url({base}/bg.png)">x</p>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><image href="{base}/svg.png"/></svg>',
+    ],
+)
+def test_a_hostile_template_fetches_nothing(template_dir, loopback_server, markup):
+    base, requests = loopback_server
+    (template_dir / "t.html").write_text(
+        "<p>보고서</p>" + markup.format(base=base), encoding="utf-8"
+    )
+    try:
+        pdf = render_pdf("t.html", {})
+    except PdfResourceRefused:
+        pdf = b""
+    assert requests == []
+    assert b"root:" not in pdf
+
+
+def test_static_files_still_load(template_dir):
+    (template_dir / "t.html").write_text(
+        '<link rel="stylesheet" href="/static/reports/report.css"><h1>보고서</h1>',
+        encoding="utf-8",
+    )
+    assert render_pdf("t.html", {}).startswith(b"%PDF")
