@@ -131,7 +131,7 @@ def ledger_export(request: HttpRequest) -> HttpResponseBase:
 
 def _job_or_404(request: HttpRequest, token: str) -> ReportJob:
     assert isinstance(request.user, User)
-    job = report_jobs_visible(request.user).filter(token=token).first()
+    job: ReportJob | None = report_jobs_visible(request.user).filter(token=token).first()
     if job is None:
         raise deny(request.user, object_type="reports.reportjob", object_id=token[:8])
     return job
