@@ -1,3 +1,10 @@
+"""The consent app: forms and versions, the ledger and its projection, re-consent, receipts.
+
+Its menu entries come in through ``nav_entries`` and its demo data through ``demo_seed``
+(``manage.py seed_demo``); importing ``consent.seeding`` connects its synthetic ledgers to
+``manage.py seed_synthetic``.
+"""
+
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig

@@ -1,4 +1,4 @@
-"""Re-consent campaigns: start, send in rate-limited batches, remind, pause, close; minors of age.
+"""Re-consent campaigns: start, send in rate-limited batches, remind, pause, close.
 
 Delivery is at-least-once and resumable, with the state in the database:
 
@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,6 +39,7 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import (
     CampaignStatus,
     ConsentState,
@@ -61,10 +62,6 @@ __all__ = [
     "campaigns_resume_stalled",
 ]
 
-ACTION_CAMPAIGN_STARTED = "consent.campaign_started"
-ACTION_CAMPAIGN_PAUSED = "consent.campaign_paused"
-ACTION_CAMPAIGN_RESUMED = "consent.campaign_resumed"
-ACTION_CAMPAIGN_CLOSED = "consent.campaign_closed"
 
 OPEN_STATUSES = (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SENT)
 
@@ -140,7 +137,7 @@ def campaign_start(*, version: ConsentVersion, by: User, name: str = "") -> Reco
         campaign.status = CampaignStatus.SENT
     campaign.save(update_fields=["invited_count", "status"])
     audit_record(
-        action=ACTION_CAMPAIGN_STARTED,
+        action=Action.CAMPAIGN_STARTED,
         actor=by,
         obj=campaign,
         details={"version": version.pk, "invited": invited},
@@ -157,7 +154,7 @@ def campaign_pause(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
         raise ValidationError(_("Only a campaign that is sending can be paused."))
     campaign.status = CampaignStatus.PAUSED
     campaign.save(update_fields=["status"])
-    audit_record(action=ACTION_CAMPAIGN_PAUSED, actor=by, obj=campaign)
+    audit_record(action=Action.CAMPAIGN_PAUSED, actor=by, obj=campaign)
     return campaign
 
 
@@ -168,7 +165,7 @@ def campaign_resume(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampai
         raise ValidationError(_("Only a paused campaign can be resumed."))
     campaign.status = CampaignStatus.RUNNING
     campaign.save(update_fields=["status"])
-    audit_record(action=ACTION_CAMPAIGN_RESUMED, actor=by, obj=campaign)
+    audit_record(action=Action.CAMPAIGN_RESUMED, actor=by, obj=campaign)
     _schedule_batch(campaign.pk)
     return campaign
 
@@ -182,7 +179,7 @@ def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["status", "closed_at"])
-    audit_record(action=ACTION_CAMPAIGN_CLOSED, actor=by, obj=campaign)
+    audit_record(action=Action.CAMPAIGN_CLOSED, actor=by, obj=campaign)
     return campaign
 
 
@@ -245,9 +242,9 @@ def _send_one(
         return True
 
 
-def _locked(queryset: object) -> ReconsentInvitation | None:
+def _locked(queryset: QuerySet[ReconsentInvitation]) -> ReconsentInvitation | None:
     return (
-        queryset.select_for_update(skip_locked=True, of=("self",))  # type: ignore[attr-defined]
+        queryset.select_for_update(skip_locked=True, of=("self",))
         .select_related("participant__user")
         .order_by("pk")
         .first()
@@ -287,7 +284,7 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     return handled
 
 
-def _reminders_due(campaign: ReconsentCampaign, now: dt.datetime) -> object:
+def _reminders_due(campaign: ReconsentCampaign, now: dt.datetime) -> QuerySet[ReconsentInvitation]:
     cutoff = now - dt.timedelta(days=campaign.reminder_after_days)
     return ReconsentInvitation.objects.filter(
         campaign_id=campaign.pk,
@@ -315,7 +312,7 @@ def campaign_send_reminders(*, campaign_id: int, now: dt.datetime | None = None)
         if not _send_one(campaign, lambda: _locked(due), mark_reminded, "reconsent_reminder"):
             break
         handled += 1
-    if handled == campaign.batch_size and due.exists():  # type: ignore[attr-defined]
+    if handled == campaign.batch_size and due.exists():
         with transaction.atomic():
             _schedule_reminders(campaign.pk, countdown=batch_interval_seconds(campaign))
     return handled

@@ -7,7 +7,8 @@ then replays the sent form.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import cast
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_safe
 from enrollment.models import Participant
 from portal.audit import Action, audit_record
 from portal.roles import get_scoped_or_404
+from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
 from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
@@ -38,6 +40,15 @@ from ..services import (
 # Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
 # consented), so these participants are told what to do first instead of filling in the form.
 _NOT_YET_ELIGIBLE = frozenset({Participant.Status.REGISTERED, Participant.Status.INELIGIBLE})
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def _reauthenticated(view: ViewFunc) -> ViewFunc:
+    """allauth's ``reauthentication_required(allow_get=True)``, typed: the page can be read freely;
+    a form sent without a recent password check is replayed after the password is confirmed."""
+    return cast(ViewFunc, reauthentication_required(allow_get=True)(view))
 
 
 def _own_participant(request: HttpRequest, *, with_state: bool = False) -> Participant:
@@ -57,11 +68,6 @@ def _state_of(participant: Participant) -> ConsentState | None:
         return participant.consent_state
     except ConsentState.DoesNotExist:
         return None
-
-
-def _errors_to_form(form: Any, exc: ValidationError) -> None:
-    for message in exc.messages:
-        form.add_error(None, message)
 
 
 @login_required
@@ -97,7 +103,7 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@_reauthenticated
 def consent_sign(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request, with_state=True)
     # The language of the text shown travels with the form, so the version signed is the one read.
@@ -136,10 +142,10 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                     confirmed=form.cleaned_data["confirm"],
                     drawn_png=form.cleaned_data["drawn_signature"],
                 ),
-                by=request.user,  # type: ignore[arg-type]
+                by=current_user(request),
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -156,7 +162,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@_reauthenticated
 def consent_change(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
@@ -177,11 +183,11 @@ def consent_change(request: HttpRequest) -> HttpResponse:
             event = consent_update(
                 participant=participant,
                 choices=form.choices(),
-                by=request.user,  # type: ignore[arg-type]
+                by=current_user(request),
                 confirmed=form.cleaned_data["confirm"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -199,7 +205,7 @@ def consent_change(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@_reauthenticated
 def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
@@ -213,11 +219,11 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
                 participant=participant,
                 level=form.cleaned_data["level"],
                 samples_fate=form.cleaned_data.get("samples_fate") or "",
-                by=request.user,  # type: ignore[arg-type]
+                by=current_user(request),
                 confirmed=form.cleaned_data["confirm"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Your withdrawal is recorded. The receipt is on its way."))
             return redirect("consent:mine")
@@ -249,7 +255,7 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
         # A receipt shows the signer's printed name: a staff download is a personal-data read.
         audit_record(
             action=Action.PERSONAL_DATA_VIEWED,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=current_user(request),
             obj=event.participant,
             reason="consent receipt",
             details={"event": event.pk},

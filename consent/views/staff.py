@@ -18,8 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import User
+from portal.audit import Action, audit_record
 from portal.roles import Role, has_role, role_required, site_ids_for
+from portal.web import current_user
 
 from ..models import CampaignStatus, ConsentState, ConsentVersion, ReconsentCampaign
 from ..selectors.campaigns import campaign_progress, campaigns_visible
@@ -33,9 +34,18 @@ VIEW_CAMPAIGNS = (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETH
 RUN_CAMPAIGNS = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+def _refused(request: HttpRequest, view: str) -> HttpResponse:
+    """A staff member who may read the page but not do what they sent: 403, and audited like
+    every refused access."""
+    audit_record(
+        action=Action.PERMISSION_DENIED,
+        actor=current_user(request),
+        object_type="view",
+        object_id=view,
+        reason="role",
+        outcome="denied",
+    )
+    return render(request, "errors/403.html", {"status": 403}, status=403)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -64,12 +74,12 @@ def activation_preview(request: HttpRequest, version_id: int) -> HttpResponse:
     may_activate = has_role(request.user, *MAY_ACTIVATE)
     if request.method == "POST":
         if not may_activate:
-            return render(request, "errors/403.html", {"status": 403}, status=403)
+            return _refused(request, "activation_preview")
         if request.POST.get("confirm") != "yes":
             messages.error(request, _("Tick the box to confirm that you have read the impact."))
         else:
             try:
-                result = version_activate(version=version, by=_user(request))
+                result = version_activate(version=version, by=current_user(request))
             except ValidationError as exc:
                 messages.error(request, _errors(exc))
             else:
@@ -96,7 +106,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     may_run = has_role(request.user, *RUN_CAMPAIGNS)
     if request.method == "POST":
         if not may_run:
-            return render(request, "errors/403.html", {"status": 403}, status=403)
+            return _refused(request, "campaign_list")
         version = ConsentVersion.objects.filter(
             pk=request.POST.get("version") or 0, status=ConsentVersion.Status.ACTIVE
         ).first()
@@ -105,7 +115,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 campaign = campaign_services.campaign_start(
-                    version=version, by=_user(request), name=request.POST.get("name", "")[:200]
+                    version=version,
+                    by=current_user(request),
+                    name=request.POST.get("name", "")[:200],
                 )
             except ValidationError as exc:
                 messages.error(request, _errors(exc))
@@ -168,7 +180,7 @@ def campaign_steer(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, _("Unknown action."))
     else:
         try:
-            step(campaign=campaign, by=_user(request))
+            step(campaign=campaign, by=current_user(request))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
