@@ -226,15 +226,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Re-consent campaigns: pick up campaigns whose worker was lost; daily reminders; minors who
     # came of age overnight are asked for their own consent.
     "consent-campaigns-resume": {
-        "task": "consent.campaign_tasks.campaigns_resume_stalled_task",
+        "task": "consent.tasks.campaigns_resume_stalled_task",
         "schedule": crontab(minute="*/5"),
     },
     "consent-campaign-reminders": {
-        "task": "consent.campaign_tasks.campaigns_remind_task",
+        "task": "consent.tasks.campaigns_remind_task",
         "schedule": crontab(hour=11, minute=0),
     },
     "consent-minors-coming-of-age": {
-        "task": "consent.campaign_tasks.minors_coming_of_age_task",
+        "task": "consent.tasks.minors_coming_of_age_task",
         "schedule": crontab(hour=6, minute=30),
     },
     # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
@@ -243,7 +243,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(hour=3, minute=0),
     },
 }
-CELERY_IMPORTS = ["consent.campaign_tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
