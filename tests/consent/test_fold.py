@@ -19,7 +19,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from consent.checks import consent_allows, consent_allows_bulk
 from consent.ledger import format_time
 from consent.models import ConsentEvent, ConsentState, ConsentVersion, Purpose
 from consent.projection import (
@@ -29,6 +28,7 @@ from consent.projection import (
     state_rebuild_all,
     state_refresh,
 )
+from consent.selectors.checks import consent_allows, consent_allows_bulk
 from consent.services import ItemSpec, consent_update, consent_void
 from consent.services.events import event_append, participant_lock
 from tests.consent import signing_builders as ca
