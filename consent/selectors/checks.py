@@ -269,7 +269,7 @@ def _historical_decisions(
 ) -> dict[str, Decision]:
     """As of ``at``: the participants' ledgers (two queries for all of them) through the one fold
     (``consent.projection.state_fold``), then the same rule as the SQL of "now" (``outcome_of``)."""
-    from .projection import ReconsentRule, state_fold
+    from ..projection import ReconsentRule, state_fold
 
     participants = Participant.objects.filter(code__in=codes)
     if site_ids is not None:
