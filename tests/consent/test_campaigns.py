@@ -136,7 +136,7 @@ def test_those_who_acted_or_have_no_address_are_not_mailed(due, manager, small_b
     record(people[0], v2, {**YES, "overseas_transfer": True}, kind="reconsent")
     no_mail = ParticipantFactory(site=people[1].site)
     v1 = ConsentState.objects.get(participant=people[1]).version
-    record(no_mail, v1, YES, state_status="reconsent_due")
+    record(no_mail, v1, YES)  # on the replaced version: due for re-consent
     campaign = campaigns.campaign_start(version=v2, by=manager)
     for _ in range(4):
         campaigns.campaign_send_batch(campaign_id=campaign.pk)
