@@ -9,3 +9,7 @@ class ConsentConfig(AppConfig):
     def ready(self) -> None:
         # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
         from .seeding import ledgers  # noqa: F401
+        from .selectors.doors import door_checks_register
+
+        # Enrollment's doors (messages, visit booking, invitations) ask the withdrawal level.
+        door_checks_register()

@@ -35,6 +35,7 @@ class Action:
     STAFF_CREATED = "staff.created"
     # Enrollment: searches, duplicates, invitations, visits and imports.
     PARTICIPANT_SEARCHED = "participant.searched"
+    PARTICIPANT_VIEWED = "participant.viewed"
     PARTICIPANT_ENROLLED = "participant.enrolled"
     DUPLICATE_RESOLVED = "participant.duplicate_resolved"
     INVITATION_ISSUED = "invitation.issued"

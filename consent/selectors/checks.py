@@ -77,7 +77,7 @@ class Decision:
         if self.code == NO_CONSENT:
             return "no consent on record"
         if self.code == WITHDRAWN:
-            return "withdrawn"
+            return f"withdrawn: {self.item.replace('_', ' ')}" if self.item else "withdrawn"
         if self.code == VOIDED:
             return "consent voided"
         if self.code == DECLINED:

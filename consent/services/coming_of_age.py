@@ -20,6 +20,7 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 
 from ..models import ConsentState, OwnConsentRequest
+from ..selectors.doors import contact_allowed
 from .campaigns import consent_page_url
 
 __all__ = ["ComingOfAge", "minors_flag_coming_of_age"]
@@ -70,7 +71,7 @@ def minors_flag_coming_of_age(*, today: dt.date | None = None) -> ComingOfAge:
             flagged += 1
             address = participant.user.email if participant.user_id and participant.user else ""
             address = address or profile.email
-            if address:
+            if address and contact_allowed(participant=participant).allowed:
                 with translation.override(settings.LANGUAGE_CODE):
                     context = {"url": consent_page_url()}
                     subject = render_to_string(

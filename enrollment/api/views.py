@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.audit import Action, audit_record
+from portal.models import User
 from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
 
 from ..models import (
@@ -113,6 +115,14 @@ class DashboardFilter(serializers.Serializer):
     site = serializers.SlugField(required=False, help_text="site code, within your sites")
 
 
+def _read_audit(request: Request, participant: Participant, what: str) -> None:
+    """Every staff read of one participant leaves one audit row (ids only)."""
+    actor = request.user if isinstance(request.user, User) else None
+    audit_record(
+        action=Action.PARTICIPANT_VIEWED, actor=actor, obj=participant, details={"what": what}
+    )
+
+
 def _filters(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     data = serializer_class(data=request.query_params)
     data.is_valid(raise_exception=True)
@@ -152,11 +162,13 @@ class ParticipantDetailApi(generics.RetrieveAPIView):
     serializer_class = ParticipantDetailSerializer
 
     def get_object(self) -> Participant:
-        return get_scoped_or_404(
+        participant = get_scoped_or_404(
             self.request.user,
             Participant.objects.select_related("site", "cohort"),
             code=str(self.kwargs["code"]).strip().upper(),
         )
+        _read_audit(self.request, participant, "detail")
+        return participant
 
 
 @extend_schema(tags=["enrollment"])
@@ -171,6 +183,7 @@ class ParticipantTransitionsApi(generics.ListAPIView):
         participant = get_scoped_or_404(
             self.request.user, Participant.objects.all(), code=str(self.kwargs["code"]).upper()
         )
+        _read_audit(self.request, participant, "transitions")
         return StatusTransition.objects.filter(participant=participant).select_related(
             "participant"
         )

@@ -26,6 +26,7 @@ from portal.models import User
 
 from .. import messaging, vault
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
+from .doors import Door, door_refusal
 from .funnel import participant_site_change
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User |
             _("A visit can be booked once the eligibility screen has been passed."),
             code="status",
         )
+    _collection_check(locked)
     if Visit.objects.filter(participant=locked, status=VisitStatus.BOOKED).exists():
         raise VisitRefused(
             _("You already have a booked visit. Change or cancel it instead."), code="exists"
@@ -129,6 +131,16 @@ def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User |
     return visit
 
 
+def _collection_check(participant: Participant) -> None:
+    """A visit collects: refused when the participant asked that nothing more be collected."""
+    refusal = door_refusal(door=Door.COLLECTION, participant=participant)
+    if refusal is not None:
+        raise VisitRefused(
+            _("This participant has asked that nothing more be collected from them."),
+            code="withdrawn",
+        )
+
+
 def _open_visit(visit: Visit) -> Visit:
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if locked.status != VisitStatus.BOOKED:
@@ -142,6 +154,7 @@ def visit_reschedule(*, visit: Visit, day: dt.date, by: User | None) -> Visit:
     locked = _open_visit(visit)
     if locked.day == day:
         return locked
+    _collection_check(locked.participant)
     # Lock the two days in date order so that two opposite moves cannot deadlock.
     site = locked.site
     if day < locked.day:
@@ -187,7 +200,12 @@ def visit_outcome_record(*, visit: Visit, attended: bool, by: User) -> Visit:
 # --- messages -------------------------------------------------------------------------------
 
 
-def _send(visit: Visit, *, template: str, subject: object) -> None:
+def _send(visit: Visit, *, template: str, subject: object, receipt: bool = False) -> None:
+    """Mail and text ``visit``'s message; only a ``receipt`` (confirming the participant's own
+    booking) reaches someone who asked not to be contacted."""
+    if not receipt and door_refusal(door=Door.CONTACT, participant=visit.participant):
+        logger.info("visit %s: message not sent, no further contact", visit.pk)
+        return
     profile = vault.profile_for_participant(visit.participant)
     if profile is None:
         return
@@ -214,7 +232,9 @@ def _confirmation_send(visit_id: int) -> None:
     into an error page. The log names the visit by id and the error by type only."""
     try:
         visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
-        _send(visit, template="visit_booked", subject=_("Your visit is booked"))
+        # Booked by the participant themselves: the confirmation is the receipt of their act.
+        own = visit.recorded_by_id is None or visit.recorded_by_id == visit.participant.user_id
+        _send(visit, template="visit_booked", subject=_("Your visit is booked"), receipt=own)
     except Exception as exc:
         logger.warning("visit confirmation for visit %s not sent: %s", visit_id, type(exc).__name__)
 

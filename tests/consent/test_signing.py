@@ -200,7 +200,8 @@ def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, t
         "no_further_collection",
     )
     participant.refresh_from_db()
-    assert participant.status == "withdrawn"
+    # "No further collection" keeps them enrolled; only "no further use" leaves the funnel.
+    assert participant.status == "consented"
 
 
 def test_every_event_is_announced_inside_its_transaction():
