@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
+from portal.web import current_user
 
 from .models import (
     ComprehensionQuestion,
@@ -140,7 +141,7 @@ class ConsentVersionAdmin(admin.ModelAdmin):
     def approve_drafts(self, request: HttpRequest, queryset: Any) -> None:
         for version in queryset:
             try:
-                version_approve(version=version, by=request.user)  # type: ignore[arg-type]
+                version_approve(version=version, by=current_user(request))
             except ValidationError as exc:
                 self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -74,10 +74,12 @@ class ChoicesMixin:
             self.question_rows.append((question, name))
 
     def item_fields(self) -> list[tuple[Any, Any]]:
-        return [(item, self[name]) for item, name in self.item_rows]  # type: ignore[index]
+        form = cast(forms.BaseForm, self)  # the mixin is only ever mixed into a form
+        return [(item, form[name]) for item, name in self.item_rows]
 
     def question_fields(self) -> list[tuple[Any, Any]]:
-        return [(q, self[name]) for q, name in self.question_rows]  # type: ignore[index]
+        form = cast(forms.BaseForm, self)
+        return [(q, form[name]) for q, name in self.question_rows]
 
     def choices(self) -> dict[str, bool]:
         return {item.code: self.cleaned_data[name] == "yes" for item, name in self.item_rows}

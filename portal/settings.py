@@ -462,6 +462,8 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 60)
 VISIT_BOOKING_DAYS_AHEAD = env_int("VISIT_BOOKING_DAYS_AHEAD", 42)
 # Failed invitation claims allowed per account (and per client address) within 15 minutes.
 INVITATION_CLAIM_ATTEMPTS = env_int("INVITATION_CLAIM_ATTEMPTS", 5)
+# A mail or text that failed is tried again after this many seconds, doubled at each retry.
+MESSAGE_RETRY_SECONDS = env_int("MESSAGE_RETRY_SECONDS", 60)
 
 # --- Consent campaigns ----------------------------------------------------------------------
 # E-mails per batch and per minute (the mail relay's limit), days before a reminder, reminders.

@@ -123,7 +123,7 @@ def database_now() -> dt.datetime:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT clock_timestamp()")
-            value = cursor.fetchone()[0]
+            value: dt.datetime = cursor.fetchone()[0]
             return value.astimezone(UTC)
         if connection.vendor == "sqlite":
             cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")

@@ -100,7 +100,8 @@ def _consented(first_id: int, last_id: int) -> list[tuple[int, dt.datetime, dt.d
             """,  # noqa: S608 (table name from the model)
             [first_id, last_id],
         )
-        return cursor.fetchall()
+        rows: list[tuple[int, dt.datetime, dt.datetime | None]] = cursor.fetchall()
+        return rows
 
 
 def _event_ids(n: int) -> list[int]:
@@ -115,7 +116,7 @@ def _event_ids(n: int) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
+def _copy(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     copy_rows(table, columns, rows)
 
 
@@ -129,8 +130,8 @@ def _chunk_write(plan: Plan, first_id: int, last_id: int) -> tuple[int, int]:
     rng = random.Random(plan.seed * 7_919 + first_id)
     stories = [(pid, story_for(rng, plan, at, withdrawn)) for pid, at, withdrawn in people]
     ids = iter(_event_ids(sum(len(story) for _pid, story in stories)))
-    events: list[tuple] = []
-    states: list[tuple] = []
+    events: list[tuple[Any, ...]] = []
+    states: list[tuple[Any, ...]] = []
     now = plan.now
     reconsent_due_version = plan.old.id if plan.old else None
     dumps = json.dumps

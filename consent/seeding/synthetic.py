@@ -131,7 +131,9 @@ def plan_for(now: dt.datetime, seed: int) -> Plan:
 # --- generating one participant's ledger ----------------------------------------------------------
 
 
-def _choices(rng: random.Random, version: Version, keep: dict[str, bool] | None = None) -> dict:
+def _choices(
+    rng: random.Random, version: Version, keep: dict[str, bool] | None = None
+) -> dict[str, bool]:
     choices = {code: True for code in version.required}
     for code in version.optional:
         if keep is not None and code in keep:

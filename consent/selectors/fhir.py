@@ -59,7 +59,8 @@ def participant_code_identifier(participant: Participant) -> tuple[str, str]:
 
 @functools.cache
 def _configured_identifier(path: str) -> Identifier:
-    return import_string(path)
+    identifier: Identifier = import_string(path)
+    return identifier
 
 
 def patient_identifier(participant: Participant) -> tuple[str, str]:

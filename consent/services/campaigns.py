@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -249,9 +249,9 @@ def _send_one(
         return True
 
 
-def _locked(queryset: object) -> ReconsentInvitation | None:
+def _locked(queryset: QuerySet[ReconsentInvitation]) -> ReconsentInvitation | None:
     return (
-        queryset.select_for_update(skip_locked=True, of=("self",))  # type: ignore[attr-defined]
+        queryset.select_for_update(skip_locked=True, of=("self",))
         .select_related("participant__user")
         .order_by("pk")
         .first()
@@ -291,7 +291,7 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     return handled
 
 
-def _reminders_due(campaign: ReconsentCampaign, now: dt.datetime) -> object:
+def _reminders_due(campaign: ReconsentCampaign, now: dt.datetime) -> QuerySet[ReconsentInvitation]:
     cutoff = now - dt.timedelta(days=campaign.reminder_after_days)
     return ReconsentInvitation.objects.filter(
         campaign_id=campaign.pk,
@@ -319,7 +319,7 @@ def campaign_send_reminders(*, campaign_id: int, now: dt.datetime | None = None)
         if not _send_one(campaign, lambda: _locked(due), mark_reminded, "reconsent_reminder"):
             break
         handled += 1
-    if handled == campaign.batch_size and due.exists():  # type: ignore[attr-defined]
+    if handled == campaign.batch_size and due.exists():
         with transaction.atomic():
             _schedule_reminders(campaign.pk, countdown=batch_interval_seconds(campaign))
     return handled

@@ -7,7 +7,8 @@ then replays the sent form.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import cast
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -18,10 +19,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from enrollment.models import Participant
 from portal.audit import Action, audit_record
 from portal.roles import get_scoped_or_404
+from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
 from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus, WithdrawalLevel
@@ -31,12 +34,21 @@ from ..services import (
     consent_record,
     consent_update,
     consent_withdraw,
-    receipt_issue,
+    receipt_request,
 )
 
 # Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
 # consented), so these participants are told what to do first instead of filling in the form.
 _NOT_YET_ELIGIBLE = frozenset({Participant.Status.REGISTERED, Participant.Status.INELIGIBLE})
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def _reauthenticated(view: ViewFunc) -> ViewFunc:
+    """allauth's ``reauthentication_required(allow_get=True)``, typed: the page can be read freely;
+    a form sent without a recent password check is replayed after the password is confirmed."""
+    return cast(ViewFunc, reauthentication_required(allow_get=True)(view))
 
 
 def _own_participant(request: HttpRequest, *, with_state: bool = False) -> Participant:
@@ -56,11 +68,6 @@ def _state_of(participant: Participant) -> ConsentState | None:
         return participant.consent_state
     except ConsentState.DoesNotExist:
         return None
-
-
-def _errors_to_form(form: Any, exc: ValidationError) -> None:
-    for message in exc.messages:
-        form.add_error(None, message)
 
 
 @login_required
@@ -98,7 +105,7 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@_reauthenticated
 def consent_sign(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request, with_state=True)
     # The language of the text shown travels with the form, so the version signed is the one read.
@@ -137,10 +144,10 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                     confirmed=form.cleaned_data["confirm"],
                     drawn_png=form.cleaned_data["drawn_signature"],
                 ),
-                by=request.user,  # type: ignore[arg-type]
+                by=current_user(request),
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -157,7 +164,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@_reauthenticated
 def consent_change(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
@@ -178,11 +185,11 @@ def consent_change(request: HttpRequest) -> HttpResponse:
             event = consent_update(
                 participant=participant,
                 choices=form.choices(),
-                by=request.user,  # type: ignore[arg-type]
+                by=current_user(request),
                 confirmed=form.cleaned_data["confirm"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -200,7 +207,7 @@ def consent_change(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@_reauthenticated
 def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
@@ -218,11 +225,11 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
                 participant=participant,
                 level=form.cleaned_data["level"],
                 samples_fate=form.cleaned_data.get("samples_fate") or "",
-                by=request.user,  # type: ignore[arg-type]
+                by=current_user(request),
                 confirmed=form.cleaned_data["confirm"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("Your withdrawal is recorded. The receipt is on its way."))
             return redirect("consent:mine")
@@ -235,24 +242,30 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
-    """The PDF receipt of one event: the participant's own, or a participant of a staff member's
-    sites. Made on the spot if the background task has not made it yet."""
+    """The stored PDF receipt of one event: the participant's own, or a participant of a staff
+    member's sites. A receipt not made yet is asked for again (a task makes and mails it); this
+    page only says that it is being prepared, and never renders nor mails anything itself."""
     event = get_scoped_or_404(
         request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
     )
+    receipt = ConsentReceipt.objects.filter(event=event).first()
+    if receipt is None:
+        if not receipt_request(event=event):
+            raise Http404(_("This entry has no receipt."))
+        response = render(request, "consent/receipt_pending.html", {"event": event}, status=202)
+        response["Retry-After"] = "30"
+        return response
     if event.participant.user_id != request.user.pk:
         # A receipt shows the signer's printed name: a staff download is a personal-data read.
         audit_record(
             action=Action.PERSONAL_DATA_VIEWED,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=current_user(request),
             obj=event.participant,
             reason="consent receipt",
             details={"event": event.pk},
         )
-    receipt = ConsentReceipt.objects.filter(event=event).first() or receipt_issue(event_id=event.pk)
-    if receipt is None:
-        raise Http404(_("This entry has no receipt."))
     return FileResponse(
         receipt.file.open("rb"),
         as_attachment=True,

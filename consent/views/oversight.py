@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal.models import User
 from portal.roles import Role, role_required, scope_queryset
+from portal.web import current_user
 
 from ..ledger import ledger_verify
 from ..models import ConsentEvent, LedgerVerification
@@ -22,14 +22,13 @@ OVERSIGHT_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def ledger_verifications(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        assert isinstance(request.user, User)
         running = LedgerVerification.objects.filter(finished_at__isnull=True).exists()
         if running:
             messages.info(
                 request, _("A verification is already running; its result will appear here.")
             )
         else:
-            ledger_verification_request(by=request.user)
+            ledger_verification_request(by=current_user(request))
             messages.success(
                 request,
                 _("Verification started. It recomputes every chain; the result appears below."),

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.audit import audit_record
-from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
+from portal.web import current_user, form_errors_add
 
 from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
 from ..models import (
@@ -43,18 +43,13 @@ def _participant(request: HttpRequest, code: str, *, what: str) -> Participant:
     participant = get_scoped_or_404(
         request.user, Participant.objects.select_related("site", "cohort"), code=code.upper()
     )
-    consent_read_record(by=_staff(request), participant=participant, what=what)
+    consent_read_record(by=current_user(request), participant=participant, what=what)
     return participant
-
-
-def _staff(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @role_required(*SITE_ROLES)
 def worklist(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = current_user(request)
     return render(
         request,
         "consent/site/worklist.html",
@@ -132,7 +127,7 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
                     ),
                     representative_relationship=data.get("representative_relationship") or "",
                 ),
-                by=_staff(request),
+                by=current_user(request),
                 in_person=InPerson(
                     channel=Channel.SCANNED_PAPER
                     if mode == InPersonMode.PAPER
@@ -145,8 +140,7 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
                 ),
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -179,16 +173,15 @@ def withdraw_on_behalf(request: HttpRequest, code: str) -> HttpResponse:
                 participant=participant,
                 level=data["level"],
                 samples_fate=data.get("samples_fate") or "",
-                by=_staff(request),
-                staff=_staff(request),
+                by=current_user(request),
+                staff=current_user(request),
                 confirmed=data["confirm"],
                 reason=data["reason"],
                 signer_kind=data["signer_kind"],
                 representative_relationship=data.get("representative_relationship") or "",
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("The withdrawal is recorded."))
             return redirect("consent:site_participant", code=participant.code)
@@ -207,14 +200,13 @@ def quality_check(request: HttpRequest, event_id: int) -> HttpResponse:
         ConsentEvent.objects.select_related("participant", "version", "staff", "countersigned_by"),
         pk=event_id,
     )
-    user = _staff(request)
+    user = current_user(request)
     form = QualityCheckForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             check = quality_check_record(event=event, by=user, **form.cleaned_data)
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_errors_add(form, exc)
         else:
             if check.passed:
                 messages.success(request, _("Check recorded: the consent is in order."))
@@ -256,7 +248,7 @@ def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
         raise Http404()
     audit_record(
         action=ACTION_ARTIFACT_VIEWED,
-        actor=_staff(request),
+        actor=current_user(request),
         obj=artifact.event,
         details={"artifact": artifact.pk, "kind": artifact.kind},
     )

@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import User
 from portal.roles import Role, has_role, role_required, site_ids_for
+from portal.web import current_user
 
 from ..models import CampaignStatus, ConsentState, ConsentVersion, ReconsentCampaign
 from ..selectors.campaigns import campaign_progress, campaigns_visible
@@ -31,11 +31,6 @@ VIEW_ACTIVATION = (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN)
 MAY_ACTIVATE = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 VIEW_CAMPAIGNS = (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETHICS_REVIEWER)
 RUN_CAMPAIGNS = (Role.PROGRAMME_MANAGER, Role.ADMIN)
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _errors(exc: ValidationError) -> str:
@@ -69,7 +64,7 @@ def activation_preview(request: HttpRequest, version_id: int) -> HttpResponse:
             messages.error(request, _("Tick the box to confirm that you have read the impact."))
         else:
             try:
-                result = version_activate(version=version, by=_user(request))
+                result = version_activate(version=version, by=current_user(request))
             except ValidationError as exc:
                 messages.error(request, _errors(exc))
             else:
@@ -105,7 +100,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 campaign = campaign_services.campaign_start(
-                    version=version, by=_user(request), name=request.POST.get("name", "")[:200]
+                    version=version,
+                    by=current_user(request),
+                    name=request.POST.get("name", "")[:200],
                 )
             except ValidationError as exc:
                 messages.error(request, _errors(exc))
@@ -168,7 +165,7 @@ def campaign_steer(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, _("Unknown action."))
     else:
         try:
-            step(campaign=campaign, by=_user(request))
+            step(campaign=campaign, by=current_user(request))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:

@@ -18,10 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
 
+from ..audit import Action
 from ..models import (
     Participant,
     ParticipantKind,
