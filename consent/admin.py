@@ -27,7 +27,7 @@ from .services.reads import consent_read_record
 from .services.versions import markdown_render, version_approve
 
 
-class PurposeForm(forms.ModelForm):
+class PurposeForm(forms.ModelForm[Purpose]):
     required_items = forms.CharField(
         help_text=Purpose._meta.get_field("required_items").help_text,
         widget=forms.TextInput(attrs={"size": 80}),
@@ -59,7 +59,7 @@ class PurposeForm(forms.ModelForm):
 
 
 @admin.register(Purpose)
-class PurposeAdmin(admin.ModelAdmin):
+class PurposeAdmin(admin.ModelAdmin[Purpose]):
     form = PurposeForm
     list_display = ["code", "name", "activity", "duo_code", "is_active"]
     list_filter = ["activity", "is_active"]
@@ -67,7 +67,7 @@ class PurposeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReconsentCampaign)
-class ReconsentCampaignAdmin(admin.ModelAdmin):
+class ReconsentCampaignAdmin(admin.ModelAdmin[ReconsentCampaign]):
     """Read-only: campaigns are started and steered on their own pages (through the services)."""
 
     list_display = ["name", "version", "status", "invited_count", "started_at"]
@@ -88,12 +88,12 @@ class ReconsentCampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentForm)
-class ConsentFormAdmin(admin.ModelAdmin):
+class ConsentFormAdmin(admin.ModelAdmin[ConsentForm]):
     list_display = ["code", "title", "kind"]
     search_fields = ["code", "title"]
 
 
-class _DraftOnlyInline(admin.TabularInline):
+class _DraftOnlyInline(admin.TabularInline[Any, ConsentVersion]):
     extra = 0
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -117,7 +117,7 @@ class ComprehensionQuestionInline(_DraftOnlyInline):
 
 
 @admin.register(ConsentVersion)
-class ConsentVersionAdmin(admin.ModelAdmin):
+class ConsentVersionAdmin(admin.ModelAdmin[ConsentVersion]):
     list_display = ["form", "label", "language", "status", "irb_approval_number", "effective_from"]
     list_filter = ["status", "language", "form"]
     inlines = [ConsentItemInline, ComprehensionQuestionInline]
@@ -151,7 +151,7 @@ class ConsentVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(admin.ModelAdmin[ConsentEvent]):
     """The ledger, read-only (legal record; the database refuses changes anyway)."""
 
     list_display = ["participant", "sequence", "kind", "channel", "signed_at", "recorded_at"]

@@ -1,3 +1,9 @@
+"""The consent app: forms and versions, the ledger and its projection, re-consent, receipts.
+
+Its demo data comes in through ``demo_seed`` (``manage.py seed_demo``); importing
+``consent.seeding`` connects its synthetic ledgers to ``manage.py seed_synthetic``.
+"""
+
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig

@@ -6,7 +6,7 @@ from .models import Sample
 
 
 @admin.register(Sample)
-class SampleAdmin(admin.ModelAdmin):
+class SampleAdmin(admin.ModelAdmin[Sample]):
     """Read-only: samples are recorded through the coordinators' page (which moves the funnel)."""
 
     list_display = ["barcode", "sample_type", "site", "collected_at", "volume_ml"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,8 +12,8 @@ from .models import SampleType
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class SampleForm(forms.Form):
@@ -23,9 +25,10 @@ class SampleForm(forms.Form):
         label=_("Volume (ml)"), max_digits=6, decimal_places=2, min_value=0.01
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["collected_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean_participant_code(self) -> str:
-        return self.cleaned_data["participant_code"].strip().upper()
+        code: str = self.cleaned_data["participant_code"]
+        return code.strip().upper()

@@ -9,41 +9,41 @@ from django.http import HttpRequest
 from .models import Cohort, Phase, PhaseTarget, Programme, ScreeningQuestion, Site
 
 
-class PhaseTargetInline(admin.TabularInline):
+class PhaseTargetInline(admin.TabularInline[PhaseTarget, Phase]):
     model = PhaseTarget
     extra = 0
     autocomplete_fields = ["site"]
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(admin.ModelAdmin[Programme]):
     list_display = ["code", "name", "total_target"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Phase)
-class PhaseAdmin(admin.ModelAdmin):
+class PhaseAdmin(admin.ModelAdmin[Phase]):
     list_display = ["programme", "number", "name", "starts_on", "ends_on"]
     list_filter = ["programme"]
     inlines = [PhaseTargetInline]
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(admin.ModelAdmin[Site]):
     list_display = ["code", "name", "region", "daily_capacity", "is_active"]
     list_filter = ["is_active", "region"]
     search_fields = ["code", "name", "region"]
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(admin.ModelAdmin[Cohort]):
     list_display = ["code", "name", "group", "min_age", "open_for_volunteers"]
     list_filter = ["group"]
     search_fields = ["code", "name"]
 
 
 @admin.register(ScreeningQuestion)
-class ScreeningQuestionAdmin(admin.ModelAdmin):
+class ScreeningQuestionAdmin(admin.ModelAdmin[ScreeningQuestion]):
     """A cohort's yes/no eligibility questions. Retire a question (inactive) rather than delete
     it: past screens refer to it by id."""
 

@@ -10,6 +10,7 @@ circle.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 MESSAGE_RETRIES = 8
 
 
-def _retry_later(task: Task, exc: Exception, *, what: str) -> None:
+def _retry_later(task: Task[Any, Any], exc: Exception, *, what: str) -> None:
     """Retry a message that failed. Run eagerly (no worker: the embedded default) or after the
     last retry, log it (ids and the error's type only) and give up, so that a gateway never turns
     the page or the task that asked for the message into an error."""
@@ -34,7 +35,9 @@ def _retry_later(task: Task, exc: Exception, *, what: str) -> None:
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def invitation_message_send(self: Task, invitation_id: int, channel: str, sealed_code: str) -> None:
+def invitation_message_send(
+    self: Task[Any, Any], invitation_id: int, channel: str, sealed_code: str
+) -> None:
     """Send one invitation's code by e-mail or text (``sealed_code``: see ``enrollment.vault``)."""
     from .services.invitations import invitation_message_send as send
 
@@ -45,7 +48,7 @@ def invitation_message_send(self: Task, invitation_id: int, channel: str, sealed
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def visit_message_send(self: Task, visit_id: int, kind: str, channel: str) -> None:
+def visit_message_send(self: Task[Any, Any], visit_id: int, kind: str, channel: str) -> None:
     """Send one visit's confirmation or reminder (``kind``) by e-mail or text."""
     from .services.visits import visit_message_send as send
 

@@ -22,13 +22,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         if is_staff_member(request.user):
             return "/staff/"
-        return super().get_login_redirect_url(request)
+        url: str = super().get_login_redirect_url(request)
+        return url
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # Setting up the *first* second factor right after typing the password (as staff must
         # at their first sign-in), and seeing its recovery codes, does not ask for the password
         # again; everything else does.
-        required = super().is_reauthentication_required(app=app, **kwargs)
+        required: bool = super().is_reauthentication_required(app=app, **kwargs)
         if required and app == "allauth.mfa" and _just_signed_in_without_mfa():
             return False
         return required

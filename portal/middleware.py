@@ -30,11 +30,12 @@ def client_ip(request: HttpRequest) -> str | None:
     the same rule (``ALLAUTH_TRUSTED_PROXY_COUNT``).
     """
     hops = settings.ALLAUTH_TRUSTED_PROXY_COUNT
-    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [p for p in forwarded if p]
+    header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [p.strip() for p in header.split(",") if p.strip()]
     if hops > 0 and len(forwarded) >= hops:
         return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
+    remote: str | None = request.META.get("REMOTE_ADDR")
+    return remote or None
 
 
 class RequestIdMiddleware:
@@ -160,7 +161,8 @@ class StaffMfaRequiredMiddleware:
 def _has_mfa(user: object) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    found: bool = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return found
 
 
 class StaffIdleTimeoutMiddleware:

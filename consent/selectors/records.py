@@ -1,4 +1,5 @@
-"""Reads of consent data for pages (services write; these only read)."""
+"""Reads of consent records for pages and services: versions in force with their items and
+questions, a participant's history and state, and the coordinators' worklists."""
 
 from __future__ import annotations
 

@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import ConsentState, ConsentVersion
 from ..selectors.activation import participants_to_reconsent
 
 __all__ = ["ActivationResult", "version_activate"]
-
-ACTION_VERSION_ACTIVATED = "consent.version_activated"
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def version_activate(
     marked = participants_to_reconsent(version).filter(status=ConsentState.Status.ACTIVE)
     reconsent_due = marked.update(status=ConsentState.Status.RECONSENT_DUE, updated_at=now)
     audit_record(
-        action=ACTION_VERSION_ACTIVATED,
+        action=Action.VERSION_ACTIVATED,
         actor=by,
         obj=version,
         details={

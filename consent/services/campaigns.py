@@ -1,4 +1,4 @@
-"""Re-consent campaigns: start, send in rate-limited batches, remind, pause, close; minors of age.
+"""Re-consent campaigns: start, send in rate-limited batches, remind, pause, close.
 
 Delivery is at-least-once and resumable, with the state in the database:
 
@@ -39,6 +39,7 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import (
     CampaignStatus,
     ConsentState,
@@ -62,10 +63,6 @@ __all__ = [
     "campaigns_resume_stalled",
 ]
 
-ACTION_CAMPAIGN_STARTED = "consent.campaign_started"
-ACTION_CAMPAIGN_PAUSED = "consent.campaign_paused"
-ACTION_CAMPAIGN_RESUMED = "consent.campaign_resumed"
-ACTION_CAMPAIGN_CLOSED = "consent.campaign_closed"
 
 OPEN_STATUSES = (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SENT)
 
@@ -141,7 +138,7 @@ def campaign_start(*, version: ConsentVersion, by: User, name: str = "") -> Reco
         campaign.status = CampaignStatus.SENT
     campaign.save(update_fields=["invited_count", "status"])
     audit_record(
-        action=ACTION_CAMPAIGN_STARTED,
+        action=Action.CAMPAIGN_STARTED,
         actor=by,
         obj=campaign,
         details={"version": version.pk, "invited": invited},
@@ -158,7 +155,7 @@ def campaign_pause(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
         raise ValidationError(_("Only a campaign that is sending can be paused."))
     campaign.status = CampaignStatus.PAUSED
     campaign.save(update_fields=["status"])
-    audit_record(action=ACTION_CAMPAIGN_PAUSED, actor=by, obj=campaign)
+    audit_record(action=Action.CAMPAIGN_PAUSED, actor=by, obj=campaign)
     return campaign
 
 
@@ -169,7 +166,7 @@ def campaign_resume(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampai
         raise ValidationError(_("Only a paused campaign can be resumed."))
     campaign.status = CampaignStatus.RUNNING
     campaign.save(update_fields=["status"])
-    audit_record(action=ACTION_CAMPAIGN_RESUMED, actor=by, obj=campaign)
+    audit_record(action=Action.CAMPAIGN_RESUMED, actor=by, obj=campaign)
     _schedule_batch(campaign.pk)
     return campaign
 
@@ -183,7 +180,7 @@ def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = timezone.now()
     campaign.save(update_fields=["status", "closed_at"])
-    audit_record(action=ACTION_CAMPAIGN_CLOSED, actor=by, obj=campaign)
+    audit_record(action=Action.CAMPAIGN_CLOSED, actor=by, obj=campaign)
     return campaign
 
 

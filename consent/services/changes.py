@@ -19,6 +19,7 @@ from enrollment.services.funnel import participant_transition
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import (
     Channel,
     ConsentEvent,
@@ -33,10 +34,6 @@ from .events import current_state, event_append, participant_lock
 from .signing import choices_check, receipt_schedule
 
 __all__ = ["consent_update", "consent_void", "consent_withdraw"]
-
-ACTION_CONSENT_UPDATED = "consent.updated"
-ACTION_CONSENT_WITHDRAWN = "consent.withdrawn"
-ACTION_CONSENT_VOIDED = "consent.voided"
 
 
 @transaction.atomic
@@ -79,7 +76,7 @@ def consent_update(
         state_before=state,
     )
     audit_record(
-        action=ACTION_CONSENT_UPDATED,
+        action=Action.CONSENT_UPDATED,
         actor=by,
         obj=event,
         details={"changed": sorted(c for c in clean if clean[c] != state.choices.get(c))},
@@ -168,7 +165,7 @@ def consent_withdraw(
             reason=f"consent withdrawal ({level})",
         )
     audit_record(
-        action=ACTION_CONSENT_WITHDRAWN,
+        action=Action.CONSENT_WITHDRAWN,
         actor=by,
         obj=event,
         details={"level": level, "samples_fate": samples_fate, "on_behalf": staff is not None},
@@ -210,5 +207,5 @@ def consent_void(*, event: ConsentEvent, by: User, reason: str) -> ConsentEvent:
             actor=by,
             reason=f"consent event {event.pk} voided",
         )
-    audit_record(action=ACTION_CONSENT_VOIDED, actor=by, obj=void, details={"voids": event.pk})
+    audit_record(action=Action.CONSENT_VOIDED, actor=by, obj=void, details={"voids": event.pk})
     return void

@@ -19,13 +19,12 @@ from django.utils import timezone, translation
 from enrollment.models import Participant
 from portal.audit import audit_record
 
+from ..audit import Action
 from ..models import ConsentState, OwnConsentRequest
 from ..selectors.doors import contact_allowed
 from .campaigns import consent_page_url
 
 __all__ = ["ComingOfAge", "minors_flag_coming_of_age"]
-
-ACTION_OWN_CONSENT_DUE = "consent.own_consent_due"
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def minors_flag_coming_of_age(*, today: dt.date | None = None) -> ComingOfAge:
             ConsentState.objects.filter(
                 participant=participant, status=ConsentState.Status.ACTIVE
             ).update(status=ConsentState.Status.RECONSENT_DUE, updated_at=timezone.now())
-            audit_record(action=ACTION_OWN_CONSENT_DUE, obj=participant)
+            audit_record(action=Action.OWN_CONSENT_DUE, obj=participant)
             flagged += 1
             address = participant.user.email if participant.user_id and participant.user else ""
             address = address or profile.email

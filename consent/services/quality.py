@@ -17,11 +17,10 @@ from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, has_role, site_ids_for
 
+from ..audit import Action
 from ..models import ConsentEvent, ConsentQualityCheck, EventKind
 from .changes import consent_void
 from .events import participant_lock
-
-ACTION_QC_RECORDED = "consent.quality_checked"
 
 
 @transaction.atomic
@@ -81,5 +80,5 @@ def quality_check_record(
             if not ok
         ]
         consent_void(event=event, by=by, reason=f"quality check failed: {', '.join(failed)}")
-    audit_record(action=ACTION_QC_RECORDED, actor=by, obj=event, details={"passed": passed})
+    audit_record(action=Action.QUALITY_CHECKED, actor=by, obj=event, details={"passed": passed})
     return check

@@ -25,6 +25,7 @@ from enrollment.services.funnel import participant_transition
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import (
     ArtifactKind,
     Channel,
@@ -53,7 +54,6 @@ __all__ = [
     "receipt_schedule",
 ]
 
-ACTION_CONSENT_RECORDED = "consent.recorded"
 
 ADULT_AGE = 19
 
@@ -339,7 +339,7 @@ def consent_record(
             already_locked=True,
         )
     audit_record(
-        action=ACTION_CONSENT_RECORDED,
+        action=Action.CONSENT_RECORDED,
         actor=by,
         obj=event,
         details={"kind": kind, "channel": event.channel, "version": version.pk},

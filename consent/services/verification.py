@@ -12,11 +12,11 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..ledger import ledger_verify
 from ..models import LedgerVerification
 from ..tasks import consent_ledger_verification_run
 
-ACTION_LEDGER_VERIFIED = "consent.ledger_verified"
 FINDINGS_KEPT = 100
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
     verification.finished_at = timezone.now()
     verification.save()
     audit_record(
-        action=ACTION_LEDGER_VERIFIED,
+        action=Action.LEDGER_VERIFIED,
         actor=verification.requested_by,
         obj=verification,
         outcome="ok" if result.ok else "broken",

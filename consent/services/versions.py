@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import ComprehensionQuestion, ConsentForm, ConsentItem, ConsentVersion
 
 __all__ = [
@@ -43,9 +44,6 @@ __all__ = [
     "version_update_draft",
 ]
 
-ACTION_VERSION_CREATED = "consent.version_created"
-ACTION_VERSION_UPDATED = "consent.version_updated"
-ACTION_VERSION_APPROVED = "consent.version_approved"
 
 _ALLOWED_TAGS = {
     "a",
@@ -205,7 +203,7 @@ def version_create(
         effective_from=effective_from,
     )
     _write_children(version, items, questions)
-    audit_record(action=ACTION_VERSION_CREATED, actor=by, obj=version)
+    audit_record(action=Action.VERSION_CREATED, actor=by, obj=version)
     return version
 
 
@@ -256,7 +254,7 @@ def version_update_draft(
         version.items.all().delete()
         version.questions.all().delete()
         _write_children(version, new_items, new_questions)
-    audit_record(action=ACTION_VERSION_UPDATED, actor=by, obj=version)
+    audit_record(action=Action.VERSION_UPDATED, actor=by, obj=version)
     return version
 
 
@@ -352,7 +350,7 @@ def version_approve(
         ]
     )
     audit_record(
-        action=ACTION_VERSION_APPROVED,
+        action=Action.VERSION_APPROVED,
         actor=by,
         obj=version,
         details={"text_sha256": version.text_sha256},

@@ -21,6 +21,7 @@ from portal.audit import audit_record
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
 from portal.web import current_user, form_errors_add
 
+from ..audit import Action
 from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
 from ..models import (
     Channel,
@@ -35,7 +36,6 @@ from ..services import InPerson, Signature, consent_record, consent_withdraw, qu
 from ..services.reads import consent_read_record
 
 SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
-ACTION_ARTIFACT_VIEWED = "consent.artifact_viewed"
 
 
 def _participant(request: HttpRequest, code: str, *, what: str) -> Participant:
@@ -247,7 +247,7 @@ def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
     if artifact is None:
         raise Http404()
     audit_record(
-        action=ACTION_ARTIFACT_VIEWED,
+        action=Action.ARTIFACT_VIEWED,
         actor=current_user(request),
         obj=artifact.event,
         details={"artifact": artifact.pk, "kind": artifact.kind},

@@ -1,4 +1,5 @@
-"""Enrollment REST API under /api/enrollment/ (route names ``enrollment:api_*``).
+"""Enrollment REST API under /api/enrollment/ (route names ``enrollment:api_*``; serializers
+in ``enrollment.api.serializers``).
 
 Every list is scoped like the pages (``portal.roles``): coordinators see their sites only, and a
 participant outside the caller's sites answers 404 (audited). Lists carry no personal data (no
@@ -25,14 +26,22 @@ from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_
 from ..audit import Action
 from ..models import (
     Participant,
-    ParticipantKind,
-    ParticipantStatus,
     Site,
     StatusTransition,
     Visit,
-    VisitStatus,
 )
 from ..selectors.dashboards import dashboard_figures
+from .serializers import (
+    DashboardFilter,
+    ParticipantDetailSerializer,
+    ParticipantFilter,
+    ParticipantListSerializer,
+    ProgressSerializer,
+    TransitionFilter,
+    TransitionSerializer,
+    VisitFilter,
+    VisitSerializer,
+)
 
 STAFF = HasRole.of(Role.COORDINATOR, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -44,78 +53,6 @@ class NewestFirst(CursorPagination):
     max_page_size = 500
 
 
-# --- Serializers -------------------------------------------------------------------------------
-
-
-class ParticipantListSerializer(serializers.ModelSerializer):
-    site = serializers.CharField(source="site.code", allow_null=True, default=None)
-    cohort = serializers.CharField(source="cohort.code")
-
-    class Meta:
-        model = Participant
-        fields = ["code", "kind", "site", "cohort", "status", "registered_at", "status_changed_at"]
-        read_only_fields = fields
-
-
-class ParticipantDetailSerializer(ParticipantListSerializer):
-    site_name = serializers.CharField(source="site.name", allow_null=True, default=None)
-    cohort_group = serializers.CharField(source="cohort.group")
-
-    class Meta(ParticipantListSerializer.Meta):
-        fields = [
-            *ParticipantListSerializer.Meta.fields,
-            "site_name",
-            "cohort_group",
-            "birth_year",
-            "sex",
-            "is_minor",
-        ]
-        read_only_fields = fields
-
-
-class TransitionSerializer(serializers.ModelSerializer):
-    participant = serializers.CharField(source="participant.code")
-    actor = serializers.IntegerField(source="actor_id", allow_null=True)
-
-    class Meta:
-        model = StatusTransition
-        fields = ["id", "participant", "from_status", "to_status", "at", "actor", "reason"]
-        read_only_fields = fields
-
-
-class VisitSerializer(serializers.ModelSerializer):
-    participant = serializers.CharField(source="participant.code")
-    site = serializers.CharField(source="site.code")
-
-    class Meta:
-        model = Visit
-        fields = ["id", "participant", "site", "day", "status", "booked_at", "changed_at"]
-        read_only_fields = fields
-
-
-class ParticipantFilter(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ParticipantStatus.choices, required=False)
-    kind = serializers.ChoiceField(choices=ParticipantKind.choices, required=False)
-    site = serializers.SlugField(required=False, help_text="site code")
-    cohort = serializers.SlugField(required=False, help_text="cohort code")
-
-
-class TransitionFilter(serializers.Serializer):
-    to_status = serializers.ChoiceField(choices=ParticipantStatus.choices, required=False)
-    since = serializers.DateTimeField(required=False, help_text="only steps at or after this time")
-
-
-class VisitFilter(serializers.Serializer):
-    day = serializers.DateField(required=False)
-    site = serializers.SlugField(required=False, help_text="site code")
-    status = serializers.ChoiceField(choices=VisitStatus.choices, required=False)
-
-
-class DashboardFilter(serializers.Serializer):
-    phase = serializers.IntegerField(required=False, min_value=1)
-    site = serializers.SlugField(required=False, help_text="site code, within your sites")
-
-
 def _read_audit(request: Request, participant: Participant, what: str) -> None:
     """Every staff read of one participant leaves one audit row (ids only)."""
     actor = request.user if isinstance(request.user, User) else None
@@ -124,7 +61,9 @@ def _read_audit(request: Request, participant: Participant, what: str) -> None:
     )
 
 
-def _filters(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+def _filters(
+    serializer_class: type[serializers.Serializer[dict[str, Any]]], request: Request
+) -> dict[str, Any]:
     data = serializer_class(data=request.query_params)
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
@@ -134,7 +73,7 @@ def _filters(serializer_class: type[serializers.Serializer], request: Request) -
 
 
 @extend_schema(tags=["enrollment"], parameters=[ParticipantFilter])
-class ParticipantListApi(generics.ListAPIView):
+class ParticipantListApi(generics.ListAPIView[Participant]):
     """Participants the caller may see, newest first. No personal data."""
 
     permission_classes = [STAFF]
@@ -156,7 +95,7 @@ class ParticipantListApi(generics.ListAPIView):
 
 
 @extend_schema(tags=["enrollment"])
-class ParticipantDetailApi(generics.RetrieveAPIView):
+class ParticipantDetailApi(generics.RetrieveAPIView[Participant]):
     """One participant by code; 404 if unknown or outside the caller's sites."""
 
     permission_classes = [STAFF]
@@ -173,7 +112,7 @@ class ParticipantDetailApi(generics.RetrieveAPIView):
 
 
 @extend_schema(tags=["enrollment"])
-class ParticipantTransitionsApi(generics.ListAPIView):
+class ParticipantTransitionsApi(generics.ListAPIView[StatusTransition]):
     """The funnel steps of one participant, newest first."""
 
     permission_classes = [STAFF]
@@ -191,7 +130,7 @@ class ParticipantTransitionsApi(generics.ListAPIView):
 
 
 @extend_schema(tags=["enrollment"], parameters=[TransitionFilter])
-class TransitionListApi(generics.ListAPIView):
+class TransitionListApi(generics.ListAPIView[StatusTransition]):
     """Funnel steps of the participants the caller may see, newest first."""
 
     permission_classes = [STAFF]
@@ -213,7 +152,7 @@ class TransitionListApi(generics.ListAPIView):
 
 
 @extend_schema(tags=["enrollment"], parameters=[VisitFilter])
-class VisitListApi(generics.ListAPIView):
+class VisitListApi(generics.ListAPIView[Visit]):
     """Visits at the caller's sites, newest first."""
 
     permission_classes = [STAFF]
@@ -230,16 +169,6 @@ class VisitListApi(generics.ListAPIView):
         if "status" in f:
             queryset = queryset.filter(status=f["status"])
         return scope_queryset(self.request.user, queryset)
-
-
-class ProgressSerializer(serializers.Serializer):
-    """Enrolled against target for one slice (overall, a cohort group or a site)."""
-
-    key = serializers.CharField()
-    # DRF's metaclass moves declared fields off the class, so this does not shadow Field.label.
-    label = serializers.CharField()  # type: ignore[assignment]
-    enrolled = serializers.IntegerField()
-    target = serializers.IntegerField(allow_null=True)
 
 
 @extend_schema(

@@ -43,6 +43,13 @@ def korean_mobile(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's model-choice field ``name``, typed as one (``form.fields`` holds plain fields)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -122,8 +129,8 @@ class VolunteerForm(PersonFieldsMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = Cohort.objects.filter(open_for_volunteers=True)  # type: ignore[attr-defined]
-        self.fields["site"].queryset = Site.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        _choice(self, "cohort").queryset = Cohort.objects.filter(open_for_volunteers=True)
+        _choice(self, "site").queryset = Site.objects.filter(is_active=True)
 
     def clean_phone(self) -> str:
         return korean_mobile(self.cleaned_data["phone"])
@@ -210,8 +217,8 @@ class PatientForm(PersonFieldsMixin):
 
     def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
-        self.fields["cohort"].queryset = Cohort.objects.all()  # type: ignore[attr-defined]
+        _choice(self, "site").queryset = sites
+        _choice(self, "cohort").queryset = Cohort.objects.all()
         self.fields["sex"].required = False
 
     def clean_phone(self) -> str:
@@ -315,7 +322,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        _choice(self, "site").queryset = sites
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -14,7 +14,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class ProgrammeForm(forms.ModelForm):
+class ProgrammeForm(forms.ModelForm[Programme]):
     class Meta:
         model = Programme
         fields = ["code", "name", "total_target"]
@@ -24,7 +24,7 @@ class ProgrammeForm(forms.ModelForm):
         }
 
 
-class PhaseForm(forms.ModelForm):
+class PhaseForm(forms.ModelForm[Phase]):
     class Meta:
         model = Phase
         fields = ["number", "name", "starts_on", "ends_on"]
@@ -38,7 +38,7 @@ class PhaseForm(forms.ModelForm):
         return data
 
 
-class SiteForm(forms.ModelForm):
+class SiteForm(forms.ModelForm[Site]):
     class Meta:
         model = Site
         fields = ["code", "name", "region", "daily_capacity", "is_active"]
@@ -48,19 +48,19 @@ class SiteForm(forms.ModelForm):
         }
 
     def clean_daily_capacity(self) -> int:
-        value = self.cleaned_data["daily_capacity"]
+        value: int = self.cleaned_data["daily_capacity"]
         if value < 1 or value > 10_000:
             raise forms.ValidationError(_("Enter a daily capacity between 1 and 10,000."))
         return value
 
 
-class CohortForm(forms.ModelForm):
+class CohortForm(forms.ModelForm[Cohort]):
     class Meta:
         model = Cohort
         fields = ["code", "name", "group", "min_age", "open_for_volunteers"]
 
     def clean_min_age(self) -> int:
-        value = self.cleaned_data["min_age"]
+        value: int = self.cleaned_data["min_age"]
         if value > 120:
             raise forms.ValidationError(_("Enter a minimum age of 120 or less."))
         return value

@@ -16,6 +16,8 @@ from ..services.people import CODE_ALPHABET, CODE_RANDOM_LENGTH, _check_characte
 from ..vault import Profile, personal_data_build
 from .demo import seed_programme
 
+Row = tuple[Any, ...]  # one row for COPY, values in column order
+
 S = ParticipantStatus
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -157,11 +159,11 @@ def _participant_columns() -> tuple[list[str], dict[str, Any]]:
     return columns, defaults
 
 
-def _generate(
-    ctx: _Context, start: int, count: int
-) -> tuple[list[tuple], list[tuple], list[tuple]]:
+def _generate(ctx: _Context, start: int, count: int) -> tuple[list[Row], list[Row], list[Row]]:
     rng = random.Random(ctx.seed * 1_000_003 + start)
-    people, vault, steps = [], [], []
+    people: list[Row] = []
+    vault: list[Row] = []
+    steps: list[Row] = []
     for offset in range(count):
         number = start + offset
         pid = ctx.first_id + number
@@ -211,7 +213,7 @@ def _generate(
     return people, vault, steps
 
 
-def _vault_row(rng: random.Random, pid: int, birth: dt.date, age: int) -> tuple:
+def _vault_row(rng: random.Random, pid: int, birth: dt.date, age: int) -> Row:
     surname = rng.choice(SURNAMES)
     given = rng.choice(GIVEN) + rng.choice(GIVEN)
     minor = age < 19

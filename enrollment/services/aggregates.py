@@ -21,7 +21,7 @@ from ..models import (
     Participant,
     StatusTransition,
 )
-from .funnel import SEOUL, age_band_of, aggregates_add
+from .funnel import SEOUL, CurrentKey, DailyKey, age_band_of, aggregates_add
 
 __all__ = ["funnel_aggregates_rebuild"]
 
@@ -119,14 +119,14 @@ def _rebuild_portable() -> None:
     FunnelDaily.objects.all().delete()
     FunnelMonthly.objects.all().delete()
     FunnelCurrent.objects.all().delete()
-    entered: Counter = Counter()
+    entered: Counter[DailyKey] = Counter()
     latest: dict[int, StatusTransition] = {}
     for t in StatusTransition.objects.order_by("id").iterator(chunk_size=5000):
         if t.from_status != t.to_status:
             day = timezone.localtime(t.at, SEOUL).date()
             entered[(day, t.site_id_at or NO_SITE, t.cohort_id_at, t.to_status)] += 1
         latest[t.participant_id] = t
-    current: Counter = Counter()
+    current: Counter[CurrentKey] = Counter()
     people = Participant.objects.filter(pk__in=latest).only("birth_year", "sex", "registered_at")
     for p in people.iterator(chunk_size=5000):
         t = latest[p.pk]

@@ -93,11 +93,12 @@ def age_band_of(*, birth_year: int, registered_at: dt.datetime) -> str:
 
 
 def _registered_at(participant: Participant) -> dt.datetime:
-    value: Any = participant.registered_at
+    value: object = participant.registered_at
     if not isinstance(value, dt.datetime):
         # A fresh instance whose registered_at came from the database default.
         participant.refresh_from_db(fields=["registered_at"])
         value = participant.registered_at
+    assert isinstance(value, dt.datetime)
     return value
 
 

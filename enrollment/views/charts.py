@@ -46,7 +46,7 @@ def _nice_max(value: float) -> float:
     if value <= 4:
         return 4
     raw_step = value / 4
-    magnitude = 10 ** (len(str(int(raw_step))) - 1)
+    magnitude: int = 10 ** (len(str(int(raw_step))) - 1)
     for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         step = factor * magnitude
         if step >= raw_step and step == int(step):

@@ -40,7 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _edit(
     request: HttpRequest,
-    form: forms.ModelForm,
+    form: forms.ModelForm[Any],
     *,
     title: str,
     saved: str,
