@@ -19,6 +19,10 @@ The fold, for the events of one participant and a time T (``at``; ``None`` means
    voided, or made after a withdrawal, carries nothing.
 4. With no consent left but a voided one signed at or before T, the status is ``voided`` (the
    participant is asked to sign again).
+5. Coming of age (a ``majority`` event, written on the 19th birthday of a participant enrolled as
+   a minor) while a legal representative's consent is in force sets ``majority_since``: the
+   consent is ``reconsent_due`` until the participant signs in their own name (a grant or
+   re-consent signed by themselves clears it). Being in the ledger, a rebuild keeps it.
 
 The current state is ``state_fold(events)``; ``state_fold(events, at=T)`` the state as of T. The
 ledger never holds an event signed after it was recorded (``event_append`` refuses it), so every
@@ -46,7 +50,14 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from .ledger import format_time
-from .models import ConsentEvent, ConsentState, ConsentVersion, EventKind, StateStatus
+from .models import (
+    ConsentEvent,
+    ConsentState,
+    ConsentVersion,
+    EventKind,
+    SignerKind,
+    StateStatus,
+)
 
 CONSENTING_KINDS = frozenset({EventKind.GRANT, EventKind.RECONSENT, EventKind.UPDATE})
 
@@ -59,6 +70,7 @@ ANSWER_FIELDS = (
     "signed_at",
     "withdrawal_level",
     "samples_fate",
+    "majority_since",
 )
 
 
@@ -73,6 +85,7 @@ class FoldEvent(Protocol):
     withdrawal_level: str
     samples_fate: str
     voids_id: int | None
+    signer_kind: str
 
 
 @dataclass
@@ -84,6 +97,7 @@ class StateData:
     signed_at: datetime | None = None
     withdrawal_level: str = ""
     samples_fate: str = ""
+    majority_since: datetime | None = None
     last_event_id: int | None = None
     event_count: int = 0
 
@@ -112,8 +126,18 @@ def events_in_force(events: Sequence[FoldEvent], *, at: datetime | None = None) 
 
 def _fold(events: Sequence[FoldEvent], at: datetime | None) -> StateData:
     state = StateData()
+    by_representative = False
     for event in events_in_force(events, at=at):
+        if event.kind == EventKind.MAJORITY:
+            # Coming of age matters while a representative's consent is in force.
+            if by_representative and state.status in (StateStatus.ACTIVE, StateStatus.WITHDRAWN):
+                state.majority_since = state.majority_since or event.signed_at
+            continue
         _step(state, event)
+        if event.kind in (EventKind.GRANT, EventKind.RECONSENT):
+            by_representative = event.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+            if not by_representative:
+                state.majority_since = None  # the adult signed in their own name
     if not state.status:
         voided = {e.voids_id for e in events if e.kind == EventKind.VOID}
         if any(
@@ -201,10 +225,9 @@ def state_fold_next(
 
 
 def _reconsent_applied(state: StateData, needs_reconsent: Callable[[int], bool]) -> StateData:
-    if (
-        state.status == StateStatus.ACTIVE
-        and state.version_id is not None
-        and needs_reconsent(state.version_id)
+    if state.status == StateStatus.ACTIVE and (
+        state.majority_since is not None
+        or (state.version_id is not None and needs_reconsent(state.version_id))
     ):
         state.status = StateStatus.RECONSENT_DUE
     return state
@@ -284,7 +307,9 @@ def state_advance(
     # last in signed-at order: the whole chain is folded again. An event signed when it was
     # recorded comes after every earlier one (each was signed at or before it was recorded).
     back_dated = event.signed_at != event.recorded_at
-    if event.kind == EventKind.VOID or back_dated or not trusted:
+    # Coming of age depends on who signed the consent in force, which the state does not keep.
+    majority = event.kind == EventKind.MAJORITY or previous.majority_since is not None
+    if event.kind == EventKind.VOID or back_dated or majority or not trusted:
         return state_refresh(participant_id=participant_id)
     data = state_fold_next(previous, event, needs_reconsent=ReconsentRule(known=version))
     values = {**data.as_fields(), "updated_at": Now()}

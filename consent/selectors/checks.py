@@ -24,12 +24,14 @@ asked either way gets the same answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -56,6 +58,9 @@ DECLINED = "declined"
 RECONSENT_DUE = "reconsent_due"
 NOT_ASKED = "not_asked"
 PURPOSE_INACTIVE = "purpose_inactive"
+# Came of age under a representative's consent: still allowed during the grace period, then held.
+MAJORITY_DUE = "majority_due"
+MAJORITY_HELD = "majority_held"
 
 _SAFE_ITEM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -88,6 +93,10 @@ class Decision:
             return f"item {self.item} not part of the signed consent"
         if self.code == PURPOSE_INACTIVE:
             return "purpose not in use"
+        if self.code == MAJORITY_DUE:
+            return "re-consent due at majority"
+        if self.code == MAJORITY_HELD:
+            return "re-consent due at majority; new uses held back"
         return self.code
 
     def as_dict(self) -> dict[str, Any]:
@@ -102,7 +111,7 @@ def _decision_from(outcome: str) -> Decision:
     cached = _DECISIONS.get(outcome)
     if cached is None:
         code, _sep, item = outcome.partition(":")
-        cached = Decision(allowed=code == ALLOWED, code=code, item=item)
+        cached = Decision(allowed=code in (ALLOWED, MAJORITY_DUE), code=code, item=item)
         if len(_DECISIONS) < 10_000:
             _DECISIONS[outcome] = cached
     return cached
@@ -240,6 +249,10 @@ def _current_sql(
                    THEN '{WITHDRAWN}'
                  WHEN s.status = '{ConsentState.Status.VOIDED}' THEN '{VOIDED}'
                  {items_sql}
+                 WHEN s.majority_since IS NOT NULL
+                      AND s.status = '{ConsentState.Status.RECONSENT_DUE}'
+                   THEN CASE WHEN s.majority_since <= %s THEN '{MAJORITY_HELD}'
+                             ELSE '{MAJORITY_DUE}' END
                  ELSE '{ALLOWED}'
                END,
                s.version_id
@@ -247,7 +260,8 @@ def _current_sql(
         LEFT JOIN {participant_table} p ON p.code = c.code{_site_condition(site_ids)}
         LEFT JOIN {state_table} s ON s.participant_id = p.id
     """  # noqa: S608 (our constants and validated item codes only)
-    return sql, params
+    # The cutoff is the SELECT's parameter, which comes before the codes' in the statement.
+    return sql, [majority_cutoff(), *params]
 
 
 @dataclass(slots=True)
@@ -262,6 +276,7 @@ class _FoldRow:
     withdrawal_level: str
     samples_fate: str
     voids_id: int | None
+    signer_kind: str
 
 
 def _historical_decisions(
@@ -289,6 +304,7 @@ def _historical_decisions(
             "withdrawal_level",
             "samples_fate",
             "voids_id",
+            "signer_kind",
         )
     )
     for participant_id, *values in rows.iterator(chunk_size=20_000):
@@ -313,6 +329,8 @@ def _historical_decisions(
             choices=state.choices,
             withdrawal_level=state.withdrawal_level,
             missing=missing,
+            majority_since=state.majority_since,
+            held_before=majority_cutoff(at),
         )
         decisions[code] = _decision_from(outcome)
     return decisions
@@ -325,6 +343,8 @@ def outcome_of(
     choices: Mapping[str, bool],
     withdrawal_level: str,
     missing: Callable[[str], str],
+    majority_since: datetime | None = None,
+    held_before: datetime | None = None,
 ) -> str:
     """The rule of the module docstring for one folded state, in Python (``_current_sql`` is the
     same rule in SQL; a test holds them to the same answers). ``missing`` names the outcome for an
@@ -342,7 +362,16 @@ def outcome_of(
             return f"{missing(item)}:{item}"
         if choices[item] is not True:
             return f"{DECLINED}:{item}"
+    if majority_since is not None and status == ConsentState.Status.RECONSENT_DUE:
+        if held_before is not None and majority_since <= held_before:
+            return MAJORITY_HELD
+        return MAJORITY_DUE
     return ALLOWED
+
+
+def majority_cutoff(at: datetime | None = None) -> datetime:
+    """Who came of age at or before this time is past the grace period (``MAJORITY_GRACE_DAYS``)."""
+    return (at or timezone.now()) - dt.timedelta(days=settings.MAJORITY_GRACE_DAYS)
 
 
 def _items_asked_later(items: Sequence[str], at: datetime) -> dict[int, set[str]]:

@@ -135,6 +135,16 @@ def consent_withdraw(
         and _LEVEL_ORDER.index(level) <= _LEVEL_ORDER.index(state.withdrawal_level or level)
     ):
         raise ValidationError(_("This participant has already withdrawn."))
+    if (
+        signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+        and state is not None
+        and state.majority_since is not None
+    ):
+        raise ValidationError(
+            _(
+                "This participant has come of age and signs in their own name, without a representative."
+            )
+        )
     if signer_kind == SignerKind.LEGAL_REPRESENTATIVE and not representative_relationship.strip():
         raise ValidationError(
             _("Enter how the legal representative is related to the participant.")

@@ -12,10 +12,9 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
-__all__ = ["ACTION_CONSENT_CHECKED", "ACTION_CONSENT_VIEWED", "consent_read_record"]
+from ..audit import Action
 
-ACTION_CONSENT_VIEWED = "consent.viewed"
-ACTION_CONSENT_CHECKED = "consent.checked"
+__all__ = ["consent_read_record"]
 
 
 def consent_read_record(
@@ -29,7 +28,7 @@ def consent_read_record(
     """One audit row for one staff read: of ``participant``, or of ``count`` participants."""
     if participant is not None:
         audit_record(
-            action=ACTION_CONSENT_VIEWED,
+            action=Action.CONSENT_VIEWED,
             actor=by,
             obj=participant,
             details={"what": what},
@@ -38,4 +37,4 @@ def consent_read_record(
     details: dict[str, object] = {"what": what, "count": count or 0}
     if purpose:
         details["purpose"] = purpose
-    audit_record(action=ACTION_CONSENT_CHECKED, actor=by, details=details)
+    audit_record(action=Action.CONSENT_CHECKED, actor=by, details=details)

@@ -91,6 +91,7 @@ def record(
     signed_at: datetime | None = None,
     withdrawal_level: str = "",
     voids: ConsentEvent | None = None,
+    signer_kind: str = "self",
 ) -> ConsentEvent:
     """Append one event through the event service (``signed_at=None``: signed now, on the web)."""
     with transaction.atomic():
@@ -106,4 +107,5 @@ def record(
             samples_fate="destroy" if withdrawal_level == "no_further_use" else "",
             voids=voids,
             reason="quality check failed" if kind == "void" else "",
+            signer_kind=signer_kind,
         )

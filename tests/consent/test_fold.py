@@ -86,6 +86,7 @@ def reference(events: list[ConsentEvent], at: dt.datetime | None) -> dict[str, A
         "signed_at": None,
         "withdrawal_level": "",
         "samples_fate": "",
+        "majority_since": None,
     }
     if last_consent is not None:
         answer["version_id"] = last_consent.version_id
@@ -108,7 +109,21 @@ def reference(events: list[ConsentEvent], at: dt.datetime | None) -> dict[str, A
         for e in events
     ):
         answer["status"] = "voided"
-    if answer["status"] == "active" and ReconsentRule()(answer["version_id"]):
+    # Came of age: the earliest majority event after the last self-signed consent, when the
+    # consent in force then was a representative's.
+    candidates = []
+    for majority in (e for e in valid if e.kind == "majority"):
+        before = [e for e in signs if _key(e) < _key(majority)]
+        by_representative = before and max(before, key=_key).signer_kind == "legal_representative"
+        signed_since = any(_key(e) > _key(majority) and e.signer_kind == "self" for e in signs)
+        if by_representative and not signed_since:
+            candidates.append(majority.signed_at)
+    answer["majority_since"] = min(candidates) if candidates and answer["status"] else None
+    if answer["status"] == "voided":
+        answer["majority_since"] = None
+    if answer["status"] == "active" and (
+        answer["majority_since"] is not None or ReconsentRule()(answer["version_id"])
+    ):
         answer["status"] = "reconsent_due"
     return answer
 
@@ -118,22 +133,26 @@ def reference(events: list[ConsentEvent], at: dt.datetime | None) -> dict[str, A
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # grant, reconsent, update, withdraw, void, paper
+    kind: str  # grant, reconsent, update, withdraw, void, paper, majority
     days_ago: int | None  # None: signed now (web); else back-dated (paper entered late)
     on_v2: bool
     choices: tuple[bool, ...]
     level: int
     target: int  # which earlier consent a void voids
+    by_representative: bool = False
 
 
 steps = st.builds(
     Step,
-    kind=st.sampled_from(["grant", "reconsent", "update", "withdraw", "void", "paper", "paper"]),
+    kind=st.sampled_from(
+        ["grant", "reconsent", "update", "withdraw", "void", "paper", "paper", "majority"]
+    ),
     days_ago=st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
     on_v2=st.booleans(),
     choices=st.tuples(*[st.booleans()] * 5),
     level=st.integers(min_value=0, max_value=2),
     target=st.integers(min_value=0, max_value=10),
+    by_representative=st.booleans(),
 )
 
 
@@ -145,6 +164,7 @@ def _write(participant: Any, versions: tuple[ConsentVersion, ...], history: list
         codes = list(version.items.values_list("code", flat=True))
         choices = dict(zip(codes, step.choices, strict=False))
         signed_at = None if step.days_ago is None else now - dt.timedelta(days=step.days_ago)
+        signer_kind = "legal_representative" if step.by_representative else "self"
         with transaction.atomic():
             locked = participant_lock(participant)
             consents = list(
@@ -175,6 +195,14 @@ def _write(participant: Any, versions: tuple[ConsentVersion, ...], history: list
                     withdrawal_level=LEVELS[step.level],
                     samples_fate="destroy" if step.level == 2 else "",
                 )
+            elif step.kind == "majority":
+                event_append(
+                    participant=locked,
+                    kind="majority",
+                    signed_at=signed_at,
+                    channel="web",
+                    reason="came of age",
+                )
             elif step.kind == "paper":
                 event_append(
                     participant=locked,
@@ -184,6 +212,7 @@ def _write(participant: Any, versions: tuple[ConsentVersion, ...], history: list
                     method="paper",
                     version=version,
                     choices=choices,
+                    signer_kind=signer_kind,
                 )
             else:
                 event_append(
@@ -194,6 +223,7 @@ def _write(participant: Any, versions: tuple[ConsentVersion, ...], history: list
                     method="typed_name",
                     version=version,
                     choices=choices,
+                    signer_kind=signer_kind,
                 )
 
 
