@@ -1,7 +1,8 @@
 """The consent app: forms and versions, the ledger and its projection, re-consent, receipts.
 
-Its demo data comes in through ``demo_seed`` (``manage.py seed_demo``); importing
-``consent.seeding`` connects its synthetic ledgers to ``manage.py seed_synthetic``.
+Its menu entries come in through ``nav_entries`` and its demo data through ``demo_seed``
+(``manage.py seed_demo``); importing ``consent.seeding`` connects its synthetic ledgers to
+``manage.py seed_synthetic``.
 """
 
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from portal.demo import DemoSeed
+    from portal.navigation import NavEntry
 
 
 class ConsentConfig(AppConfig):
@@ -24,6 +26,34 @@ class ConsentConfig(AppConfig):
 
         # Enrollment's doors (messages, visit booking, invitations) ask the withdrawal level.
         door_checks_register()
+
+    def nav_entries(self) -> list["NavEntry"]:
+        from portal.navigation import NavEntry
+        from portal.roles import Role
+
+        reviewers = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
+        return [
+            NavEntry(_("My consent"), "consent:mine", (Role.PARTICIPANT,), order=70),
+            NavEntry(
+                _("Consent worklist"),
+                "consent:site_worklist",
+                (Role.COORDINATOR, Role.ADMIN),
+                order=80,
+            ),
+            NavEntry(_("Ledger verification"), "consent:ledger_verifications", reviewers, order=90),
+            NavEntry(
+                _("Version activation"),
+                "consent:activation_list",
+                (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN),
+                order=120,
+            ),
+            NavEntry(
+                _("Re-consent campaigns"),
+                "consent:campaign_list",
+                (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETHICS_REVIEWER),
+                order=130,
+            ),
+        ]
 
     def demo_seed(self, demo: "DemoSeed") -> None:
         """The main consent form, approved and active (``manage.py seed_demo``)."""

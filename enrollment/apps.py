@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from portal.demo import DemoSeed
+    from portal.navigation import NavEntry
 
 
 class EnrollmentConfig(AppConfig):
@@ -19,6 +20,23 @@ class EnrollmentConfig(AppConfig):
         from .scoping import EnrollmentSites
 
         site_directory_register(EnrollmentSites())
+
+    def nav_entries(self) -> list[NavEntry]:
+        from portal.navigation import NavEntry
+        from portal.roles import Role
+
+        managers = (Role.PROGRAMME_MANAGER, Role.ADMIN)
+        site_staff = (Role.COORDINATOR, Role.ADMIN)
+        return [
+            NavEntry(_("National dashboard"), "enrollment:dashboard_national", managers, order=20),
+            NavEntry(
+                _("Site dashboard"), "enrollment:dashboard_site", (Role.COORDINATOR,), order=30
+            ),
+            NavEntry(_("Programmes and sites"), "enrollment:programmes", managers, order=40),
+            NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,), order=60),
+            NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", site_staff, order=100),
+            NavEntry(_("Enroll a patient"), "enrollment:site_enroll", site_staff, order=110),
+        ]
 
     def demo_reference_seed(self, demo: DemoSeed) -> None:
         """The programme, its sites and cohorts; the demo coordinator works at ``snuh``."""

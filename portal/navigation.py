@@ -1,9 +1,12 @@
-"""The menu per role. Apps add their entries here rather than editing base.html."""
+"""The menu per role. Apps add their entries from their ``AppConfig.nav_entries()`` (the portal
+knows no app), rather than editing base.html."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
+from django.apps import apps
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -17,41 +20,26 @@ class NavEntry:
     label: str | Promise
     url_name: str
     roles: tuple[Role, ...]
+    order: int = 1000  # place in the menu, lowest first
 
 
-NAV: list[NavEntry] = [
-    NavEntry(_("Staff home"), "staff_home", tuple(r for r in Role if r != Role.PARTICIPANT)),
+# The portal's own entries; each app adds its own from ``AppConfig.nav_entries()``.
+PORTAL_NAV: list[NavEntry] = [
     NavEntry(
-        _("National dashboard"),
-        "enrollment:dashboard_national",
-        (Role.PROGRAMME_MANAGER, Role.ADMIN),
-    ),
-    NavEntry(_("Site dashboard"), "enrollment:dashboard_site", (Role.COORDINATOR,)),
-    NavEntry(
-        _("Programmes and sites"), "enrollment:programmes", (Role.PROGRAMME_MANAGER, Role.ADMIN)
-    ),
-    NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
-    NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
-    NavEntry(_("My consent"), "consent:mine", (Role.PARTICIPANT,)),
-    NavEntry(_("Consent worklist"), "consent:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
-    NavEntry(
-        _("Ledger verification"),
-        "consent:ledger_verifications",
-        (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN),
-    ),
-    NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
-    NavEntry(_("Enroll a patient"), "enrollment:site_enroll", (Role.COORDINATOR, Role.ADMIN)),
-    NavEntry(
-        _("Version activation"),
-        "consent:activation_list",
-        (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN),
-    ),
-    NavEntry(
-        _("Re-consent campaigns"),
-        "consent:campaign_list",
-        (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETHICS_REVIEWER),
+        _("Staff home"), "staff_home", tuple(r for r in Role if r != Role.PARTICIPANT), order=10
     ),
 ]
+
+
+@cache
+def nav_entries() -> list[NavEntry]:
+    """Every menu entry: the portal's and those of the installed apps, in menu order."""
+    entries = list(PORTAL_NAV)
+    for config in apps.get_app_configs():
+        provide = getattr(config, "nav_entries", None)
+        if provide is not None:
+            entries.extend(provide())
+    return sorted(entries, key=lambda entry: entry.order)
 
 
 def menu_for(request: HttpRequest) -> list[dict[str, str]]:
@@ -59,7 +47,7 @@ def menu_for(request: HttpRequest) -> list[dict[str, str]]:
     if user is None or not user.is_authenticated:
         return []
     items = []
-    for entry in NAV:
+    for entry in nav_entries():
         if not has_role(user, *entry.roles):
             continue
         try:

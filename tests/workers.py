@@ -7,7 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,3 +63,13 @@ def celery_worker(log_path: Path, **extra_env: str) -> Iterator[subprocess.Popen
             worker.kill()
             worker.wait(timeout=10)
         log.close()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 90) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

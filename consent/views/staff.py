@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.audit import Action, audit_record
 from portal.roles import Role, has_role, role_required, site_ids_for
 from portal.web import current_user
 
@@ -31,6 +32,20 @@ VIEW_ACTIVATION = (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN)
 MAY_ACTIVATE = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 VIEW_CAMPAIGNS = (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETHICS_REVIEWER)
 RUN_CAMPAIGNS = (Role.PROGRAMME_MANAGER, Role.ADMIN)
+
+
+def _refused(request: HttpRequest, view: str) -> HttpResponse:
+    """A staff member who may read the page but not do what they sent: 403, and audited like
+    every refused access."""
+    audit_record(
+        action=Action.PERMISSION_DENIED,
+        actor=current_user(request),
+        object_type="view",
+        object_id=view,
+        reason="role",
+        outcome="denied",
+    )
+    return render(request, "errors/403.html", {"status": 403}, status=403)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -59,7 +74,7 @@ def activation_preview(request: HttpRequest, version_id: int) -> HttpResponse:
     may_activate = has_role(request.user, *MAY_ACTIVATE)
     if request.method == "POST":
         if not may_activate:
-            return render(request, "errors/403.html", {"status": 403}, status=403)
+            return _refused(request, "activation_preview")
         if request.POST.get("confirm") != "yes":
             messages.error(request, _("Tick the box to confirm that you have read the impact."))
         else:
@@ -91,7 +106,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     may_run = has_role(request.user, *RUN_CAMPAIGNS)
     if request.method == "POST":
         if not may_run:
-            return render(request, "errors/403.html", {"status": 403}, status=403)
+            return _refused(request, "campaign_list")
         version = ConsentVersion.objects.filter(
             pk=request.POST.get("version") or 0, status=ConsentVersion.Status.ACTIVE
         ).first()

@@ -102,6 +102,23 @@ def test_ethics_reviewer_sees_the_impact_but_cannot_activate(setup):
     assert "confirm" not in page.content.decode()
     assert client.post(url, {"confirm": "yes"}).status_code == 403
     assert ConsentVersion.objects.get(pk=setup["v2"].pk).status == "approved"
+    assert_access_denied(
+        actor=reviewer, object_type="view", object_id="activation_preview", reason="role"
+    )
+
+
+def test_a_coordinator_sees_campaigns_but_cannot_start_one(setup):
+    site: Any = SiteFactory()
+    coordinator = staff_user(Role.COORDINATOR, sites=[site], mfa=True)
+    client = Client()
+    client.force_login(coordinator)
+    assert client.get("/consent/campaigns/").status_code == 200
+    response = client.post("/consent/campaigns/", {"version": setup["v1"].pk, "name": "Mine"})
+    assert response.status_code == 403
+    assert not ReconsentCampaign.objects.exists()
+    assert_access_denied(
+        actor=coordinator, object_type="view", object_id="campaign_list", reason="role"
+    )
 
 
 def test_coordinator_cannot_open_activation(setup):

@@ -12,9 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -27,6 +25,7 @@ from portal.celery import app
 from portal.roles import Role
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, UserFactory, staff_user
+from tests.workers import wait_for
 from tests.workers import worker_env as _worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -64,15 +63,6 @@ def recipients(tmp_path: Path) -> list[str]:
             if line.startswith("To: "):
                 found.append(line[4:].strip())
     return found
-
-
-def wait_for(condition: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_campaign_survives_a_killed_worker(tmp_path, settings):

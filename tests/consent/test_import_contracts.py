@@ -4,44 +4,25 @@ on a copy of the tree with one deliberate bad import."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("portal", "enrollment", "consent", "dam", "reports")
-LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
+from tests.import_lint import ROOT, add_line, lint_imports, tree_copy
+
 LEDGER = "Consent's ledger and projection are private to consent"
 SEEDING = "Consent's seeding internals are private to consent.seeding"
 DOORS = "Consent's pages and API do not import each other"
 
 
-def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LINT_IMPORTS, "--no-cache"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def tree_with(tmp_path: Path):
-    """A copy of the five packages and the configuration, with one line added to one module."""
+    """A copy of the tree with one line added to one module."""
 
     def build(module: str, line: str) -> Path:
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for package in PACKAGES:
-            shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
-        shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-        target = tmp_path / module
-        target.write_text(target.read_text() + f"\n{line}\n")
-        return tmp_path
+        tree = tree_copy(tmp_path)
+        add_line(tree / module, line)
+        return tree
 
     return build
 

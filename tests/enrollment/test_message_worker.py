@@ -6,8 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from enrollment.services import invitation_issue, visit_book
 from portal.celery import app
 from tests.enrollment.people import eligible, open_day, participant_with_profile
 from tests.factories import SiteFactory
-from tests.workers import celery_worker
+from tests.workers import celery_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -95,15 +94,6 @@ def worker_settings(tmp_path: Path, url: str) -> dict[str, str]:
         "PORTAL_VAR_DIR": str(tmp_path),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
     }
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 90) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def mails(tmp_path: Path) -> str:

@@ -6,45 +6,21 @@ The broken cases run ``lint-imports`` on a copy of the tree with one deliberate 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("portal", "enrollment", "consent", "dam", "reports")
-LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
+from tests.import_lint import ROOT, add_line, lint_imports
+from tests.import_lint import tree_copy as copy_of_tree
+
 LAYERS = "Apps depend one way: reports -> dam -> consent -> enrollment -> portal"
 CRYPTO = "The vault's cryptography is private to the vault"
 SEEDING = "Enrollment's seeding internals are private to enrollment.seeding"
 
 
-def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LINT_IMPORTS, "--no-cache"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def tree_copy(tmp_path: Path) -> Path:
-    """The five packages and the lint configuration, copied (without caches or migrations'
-    bytecode) to a temporary directory."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    return tmp_path
-
-
-def add_line(module: Path, line: str) -> None:
-    module.write_text(module.read_text() + f"\n{line}\n")
+    return copy_of_tree(tmp_path)
 
 
 def test_the_tree_keeps_every_import_contract():
