@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import User
 from portal.web import current_user
 
 from .models import (
@@ -22,6 +23,7 @@ from .models import (
     ReconsentCampaign,
 )
 from .models.purposes import validate_item_codes
+from .services.reads import consent_read_record
 from .services.versions import markdown_render, version_approve
 
 
@@ -161,6 +163,24 @@ class ConsentEventAdmin(admin.ModelAdmin[ConsentEvent]):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in ConsentEvent._meta.fields]
 
+    # Staff reads of the ledger leave a trace, like every other staff read of consent.
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        count = len(changelist.result_list) if changelist is not None else 0
+        consent_read_record(by=_user(request), what="admin ledger list", count=count)
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        event = ConsentEvent.objects.filter(pk=object_id).select_related("participant").first()
+        if event is not None:
+            consent_read_record(
+                by=_user(request), participant=event.participant, what="admin ledger event"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -169,3 +189,7 @@ class ConsentEventAdmin(admin.ModelAdmin[ConsentEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None

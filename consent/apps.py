@@ -22,6 +22,10 @@ class ConsentConfig(AppConfig):
     def ready(self) -> None:
         # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
         from . import seeding  # noqa: F401
+        from .selectors.doors import door_checks_register
+
+        # Enrollment's doors (messages, visit booking, invitations) ask the withdrawal level.
+        door_checks_register()
 
     def nav_entries(self) -> list["NavEntry"]:
         from portal.navigation import NavEntry

@@ -21,6 +21,9 @@ class Action(StrEnum):
     QUALITY_CHECKED = "consent.quality_checked"
     ARTIFACT_VIEWED = "consent.artifact_viewed"
     LEDGER_VERIFIED = "consent.ledger_verified"
+    # Staff reads: one participant's consent, or a list or bulk check (with its count).
+    CONSENT_VIEWED = "consent.viewed"
+    CONSENT_CHECKED = "consent.checked"
     # Re-consent campaigns and participants who came of age.
     CAMPAIGN_STARTED = "consent.campaign_started"
     CAMPAIGN_PAUSED = "consent.campaign_paused"

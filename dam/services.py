@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consent.selectors.doors import collection_allowed
 from enrollment.models import Participant, ParticipantStatus
 from enrollment.services.funnel import participant_transition
 from portal.audit import audit_record
@@ -67,6 +68,11 @@ def sample_record(
     if locked.status == ParticipantStatus.WITHDRAWN:
         raise ValidationError(
             _("This participant has withdrawn; no sample can be recorded for them.")
+        )
+    collection = collection_allowed(participant=locked)
+    if not collection.allowed:
+        raise ValidationError(
+            _("This participant has asked that nothing more be collected from them.")
         )
     if locked.status not in _ACCEPTS_SAMPLES:
         raise ValidationError(

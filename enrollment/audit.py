@@ -10,6 +10,7 @@ from enum import StrEnum
 class Action(StrEnum):
     # Searches, duplicates, invitations, visits and imports.
     PARTICIPANT_SEARCHED = "participant.searched"
+    PARTICIPANT_VIEWED = "participant.viewed"
     PARTICIPANT_ENROLLED = "participant.enrolled"
     DUPLICATE_RESOLVED = "participant.duplicate_resolved"
     INVITATION_ISSUED = "invitation.issued"

@@ -338,6 +338,9 @@ TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
 LEGAL_AGE = 19
+# Days a participant who came of age may take to consent in their own name; after that, new uses
+# of their data are held back ("re-consent due at majority").
+MAJORITY_GRACE_DAYS = env_int("MAJORITY_GRACE_DAYS", 180)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollment.models import Participant
+from portal.models import User
 from portal.roles import (
     HasRole,
     Role,
@@ -36,6 +37,7 @@ from ..models import (
 )
 from ..selectors.checks import consent_allows_bulk
 from ..selectors.fhir import active_items_for, consent_resource
+from ..services.reads import consent_read_record
 from .serializers import (
     ActiveVersionSerializer,
     CheckInput,
@@ -80,8 +82,15 @@ def _own_participant(request: Request) -> Participant:
     return participant
 
 
-def _scoped_participant(request: Request, code: str) -> Participant:
-    return get_scoped_or_404(request.user, Participant.objects.all(), code=code)
+def _scoped_participant(request: Request, code: str, *, what: str) -> Participant:
+    """The participant of the caller's sites (404 otherwise); the staff read is audited."""
+    participant = get_scoped_or_404(request.user, Participant.objects.all(), code=code)
+    consent_read_record(by=_actor(request), participant=participant, what=what)
+    return participant
+
+
+def _actor(request: Request) -> User | None:
+    return request.user if isinstance(request.user, User) else None
 
 
 def _states() -> QuerySet[ConsentState]:
@@ -238,13 +247,19 @@ class StaffStatesApi(generics.ListAPIView[ConsentState]):
             states = states.filter(participant__site__code=site)
         return states
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        results = response.data.get("results", []) if isinstance(response.data, dict) else []
+        consent_read_record(by=_actor(request), what="states", count=len(results))
+        return response
+
 
 @extend_schema(tags=["consent (staff)"], responses=StateSerializer)
 class StaffStateApi(APIView):
     permission_classes = [HasRole.of(*STAFF)]
 
     def get(self, request: Request, code: str) -> Response:
-        participant = _scoped_participant(request, code)
+        participant = _scoped_participant(request, code, what="state")
         state = _states().filter(participant=participant).first()
         if state is None:
             raise Http404
@@ -258,7 +273,8 @@ class StaffHistoryApi(generics.ListAPIView[ConsentEvent]):
     permission_classes = [HasRole.of(*STAFF)]
 
     def get_queryset(self) -> QuerySet[ConsentEvent]:
-        return _events().filter(participant=_scoped_participant(self.request, self.kwargs["code"]))
+        participant = _scoped_participant(self.request, self.kwargs["code"], what="history")
+        return _events().filter(participant=participant)
 
 
 @extend_schema(tags=["consent (staff)"], responses=FhirConsent)
@@ -266,7 +282,7 @@ class StaffFhirApi(APIView):
     permission_classes = [HasRole.of(*STAFF)]
 
     def get(self, request: Request, code: str) -> Response:
-        participant = _scoped_participant(request, code)
+        participant = _scoped_participant(request, code, what="fhir")
         return Response(_fhir_for(participant), content_type="application/fhir+json")
 
 
@@ -291,6 +307,9 @@ class ConsentCheckApi(APIView):
         codes: list[str] = data.validated_data["participants"]
         decisions = consent_allows_bulk(
             codes=codes, purpose=purpose, at=at, site_ids=site_ids_for(request.user)
+        )
+        consent_read_record(
+            by=_actor(request), what="check", count=len(decisions), purpose=purpose.code
         )
         results = []
         allowed = 0

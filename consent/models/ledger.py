@@ -38,6 +38,8 @@ class EventKind(models.TextChoices):
     WITHDRAW = "withdraw", _("Withdrawal")
     RECONSENT = "reconsent", _("Consent renewed")
     VOID = "void", _("Consent voided")
+    # A participant enrolled as a minor came of age: from now on they decide for themselves.
+    MAJORITY = "majority", _("Came of age")
 
 
 class SignerKind(models.TextChoices):
@@ -218,6 +220,8 @@ class ConsentState(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     withdrawal_level = models.CharField(max_length=24, choices=WithdrawalLevel.choices, blank=True)
     samples_fate = models.CharField(max_length=24, choices=SamplesFate.choices, blank=True)
+    # Came of age while a legal representative's consent was in force: their own is due.
+    majority_since = models.DateTimeField(null=True, blank=True)
     last_event = models.ForeignKey(
         ConsentEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -63,6 +63,7 @@ class _Event:
     withdrawal_level: str = ""
     samples_fate: str = ""
     voids_id: int | None = None
+    signer_kind: str = "self"
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ One rule, two shapes:
 * ``consent_allows(participant, purpose, at=None)`` for one participant;
 * ``consent_allows_bulk(codes=..., purpose=..., at=None)`` for up to ``BULK_LIMIT`` participants in a
   constant number of queries: the decision is computed inside PostgreSQL/SQLite by one set-based
-  statement over ``ConsentState`` (now) or over the ledger (as of T), never a query per participant.
+  statement over ``ConsentState`` (now), or by reading the participants' ledgers in two queries and
+  folding them (as of T); never a query per participant.
 
 The rule, in order:
 
@@ -16,20 +17,23 @@ The rule, in order:
    was never asked counts as "no": when a newer version asks it, the reason is "re-consent due for
    item X"; until they re-consent, their earlier choices stand.
 
-Historical answers use the *signed-at* time of ledger events (paper and tablet consents are
-recorded late; what counts is when the participant signed). Voided events are left out: a consent
-that failed its quality check never counted.
+"Now" reads the projection (``ConsentState``), "as of T" folds the ledger up to T: both are the one
+fold of ``consent.projection`` (signed-at order, voided events left out), so the same question
+asked either way gets the same answer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from enrollment.models import Participant
 
@@ -54,6 +58,9 @@ DECLINED = "declined"
 RECONSENT_DUE = "reconsent_due"
 NOT_ASKED = "not_asked"
 PURPOSE_INACTIVE = "purpose_inactive"
+# Came of age under a representative's consent: still allowed during the grace period, then held.
+MAJORITY_DUE = "majority_due"
+MAJORITY_HELD = "majority_held"
 
 _SAFE_ITEM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -75,7 +82,7 @@ class Decision:
         if self.code == NO_CONSENT:
             return "no consent on record"
         if self.code == WITHDRAWN:
-            return "withdrawn"
+            return f"withdrawn: {self.item.replace('_', ' ')}" if self.item else "withdrawn"
         if self.code == VOIDED:
             return "consent voided"
         if self.code == DECLINED:
@@ -86,6 +93,10 @@ class Decision:
             return f"item {self.item} not part of the signed consent"
         if self.code == PURPOSE_INACTIVE:
             return "purpose not in use"
+        if self.code == MAJORITY_DUE:
+            return "re-consent due at majority"
+        if self.code == MAJORITY_HELD:
+            return "re-consent due at majority; new uses held back"
         return self.code
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,7 +111,7 @@ def _decision_from(outcome: str) -> Decision:
     cached = _DECISIONS.get(outcome)
     if cached is None:
         code, _sep, item = outcome.partition(":")
-        cached = Decision(allowed=code == ALLOWED, code=code, item=item)
+        cached = Decision(allowed=code in (ALLOWED, MAJORITY_DUE), code=code, item=item)
         if len(_DECISIONS) < 10_000:
             _DECISIONS[outcome] = cached
     return cached
@@ -132,18 +143,20 @@ def consent_allows_bulk(
         return {code: _decision_from(PURPOSE_INACTIVE) for code in unique_codes}
     if not unique_codes:
         return {}
-    if at is None:
-        sql, params = _current_sql(purpose, unique_codes, site_ids)
-        later_items: dict[int, set[str]] = {}
-    else:
-        sql, params = _historical_sql(purpose, unique_codes, at, site_ids)
-        later_items = _items_asked_later(purpose.required_items, at)
+    if at is not None:
+        return _historical_decisions(purpose, unique_codes, at, site_ids)
+    sql, params = _current_sql(purpose, unique_codes, site_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     decisions: dict[str, Decision] = {}
+    later_items: dict[int, set[str]] | None = None
     for code, outcome, version_id in rows:
-        if outcome.startswith(NOT_ASKED + ":") and at is not None:
+        if outcome.startswith(NOT_ASKED + ":"):
+            # The same label as "as of T" gives: due for re-consent when a later version in
+            # force asks the item (read once per call, and only when an item is missing).
+            if later_items is None:
+                later_items = _items_asked_later(purpose.required_items, timezone.now())
             item = outcome.partition(":")[2]
             if item in later_items.get(version_id, ()):
                 outcome = f"{RECONSENT_DUE}:{item}"
@@ -224,22 +237,22 @@ def _current_sql(
     state_table = ConsentState._meta.db_table
     codes_sql, params = _codes_relation(codes)
     withdrawn_sql = _in_list("s.withdrawal_level", purpose.blocking_withdrawal_levels())
-    # For a missing item: due for re-consent if the state says so, otherwise never asked.
-    missing = (
-        f"CASE WHEN s.status = '{ConsentState.Status.RECONSENT_DUE}' "
-        f"THEN '{RECONSENT_DUE}' ELSE '{NOT_ASKED}' END"
-    )
-    items_sql = _item_cases("s.choices", purpose.required_items, f"({missing})")
+    # A missing item is "not asked" here; ``consent_allows_bulk`` tells re-consent due apart.
+    items_sql = _item_cases("s.choices", purpose.required_items, f"'{NOT_ASKED}'")
     sql = f"""
         SELECT c.code,
                CASE
                  WHEN p.id IS NULL THEN '{UNKNOWN_PARTICIPANT}'
-                 WHEN s.participant_id IS NULL THEN '{NO_CONSENT}'
+                 WHEN s.participant_id IS NULL OR s.status = '' THEN '{NO_CONSENT}'
                  WHEN s.status = '{ConsentState.Status.WITHDRAWN}' AND ({withdrawn_sql}
                       OR s.withdrawal_level IS NULL OR s.withdrawal_level = '')
                    THEN '{WITHDRAWN}'
                  WHEN s.status = '{ConsentState.Status.VOIDED}' THEN '{VOIDED}'
                  {items_sql}
+                 WHEN s.majority_since IS NOT NULL
+                      AND s.status = '{ConsentState.Status.RECONSENT_DUE}'
+                   THEN CASE WHEN s.majority_since <= %s THEN '{MAJORITY_HELD}'
+                             ELSE '{MAJORITY_DUE}' END
                  ELSE '{ALLOWED}'
                END,
                s.version_id
@@ -247,47 +260,118 @@ def _current_sql(
         LEFT JOIN {participant_table} p ON p.code = c.code{_site_condition(site_ids)}
         LEFT JOIN {state_table} s ON s.participant_id = p.id
     """  # noqa: S608 (our constants and validated item codes only)
-    return sql, params
+    # The cutoff is the SELECT's parameter, which comes before the codes' in the statement.
+    return sql, [majority_cutoff(), *params]
 
 
-def _historical_sql(
+@dataclass(slots=True)
+class _FoldRow:
+    """What the fold reads of an event (``consent.projection.FoldEvent``), read as plain values."""
+
+    pk: int
+    kind: str
+    version_id: int | None
+    choices: dict[str, bool]
+    signed_at: datetime
+    withdrawal_level: str
+    samples_fate: str
+    voids_id: int | None
+    signer_kind: str
+
+
+def _historical_decisions(
     purpose: Purpose, codes: Sequence[str], at: datetime, site_ids: frozenset[int] | None
-) -> tuple[str, list[Any]]:
-    participant_table = Participant._meta.db_table
-    event_table = ConsentEvent._meta.db_table
-    codes_sql, params = _codes_relation(codes)
-    withdrawn_sql = _in_list("e.withdrawal_level", purpose.blocking_withdrawal_levels())
-    items_sql = _item_cases("e.choices", purpose.required_items, f"'{NOT_ASKED}'")
-    kind = ConsentEvent.Kind
-    # The latest event signed at or before ``at`` that is not a void and was not voided.
-    latest_event = f"""
-        SELECT ev.id FROM {event_table} ev
-        WHERE ev.participant_id = p.id
-          AND ev.signed_at <= %s
-          AND ev.kind <> '{kind.VOID}'
-          AND NOT EXISTS (
-              SELECT 1 FROM {event_table} v WHERE v.voids_id = ev.id AND v.kind = '{kind.VOID}'
-          )
-        ORDER BY ev.signed_at DESC, ev.sequence DESC
-        LIMIT 1
-    """  # noqa: S608 (our constants and validated item codes only, here and below)
-    sql = f"""
-        SELECT c.code,
-               CASE
-                 WHEN p.id IS NULL THEN '{UNKNOWN_PARTICIPANT}'
-                 WHEN e.id IS NULL THEN '{NO_CONSENT}'
-                 WHEN e.kind = '{kind.WITHDRAW}' AND ({withdrawn_sql}
-                      OR e.withdrawal_level IS NULL OR e.withdrawal_level = '')
-                   THEN '{WITHDRAWN}'
-                 {items_sql}
-                 ELSE '{ALLOWED}'
-               END,
-               e.version_id
-        FROM {codes_sql} c
-        LEFT JOIN {participant_table} p ON p.code = c.code{_site_condition(site_ids)}
-        LEFT JOIN {event_table} e ON e.id = ({latest_event})
-    """  # noqa: S608
-    return sql, [*params, at]
+) -> dict[str, Decision]:
+    """As of ``at``: the participants' ledgers (two queries for all of them) through the one fold
+    (``consent.projection.state_fold``), then the same rule as the SQL of "now" (``outcome_of``)."""
+    from ..projection import ReconsentRule, state_fold
+
+    participants = Participant.objects.filter(code__in=codes)
+    if site_ids is not None:
+        participants = participants.filter(site_id__in=site_ids)
+    ids = dict(participants.values_list("code", "id"))
+    chains: dict[int, list[_FoldRow]] = {pid: [] for pid in ids.values()}
+    rows = (
+        ConsentEvent.objects.filter(participant_id__in=list(chains))
+        .order_by("participant_id", "sequence")
+        .values_list(
+            "participant_id",
+            "pk",
+            "kind",
+            "version_id",
+            "choices",
+            "signed_at",
+            "withdrawal_level",
+            "samples_fate",
+            "voids_id",
+            "signer_kind",
+        )
+    )
+    for participant_id, *values in rows.iterator(chunk_size=20_000):
+        chains[participant_id].append(_FoldRow(*values))
+    later_items = _items_asked_later(purpose.required_items, at)
+    never = ReconsentRule.never
+    decisions: dict[str, Decision] = {}
+    for code in codes:
+        known = ids.get(code)
+        if known is None:
+            decisions[code] = _decision_from(UNKNOWN_PARTICIPANT)
+            continue
+        state = state_fold(chains[known], needs_reconsent=never, at=at)
+        asked_later = later_items.get(state.version_id or 0, set())
+
+        def missing(item: str, later: set[str] = asked_later) -> str:
+            return RECONSENT_DUE if item in later else NOT_ASKED
+
+        outcome = outcome_of(
+            purpose,
+            status=state.status,
+            choices=state.choices,
+            withdrawal_level=state.withdrawal_level,
+            missing=missing,
+            majority_since=state.majority_since,
+            held_before=majority_cutoff(at),
+        )
+        decisions[code] = _decision_from(outcome)
+    return decisions
+
+
+def outcome_of(
+    purpose: Purpose,
+    *,
+    status: str,
+    choices: Mapping[str, bool],
+    withdrawal_level: str,
+    missing: Callable[[str], str],
+    majority_since: datetime | None = None,
+    held_before: datetime | None = None,
+) -> str:
+    """The rule of the module docstring for one folded state, in Python (``_current_sql`` is the
+    same rule in SQL; a test holds them to the same answers). ``missing`` names the outcome for an
+    item the consent does not ask."""
+    if not status:
+        return NO_CONSENT
+    if status == ConsentState.Status.WITHDRAWN and (
+        not withdrawal_level or withdrawal_level in purpose.blocking_withdrawal_levels()
+    ):
+        return WITHDRAWN
+    if status == ConsentState.Status.VOIDED:
+        return VOIDED
+    for item in purpose.required_items:
+        if item not in choices:
+            return f"{missing(item)}:{item}"
+        if choices[item] is not True:
+            return f"{DECLINED}:{item}"
+    if majority_since is not None and status == ConsentState.Status.RECONSENT_DUE:
+        if held_before is not None and majority_since <= held_before:
+            return MAJORITY_HELD
+        return MAJORITY_DUE
+    return ALLOWED
+
+
+def majority_cutoff(at: datetime | None = None) -> datetime:
+    """Who came of age at or before this time is past the grace period (``MAJORITY_GRACE_DAYS``)."""
+    return (at or timezone.now()) - dt.timedelta(days=settings.MAJORITY_GRACE_DAYS)
 
 
 def _items_asked_later(items: Sequence[str], at: datetime) -> dict[int, set[str]]:

@@ -19,7 +19,7 @@ The same resource goes to the dam with every consent change and is served by the
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +34,7 @@ __all__ = [
     "DUO_SYSTEM",
     "ITEM_SYSTEM",
     "consent_resource",
+    "fhir_consent_problems",
     "participant_code_identifier",
 ]
 
@@ -189,3 +190,66 @@ def consent_resource_for(participant: Participant) -> dict[str, Any] | None:
     if state is None:
         return None
     return consent_resource(state, active_items=active_items_for(state))
+
+
+# The FHIR R4 ConsentState value set (http://hl7.org/fhir/consent-state-codes).
+CONSENT_STATES = frozenset(
+    {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
+)
+PROVISION_TYPES = frozenset({"deny", "permit"})
+
+
+def fhir_consent_problems(resource: Mapping[str, Any]) -> list[str]:
+    """What breaks the FHIR R4 invariants that matter to the dam, in plain words ([] when none).
+
+    The R4B model of fhir.resources accepts a made-up status or a Consent without a patient; the
+    dam cannot. Checked: the resource type; ``status`` from the ConsentState value set; a patient
+    given by reference or identifier (system and value); a ``policy`` (with ``uri`` or
+    ``authority``) or a ``policyRule`` (FHIR invariant ppc-1); a scope and a category; and every
+    provision typed ``permit``/``deny`` with codes that each carry a system and a code.
+    """
+    problems: list[str] = []
+    if resource.get("resourceType") != "Consent":
+        problems.append("resourceType is not Consent")
+    if resource.get("status") not in CONSENT_STATES:
+        problems.append(f"status {resource.get('status')!r} is not a FHIR consent state")
+    patient = resource.get("patient")
+    identifier = patient.get("identifier") if isinstance(patient, Mapping) else None
+    has_reference = isinstance(patient, Mapping) and bool(patient.get("reference"))
+    has_identifier = isinstance(identifier, Mapping) and bool(
+        identifier.get("system") and identifier.get("value")
+    )
+    if not (has_reference or has_identifier):
+        problems.append("patient is missing (a reference, or an identifier with system and value)")
+    policies = resource.get("policy") or []
+    has_policy = any(
+        isinstance(p, Mapping) and (p.get("uri") or p.get("authority")) for p in policies
+    )
+    rule = resource.get("policyRule")
+    if not has_policy and not (isinstance(rule, Mapping) and rule):
+        problems.append("neither policy nor policyRule (FHIR invariant ppc-1)")
+    if not resource.get("scope"):
+        problems.append("scope is missing")
+    if not resource.get("category"):
+        problems.append("category is missing")
+    provision = resource.get("provision")
+    if not isinstance(provision, Mapping):
+        problems.append("provision is missing")
+        return problems
+    stack: list[tuple[str, Mapping[str, Any]]] = [("provision", provision)]
+    while stack:
+        path, node = stack.pop()
+        if node.get("type") not in PROVISION_TYPES:
+            problems.append(f"{path}.type {node.get('type')!r} is not permit or deny")
+        for concept in node.get("code") or []:
+            codings = concept.get("coding") if isinstance(concept, Mapping) else None
+            if not codings or not all(
+                isinstance(c, Mapping) and c.get("system") and c.get("code") for c in codings
+            ):
+                problems.append(f"{path}.code has a coding without system and code")
+        for index, child in enumerate(node.get("provision") or []):
+            if isinstance(child, Mapping):
+                stack.append((f"{path}.provision[{index}]", child))
+            else:
+                problems.append(f"{path}.provision[{index}] is not a provision")
+    return problems

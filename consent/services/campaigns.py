@@ -48,6 +48,7 @@ from ..models import (
     ReconsentCampaign,
     ReconsentInvitation,
 )
+from ..selectors.doors import contact_allowed
 from ..tasks import campaign_send_batch_task, campaign_send_reminders_task
 
 logger = logging.getLogger(__name__)
@@ -227,7 +228,10 @@ def _send_one(
         if invitation is None:
             return False
         now = timezone.now()
-        if not _is_still_due(invitation.participant_id):
+        if not _is_still_due(invitation.participant_id) or not (
+            contact_allowed(participant=invitation.participant).allowed
+        ):
+            # Acted already, or withdrew (any level closes the door to campaigns).
             invitation.outcome = InvitationOutcome.NOT_NEEDED
             invitation.save(update_fields=["outcome"])
             return True

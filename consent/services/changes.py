@@ -85,6 +85,14 @@ def consent_update(
     return event
 
 
+# Withdrawal levels from the mildest to the strictest.
+_LEVEL_ORDER: list[str] = [
+    WithdrawalLevel.NO_FURTHER_CONTACT,
+    WithdrawalLevel.NO_FURTHER_COLLECTION,
+    WithdrawalLevel.NO_FURTHER_USE,
+]
+
+
 @transaction.atomic
 def consent_withdraw(
     *,
@@ -98,7 +106,11 @@ def consent_withdraw(
     signer_kind: str = SignerKind.SELF,
     representative_relationship: str = "",
 ) -> ConsentEvent:
-    """Withdraw at ``level``; the enrollment status becomes "withdrawn".
+    """Withdraw at ``level`` (see ``consent.selectors.doors`` for what each level closes).
+
+    Only "no further use" takes the participant out of the funnel (status "withdrawn"); at the
+    lower levels they stay enrolled and what they gave stays in use. A withdrawal can later be
+    made stricter (contact -> collection -> use), never looser: that is a new consent.
 
     "No further use" needs the fate of samples and data (destroyed, or kept anonymized if the
     participant chooses so); the lower levels keep what was collected in use.
@@ -117,8 +129,22 @@ def consent_withdraw(
     if not confirmed:
         raise ValidationError(_("Please confirm the withdrawal."))
     state = current_state(participant)
-    if state is not None and state.status == StateStatus.WITHDRAWN:
+    if (
+        state is not None
+        and state.status == StateStatus.WITHDRAWN
+        and _LEVEL_ORDER.index(level) <= _LEVEL_ORDER.index(state.withdrawal_level or level)
+    ):
         raise ValidationError(_("This participant has already withdrawn."))
+    if (
+        signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+        and state is not None
+        and state.majority_since is not None
+    ):
+        raise ValidationError(
+            _(
+                "This participant has come of age and signs in their own name, without a representative."
+            )
+        )
     if signer_kind == SignerKind.LEGAL_REPRESENTATIVE and not representative_relationship.strip():
         raise ValidationError(
             _("Enter how the legal representative is related to the participant.")
@@ -138,7 +164,10 @@ def consent_withdraw(
         reason=reason.strip()[:255],
         state_before=state,
     )
-    if participant.status != ParticipantStatus.WITHDRAWN:
+    if (
+        level == WithdrawalLevel.NO_FURTHER_USE
+        and participant.status != ParticipantStatus.WITHDRAWN
+    ):
         participant_transition(
             participant=participant,
             to_status=ParticipantStatus.WITHDRAWN,

@@ -20,8 +20,10 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 
 from ..audit import Action
-from ..models import ConsentState, OwnConsentRequest
+from ..models import Channel, ConsentEvent, EventKind, OwnConsentRequest
+from ..selectors.doors import contact_allowed
 from .campaigns import consent_page_url
+from .events import event_append, participant_lock
 
 __all__ = ["ComingOfAge", "minors_flag_coming_of_age"]
 
@@ -36,8 +38,9 @@ def minors_flag_coming_of_age(*, today: dt.date | None = None) -> ComingOfAge:
     """Flag participants enrolled as minors who are now of legal age, for their own consent.
 
     Birth years narrow the search in the database; birth dates are read from the vault only for
-    the few who may have turned 19. Their consent becomes "re-consent due" (the guardian's consent
-    stands until they decide) and they are e-mailed if they have an address of their own.
+    the few who may have turned 19. A ``majority`` event goes into their ledger: a consent their
+    representative gave becomes "re-consent due" (it stands until they decide, then for
+    ``MAJORITY_GRACE_DAYS`` at most) and they are e-mailed if they have an address of their own.
     """
     from enrollment.vault import profile_for_participant
 
@@ -62,14 +65,22 @@ def minors_flag_coming_of_age(*, today: dt.date | None = None) -> ComingOfAge:
             )
             if not created:
                 continue
-            ConsentState.objects.filter(
-                participant=participant, status=ConsentState.Status.ACTIVE
-            ).update(status=ConsentState.Status.RECONSENT_DUE, updated_at=timezone.now())
+            # A fact in the ledger (so a rebuild keeps it), dated on the birthday: the fold makes
+            # a representative's consent "re-consent due" until the adult signs themselves.
+            locked = participant_lock(participant)
+            if ConsentEvent.objects.filter(participant=locked).exists():
+                event_append(
+                    participant=locked,
+                    kind=EventKind.MAJORITY,
+                    signed_at=timezone.make_aware(dt.datetime.combine(birthday, dt.time.min)),
+                    channel=Channel.WEB,
+                    reason="came of age",
+                )
             audit_record(action=Action.OWN_CONSENT_DUE, obj=participant)
             flagged += 1
             address = participant.user.email if participant.user_id and participant.user else ""
             address = address or profile.email
-            if address:
+            if address and contact_allowed(participant=participant).allowed:
                 with translation.override(settings.LANGUAGE_CODE):
                     context = {"url": consent_page_url()}
                     subject = render_to_string(

@@ -13,8 +13,10 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.models import User
@@ -114,6 +116,9 @@ def event_append(
         "document_sha256": document_sha256,
         "prev_hash": prev_hash,
     }
+    if values["signed_at"] > recorded_at:
+        # Nothing is signed after it is recorded: the fold relies on it (``consent.projection``).
+        raise ValidationError(_("The date of signing cannot be in the future."))
     digest = ledger.event_hash(values)
     event = ConsentEvent.objects.create(
         **values, hash=digest, verification_code=ledger.verification_code(digest)

@@ -146,7 +146,14 @@ def _age_on(participant: Participant, profile: Profile | None, day: dt.date) -> 
     return day.year - participant.birth_year
 
 
+def _came_of_age(participant: Participant, profile: Profile | None, day: dt.date) -> bool:
+    """Enrolled as a minor and now an adult: they decide for themselves, nobody for them."""
+    return participant.is_minor and _age_on(participant, profile, day) >= ADULT_AGE
+
+
 def _needs_representative(participant: Participant, profile: Profile | None, day: dt.date) -> bool:
+    if _came_of_age(participant, profile, day):
+        return False
     return bool(
         participant.has_legal_representative
         or participant.is_minor
@@ -168,6 +175,12 @@ def _check_signer(
             _("Please confirm that you have read the form and that you sign it of your own will.")
         )
     representative = signature.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+    if representative and _came_of_age(participant, profile, day):
+        raise ValidationError(
+            _(
+                "This participant has come of age and signs in their own name, without a representative."
+            )
+        )
     if _needs_representative(participant, profile, day) and not representative:
         raise ValidationError(
             _("This participant consents through a legal representative, who must sign.")
@@ -220,7 +233,7 @@ def _consent_kind(state: ConsentState | None, version: ConsentVersion) -> str:
         raise ValidationError(
             _("This participant has withdrawn; consent can no longer be recorded for them.")
         )
-    if state.version_id == version.pk:
+    if state.version_id == version.pk and state.majority_since is None:
         raise ValidationError(
             _("This version is already signed. To change a choice, use “Change my choices”.")
         )

@@ -27,7 +27,7 @@ from portal.roles import get_scoped_or_404
 from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
-from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
+from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus, WithdrawalLevel
 from ..selectors import records as selectors
 from ..services import (
     Signature,
@@ -97,7 +97,9 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
             "not_yet_eligible": not_yet_eligible and state is None,
             "can_change": state is not None
             and state.status in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE),
-            "can_withdraw": state is None or state.status != StateStatus.WITHDRAWN,
+            "can_withdraw": state is None
+            or state.status != StateStatus.WITHDRAWN
+            or state.withdrawal_level != WithdrawalLevel.NO_FURTHER_USE,
         },
     )
 
@@ -209,7 +211,11 @@ def consent_change(request: HttpRequest) -> HttpResponse:
 def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
-    if state is not None and state.status == StateStatus.WITHDRAWN:
+    if (
+        state is not None
+        and state.status == StateStatus.WITHDRAWN
+        and state.withdrawal_level == WithdrawalLevel.NO_FURTHER_USE
+    ):
         messages.info(request, _("You have already withdrawn."))
         return redirect("consent:mine")
     form = WithdrawForm(request.POST or None)

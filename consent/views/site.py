@@ -23,17 +23,28 @@ from portal.web import current_user, form_errors_add
 
 from ..audit import Action
 from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
-from ..models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
+from ..models import (
+    Channel,
+    ConsentArtifact,
+    ConsentEvent,
+    SignerKind,
+    StateStatus,
+    WithdrawalLevel,
+)
 from ..selectors import records as selectors
 from ..services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
+from ..services.reads import consent_read_record
 
 SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
-def _participant(request: HttpRequest, code: str) -> Participant:
-    return get_scoped_or_404(
+def _participant(request: HttpRequest, code: str, *, what: str) -> Participant:
+    """The participant of the caller's sites (404 otherwise); the staff read is audited."""
+    participant = get_scoped_or_404(
         request.user, Participant.objects.select_related("site", "cohort"), code=code.upper()
     )
+    consent_read_record(by=current_user(request), participant=participant, what=what)
+    return participant
 
 
 @role_required(*SITE_ROLES)
@@ -54,13 +65,13 @@ def participant_find_view(request: HttpRequest) -> HttpResponse:
     code = (request.GET.get("code") or "").strip()
     if not code:
         return redirect("consent:site_worklist")
-    participant = _participant(request, code)
+    participant = _participant(request, code, what="find")
     return redirect("consent:site_participant", code=participant.code)
 
 
 @role_required(*SITE_ROLES)
 def participant_consent(request: HttpRequest, code: str) -> HttpResponse:
-    participant = _participant(request, code)
+    participant = _participant(request, code, what="consent page")
     state = selectors.consent_state_of(participant)
     return render(
         request,
@@ -70,14 +81,16 @@ def participant_consent(request: HttpRequest, code: str) -> HttpResponse:
             "state": state,
             "history": selectors.consent_history(participant),
             "modes": InPersonMode.ALL,
-            "can_withdraw": state is None or state.status != StateStatus.WITHDRAWN,
+            "can_withdraw": state is None
+            or state.status != StateStatus.WITHDRAWN
+            or state.withdrawal_level != WithdrawalLevel.NO_FURTHER_USE,
         },
     )
 
 
 @role_required(*SITE_ROLES)
 def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse:
-    participant = _participant(request, code)
+    participant = _participant(request, code, what="in-person consent")
     if mode not in InPersonMode.ALL:
         raise Http404()
     language = request.GET.get("lang") or (
@@ -151,7 +164,7 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
 
 @role_required(*SITE_ROLES)
 def withdraw_on_behalf(request: HttpRequest, code: str) -> HttpResponse:
-    participant = _participant(request, code)
+    participant = _participant(request, code, what="withdrawal on behalf")
     form = StaffWithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

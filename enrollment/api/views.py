@@ -19,8 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.audit import audit_record
+from portal.models import User
 from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
 
+from ..audit import Action
 from ..models import (
     Participant,
     Site,
@@ -48,6 +51,14 @@ class NewestFirst(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def _read_audit(request: Request, participant: Participant, what: str) -> None:
+    """Every staff read of one participant leaves one audit row (ids only)."""
+    actor = request.user if isinstance(request.user, User) else None
+    audit_record(
+        action=Action.PARTICIPANT_VIEWED, actor=actor, obj=participant, details={"what": what}
+    )
 
 
 def _filters(
@@ -91,11 +102,13 @@ class ParticipantDetailApi(generics.RetrieveAPIView[Participant]):
     serializer_class = ParticipantDetailSerializer
 
     def get_object(self) -> Participant:
-        return get_scoped_or_404(
+        participant = get_scoped_or_404(
             self.request.user,
             Participant.objects.select_related("site", "cohort"),
             code=str(self.kwargs["code"]).strip().upper(),
         )
+        _read_audit(self.request, participant, "detail")
+        return participant
 
 
 @extend_schema(tags=["enrollment"])
@@ -110,6 +123,7 @@ class ParticipantTransitionsApi(generics.ListAPIView[StatusTransition]):
         participant = get_scoped_or_404(
             self.request.user, Participant.objects.all(), code=str(self.kwargs["code"]).upper()
         )
+        _read_audit(self.request, participant, "transitions")
         return StatusTransition.objects.filter(participant=participant).select_related(
             "participant"
         )

@@ -31,6 +31,7 @@ from portal.roles import Role, grant_role
 from .. import messaging, vault
 from ..audit import Action
 from ..models import Invitation, Participant, ParticipantStatus
+from .doors import Door, door_refusal
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_TABLE = Invitation._meta.db_table
@@ -70,6 +71,11 @@ def invitation_issue(
         )
     if participant.status == ParticipantStatus.WITHDRAWN:
         raise ValidationError(_("This participant has withdrawn."), code="withdrawn")
+    if door_refusal(door=Door.CONTACT, participant=participant) is not None:
+        raise ValidationError(
+            _("This participant has asked not to be contacted; no invitation can be sent."),
+            code="no_contact",
+        )
     now = timezone.now()
     Invitation.objects.filter(
         participant=participant, claimed_at__isnull=True, revoked_at__isnull=True

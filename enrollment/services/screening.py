@@ -50,7 +50,13 @@ def participant_screen(
     """
     if participant.status not in (ParticipantStatus.REGISTERED, ParticipantStatus.INELIGIBLE):
         raise ValidationError(_("The eligibility screen has already been passed."), code="done")
-    profile = vault.profile_for_participant(participant)
+    if by is not None and by.pk != participant.user_id:
+        # Staff screening decrypts the birth date: a staff read of personal data, audited.
+        profile = vault.personal_data_read(
+            participant=participant, by=by, reason="eligibility screen"
+        )
+    else:
+        profile = vault.profile_for_participant(participant)
     if profile is None:
         raise ValidationError(_("Fill in the profile before the screen."), code="profile")
     questions = screening_questions_for(participant.cohort)

@@ -26,6 +26,7 @@ from portal.models import User
 from .. import messaging, vault
 from ..audit import Action
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
+from .doors import Door, door_refusal
 from .funnel import participant_site_change
 
 # Visits can be booked by participants in these states (consent may be given at the visit).
@@ -110,6 +111,7 @@ def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User |
             _("A visit can be booked once the eligibility screen has been passed."),
             code="status",
         )
+    _collection_check(locked)
     if Visit.objects.filter(participant=locked, status=VisitStatus.BOOKED).exists():
         raise VisitRefused(
             _("You already have a booked visit. Change or cancel it instead."), code="exists"
@@ -128,6 +130,16 @@ def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User |
     return visit
 
 
+def _collection_check(participant: Participant) -> None:
+    """A visit collects: refused when the participant asked that nothing more be collected."""
+    refusal = door_refusal(door=Door.COLLECTION, participant=participant)
+    if refusal is not None:
+        raise VisitRefused(
+            _("This participant has asked that nothing more be collected from them."),
+            code="withdrawn",
+        )
+
+
 def _open_visit(visit: Visit) -> Visit:
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if locked.status != VisitStatus.BOOKED:
@@ -141,6 +153,7 @@ def visit_reschedule(*, visit: Visit, day: dt.date, by: User | None) -> Visit:
     locked = _open_visit(visit)
     if locked.day == day:
         return locked
+    _collection_check(locked.participant)
     # Lock the two days in date order so that two opposite moves cannot deadlock.
     site = locked.site
     if day < locked.day:
@@ -204,6 +217,12 @@ def visit_message_send(*, visit_id: int, kind: str, channel: str) -> bool:
     (``messaging.EMAIL`` or ``messaging.TEXT``); False when there is nowhere to send it. Called by
     the task queued after the booking's commit (or by the reminder)."""
     visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
+    # The confirmation of a booking the participant made themselves is the receipt of their own
+    # act; anything else is contact, which a participant may have asked to stop.
+    own = visit.recorded_by_id is None or visit.recorded_by_id == visit.participant.user_id
+    receipt = kind == BOOKED and own
+    if not receipt and door_refusal(door=Door.CONTACT, participant=visit.participant):
+        return False
     profile = vault.profile_for_participant(visit.participant)
     if profile is None:
         return False

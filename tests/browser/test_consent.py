@@ -124,7 +124,8 @@ def test_volunteer_signs_downloads_changes_and_withdraws(page: Page, transaction
     state.refresh_from_db()
     participant.refresh_from_db()
     assert (state.status, state.withdrawal_level) == ("withdrawn", "no_further_contact")
-    assert participant.status == "withdrawn"
+    # No further contact: they stay enrolled and what they gave stays in use.
+    assert participant.status == "consented"
     assert ConsentEvent.objects.filter(participant=participant).count() == 3
 
 

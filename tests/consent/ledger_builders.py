@@ -1,31 +1,26 @@
 """Builders for the consent-check and campaign tests.
 
-Versions are made the way the lifecycle makes them (draft with items, then approved with a hash).
-Ledger rows are written directly with the projection next to them, so that these tests exercise the
-checks and campaigns on exactly the histories they describe (signed-at times in the past, paper
-consents recorded late) without going through signing pages.
+Versions go through the real lifecycle (``version_create``, ``version_approve`` with its text
+hash, ``version_activate``); every ledger event through the real event service (``event_append``:
+the participant's lock, the hash chain, the projection folded as the portal folds it). Histories
+may still be written as they happened, with signed-at times in the past (paper consents recorded
+late), without going through the signing pages.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
-from django.utils import timezone
+from django.db import transaction
 
-from consent.models import (
-    ConsentEvent,
-    ConsentForm,
-    ConsentItem,
-    ConsentState,
-    ConsentVersion,
-)
+from consent.models import ConsentEvent, ConsentForm, ConsentVersion
+from consent.services import ItemSpec, version_activate, version_approve, version_create
+from consent.services.events import event_append, participant_lock
 from enrollment.models import Participant
-
-_counter = itertools.count(1)
+from portal.roles import Role
+from tests.factories import staff_user
 
 ITEMS_V1 = [
     ("data_sharing", True),
@@ -52,38 +47,37 @@ def make_version(
     texts: Mapping[str, str] | None = None,
     activated_at: datetime | None = None,
 ) -> ConsentVersion:
-    form = form or main_form()
-    version = ConsentVersion.objects.create(
-        form=form,
+    """A version through the lifecycle: draft, approved (text hashed), and active if asked
+    (``activated_at`` in the past for histories that began earlier)."""
+    if status not in ("approved", "active"):
+        raise ValueError(f"make_version builds approved or active versions, not {status}")
+    manager = staff_user(Role.PROGRAMME_MANAGER)
+    version = version_create(
+        form=form or main_form(),
         label=label,
         language=language,
         title=f"Main consent {label}",
         body_markdown=f"Body of {label}",
-        body_html=f"<p>Body of {label}</p>",
+        items=[
+            ItemSpec(
+                code=code,
+                title=code.replace("_", " "),
+                text=(texts or {}).get(code, f"Do you agree to {code}?"),
+                required=required,
+                duo_codes=("DUO:0000042",) if code == "data_sharing" else (),
+            )
+            for code, required in items
+        ],
+        by=manager,
     )
-    for order, (code, required) in enumerate(items):
-        ConsentItem.objects.create(
-            version=version,
-            code=code,
-            order=order,
-            title=code.replace("_", " "),
-            text=(texts or {}).get(code, f"Do you agree to {code}?"),
-            required=required,
-            duo_codes=["DUO:0000042"] if code == "data_sharing" else [],
-        )
-    digest = hashlib.sha256(f"{form.code}:{label}:{language}".encode()).hexdigest()
-    ConsentVersion.objects.filter(pk=version.pk).update(
-        status="approved", text_sha256=digest, approved_at=timezone.now()
+    version = version_approve(
+        version=version,
+        by=manager,
+        irb_approval_number="IRB-2026-001",
+        irb_approved_on=dt.date(2026, 1, 15),
     )
-    if status in ("active", "superseded"):
-        when = activated_at or timezone.now()
-        ConsentVersion.objects.filter(pk=version.pk).update(
-            status="active", activated_at=when, effective_from=when
-        )
-    if status == "superseded":
-        ConsentVersion.objects.filter(pk=version.pk).update(
-            status="superseded", ended_at=timezone.now()
-        )
+    if status == "active":
+        version_activate(version=version, by=manager, at=activated_at)
     version.refresh_from_db()
     return version
 
@@ -97,41 +91,21 @@ def record(
     signed_at: datetime | None = None,
     withdrawal_level: str = "",
     voids: ConsentEvent | None = None,
-    state_status: str | None = None,
+    signer_kind: str = "self",
 ) -> ConsentEvent:
-    """Append one event and move the projection the way the consent service does."""
-    signed_at = signed_at or timezone.now()
-    previous = ConsentEvent.objects.filter(participant=participant).order_by("-sequence").first()
-    n = next(_counter)
-    event = ConsentEvent.objects.create(
-        participant=participant,
-        sequence=(previous.sequence + 1) if previous else 1,
-        kind=kind,
-        version=version,
-        version_sha256=version.text_sha256 if version else "",
-        choices=dict(choices),
-        signed_at=signed_at,
-        channel="web",
-        method="typed_name",
-        withdrawal_level=withdrawal_level,
-        voids=voids,
-        prev_hash=previous.hash if previous else "",
-        hash=hashlib.sha256(f"event-{n}-{participant.pk}".encode()).hexdigest(),
-        verification_code=f"T{n:07d}",
-    )
-    status = state_status or {
-        "withdraw": ConsentState.Status.WITHDRAWN,
-        "void": ConsentState.Status.VOIDED,
-    }.get(kind, ConsentState.Status.ACTIVE)
-    defaults: dict[str, Any] = {
-        "status": status,
-        "signed_at": signed_at,
-        "last_event": event,
-        "withdrawal_level": withdrawal_level,
-        "event_count": event.sequence,
-    }
-    if kind not in ("withdraw", "void"):
-        defaults["version"] = version
-        defaults["choices"] = dict(choices)
-    ConsentState.objects.update_or_create(participant=participant, defaults=defaults)
-    return event
+    """Append one event through the event service (``signed_at=None``: signed now, on the web)."""
+    with transaction.atomic():
+        return event_append(
+            participant=participant_lock(participant),
+            kind=kind,
+            version=version,
+            choices=choices,
+            signed_at=signed_at,
+            channel="web",
+            method="" if kind in ("withdraw", "void") else "typed_name",
+            withdrawal_level=withdrawal_level,
+            samples_fate="destroy" if withdrawal_level == "no_further_use" else "",
+            voids=voids,
+            reason="quality check failed" if kind == "void" else "",
+            signer_kind=signer_kind,
+        )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 from fhir.resources.R4B.consent import Consent
 
-from consent.models import ConsentReceipt
+from consent.services import receipt_issue
 from portal.roles import Role
 from tests.audits import assert_access_denied
 from tests.consent.ledger_builders import make_version, record
@@ -37,8 +36,7 @@ def me(v1):
     participant = ParticipantFactory(user=user)
     grant = record(participant, v1, YES)
     update = record(participant, v1, {**YES, "recontact": True}, kind="update")
-    receipt = ConsentReceipt(event=grant, sha256="0" * 64)
-    receipt.file.save("receipt.pdf", ContentFile(b"%PDF-1.7 test receipt"), save=True)
+    receipt = receipt_issue(event_id=grant.pk)
     return participant, client_for(user), grant, update, receipt
 
 

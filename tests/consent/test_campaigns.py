@@ -131,7 +131,7 @@ def test_those_who_acted_or_have_no_address_are_not_mailed(due, manager, small_b
     record(people[0], v2, {**YES, "overseas_transfer": True}, kind="reconsent")
     no_mail = ParticipantFactory(site=people[1].site)
     v1 = ConsentState.objects.get(participant=people[1]).version
-    record(no_mail, v1, YES, state_status="reconsent_due")
+    record(no_mail, v1, YES)  # on the replaced version: due for re-consent
     campaign = campaigns.campaign_start(version=v2, by=manager)
     for _ in range(4):
         campaigns.campaign_send_batch(campaign_id=campaign.pk)
@@ -210,7 +210,9 @@ def test_minor_turning_19_is_flagged_once_and_told(manager):
     turns_19_today = _minor(dt.date(2007, 11, 29))
     still_18 = _minor(dt.date(2007, 11, 30), email="")
     for p in (turns_19_today, still_18):
-        record(p, v1, YES)
+        # The guardian signed while they were minors.
+        signed = timezone.make_aware(dt.datetime(2026, 6, 1, 10, 0))
+        record(p, v1, YES, signer_kind="legal_representative", signed_at=signed)
     result = minors_flag_coming_of_age(today=today)
     assert (result.flagged, result.notified) == (1, 1)
     request = OwnConsentRequest.objects.get()

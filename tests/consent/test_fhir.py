@@ -9,7 +9,12 @@ import pytest
 from django.utils import timezone
 from fhir.resources.R4B.consent import Consent
 
-from consent.selectors.fhir import DUO_SYSTEM, ITEM_SYSTEM, consent_resource_for
+from consent.selectors.fhir import (
+    DUO_SYSTEM,
+    ITEM_SYSTEM,
+    consent_resource_for,
+    fhir_consent_problems,
+)
 from consent.services.activation import version_activate
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory
@@ -102,3 +107,38 @@ def fake_pseudonym(participant):
 
 def test_no_consent_no_resource():
     assert consent_resource_for(ParticipantFactory()) is None
+
+
+def _valid_resource() -> dict[str, Any]:
+    v1 = make_version("v1")
+    participant = ParticipantFactory()
+    record(participant, v1, YES)
+    resource = consent_resource_for(participant)
+    assert resource is not None
+    return resource
+
+
+def test_our_resources_keep_the_fhir_invariants():
+    assert fhir_consent_problems(_valid_resource()) == []
+
+
+@pytest.mark.parametrize(
+    ("break_it", "problem"),
+    [
+        (lambda r: r.update(status="approved"), "not a FHIR consent state"),
+        (lambda r: r.pop("patient"), "patient is missing"),
+        (lambda r: r.update(patient={"identifier": {"system": "urn:x"}}), "patient is missing"),
+        (lambda r: r.pop("policy"), "neither policy nor policyRule"),
+        (lambda r: r["provision"].update(type="maybe"), "is not permit or deny"),
+        (
+            lambda r: r["provision"]["provision"][0]["code"][0]["coding"][0].pop("system"),
+            "coding without system and code",
+        ),
+        (lambda r: r.pop("scope"), "scope is missing"),
+    ],
+)
+def test_broken_resources_are_named_by_our_check(break_it, problem):
+    resource = _valid_resource()
+    break_it(resource)
+    problems = fhir_consent_problems(resource)
+    assert any(problem in p for p in problems), problems

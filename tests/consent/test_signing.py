@@ -21,6 +21,7 @@ from consent.services import (
 )
 from portal.roles import Role
 from tests.consent import signing_builders as ca
+from tests.enrollment.people import years_ago
 from tests.factories import SiteFactory, staff_user
 
 # Service messages are asserted in English, their source language.
@@ -149,7 +150,11 @@ def test_a_minor_must_be_signed_for_by_a_legal_representative(team):
     site, first, _second = team
     version = ca.active_version()
     participant = ca.eligible_participant(
-        site=site, guardian_name="김보호", guardian_relationship="어머니", is_minor=True
+        site=site,
+        guardian_name="김보호",
+        guardian_relationship="어머니",
+        is_minor=True,
+        birth_date=years_ago(15),
     )
     with pytest.raises(ValidationError, match="legal representative"):
         _tablet(version, participant, first)
@@ -194,7 +199,8 @@ def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, t
         "no_further_collection",
     )
     participant.refresh_from_db()
-    assert participant.status == "withdrawn"
+    # "No further collection" keeps them enrolled; only "no further use" leaves the funnel.
+    assert participant.status == "consented"
 
 
 def test_every_event_is_announced_inside_its_transaction():
