@@ -11,6 +11,7 @@ Two shapes share this one file:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -446,6 +447,24 @@ DAM_DIRECTORY = Path(env("DAM_DIRECTORY", str(VAR_DIR / "dam-outbox")))
 DAM_URL = env("DAM_URL", "")
 DAM_KEY_ID = env("DAM_KEY_ID", "")
 DAM_SECRET = env("DAM_SECRET", "")
+
+# --- Samples and shipments ------------------------------------------------------------------
+# Tube barcodes: one pattern for the whole programme, checked (after trimming and upper-casing)
+# whenever a sample is recorded. The example is shown in the error message and must match.
+SAMPLE_BARCODE_PATTERN = env("SAMPLE_BARCODE_PATTERN", r"^[A-Z]{2,4}-[0-9]{6,10}$")
+SAMPLE_BARCODE_EXAMPLE = env("SAMPLE_BARCODE_EXAMPLE", "BDD-000123")
+try:
+    if not re.fullmatch(SAMPLE_BARCODE_PATTERN, SAMPLE_BARCODE_EXAMPLE):
+        raise ImproperlyConfigured("SAMPLE_BARCODE_EXAMPLE must match SAMPLE_BARCODE_PATTERN")
+except re.error as exc:
+    raise ImproperlyConfigured(
+        f"SAMPLE_BARCODE_PATTERN is not a regular expression: {exc}"
+    ) from exc
+# The consent purpose that stands for keeping a participant's samples (it needs the
+# "sample_storage" item); asked when a tube is recorded and again when it is shipped.
+SAMPLE_STORAGE_PURPOSE = env("SAMPLE_STORAGE_PURPOSE", "follow_up_collection")
+# Hours after shipping before the dam must report a sample as physically received.
+DAM_RECEIPT_GRACE_HOURS = env_int("DAM_RECEIPT_GRACE_HOURS", 36)
 
 # --- Enrollment -----------------------------------------------------------------------------
 # Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.
