@@ -1,4 +1,4 @@
-"""Business actions of the dam app."""
+"""Recording collected samples."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from portal.audit import Action, audit_record
 from portal.models import User
 from portal.roles import site_ids_for
 
-from .models import Sample, SampleType
+from ..models import Sample, SampleType
 
 __all__ = ["sample_record"]
 
