@@ -1,4 +1,4 @@
-"""Business actions of the dam app."""
+"""Recording collected samples."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from portal.audit import Action, audit_record
 from portal.models import User
 from portal.roles import site_ids_for
 
-from .models import Sample, SampleType
-from .storage_consent import storage_refusals
+from ..models import Sample, SampleType
+from ..storage_consent import storage_refusals
 
 __all__ = ["barcode_format_message", "barcode_is_well_formed", "sample_record"]
 
