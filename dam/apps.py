@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class DamConfig(AppConfig):
     name = "dam"
     verbose_name = _("Dam")
+
+    def ready(self) -> None:
+        # The consent app cannot import the dam; the dam offers its part through consent's hooks.
+        from consent.hooks import identifier_resolver_register, my_consent_link_register
+
+        from .consent_hooks import certificate_link, pseudonyms_to_codes
+
+        identifier_resolver_register(pseudonyms_to_codes)
+        my_consent_link_register(certificate_link)

@@ -22,7 +22,7 @@ from consent.checks import Decision, consent_allows_bulk
 from consent.models import Purpose
 from enrollment.models import Participant, ParticipantStatus
 
-__all__ = ["StorageRefusal", "storage_refusals"]
+__all__ = ["StorageRefusal", "storage_purpose", "storage_refusals"]
 
 WITHDRAWN = "withdrawn"
 
@@ -50,6 +50,10 @@ def _refusal_text(code: str, item: str) -> str | Promise:
         return _("The participant did not agree to sample storage.")
     if code in ("reconsent_due", "not_asked"):
         return _("The participant has not yet agreed to sample storage in the current form.")
+    if code == "not_registered":
+        return _(
+            "The participant is not registered with the dam: their consent never allowed data sharing."
+        )
     if code == "purpose_inactive":
         return _("Sample storage is switched off in the programme's purposes of use.")
     return _("The participant's consent does not allow sample storage.")

@@ -25,6 +25,8 @@ NAV: list[NavEntry] = [
     NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
     NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(_("Sample fates"), "dam:fates", (Role.COORDINATOR, Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Re-identification"), "dam:reidentifications", (Role.DATA_STEWARD,)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent_mine", (Role.PARTICIPANT,)),
     NavEntry(_("Consent worklist"), "consent_site_worklist", (Role.COORDINATOR, Role.ADMIN)),

@@ -1,0 +1,105 @@
+"""Data steward pages of custody: re-identification requests, manifests with the dam's
+acknowledgements, and reconciliation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.models import User
+from portal.roles import Role, role_required
+
+from .custody_forms import DecisionForm, ReidentificationForm
+from .custody_views import form_errors
+from .models import ReidentificationRequest
+from .services import (
+    reidentification_decide,
+    reidentification_request,
+    reidentification_reveal,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+# --- re-identification --------------------------------------------------------------------------
+
+
+@role_required(Role.DATA_STEWARD)
+def reidentifications(request: HttpRequest) -> HttpResponse:
+    """Ask for a re-identification; decide others' requests; reveal one's own approved ones.
+
+    The list shows pseudonyms, reasons and states, never who a pseudonym belongs to."""
+    user = _user(request)
+    form = ReidentificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reidentification_request(by=user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Your request was recorded. A second data steward must approve it.")
+            )
+            return redirect("dam:reidentifications")
+    requests = ReidentificationRequest.objects.select_related("requested_by", "decided_by")
+    page = Paginator(requests.order_by("-requested_at", "-id"), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "dam/steward/reidentifications.html",
+        {"form": form, "requests": page, "decision_form": DecisionForm()},
+    )
+
+
+@require_POST
+@role_required(Role.DATA_STEWARD)
+def reidentification_decision(request: HttpRequest, request_id: int) -> HttpResponse:
+    user = _user(request)
+    reid = get_object_or_404(ReidentificationRequest, pk=request_id)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    approve = request.POST.get("decision") == "approve"
+    try:
+        reidentification_decide(
+            request=reid, approve=approve, by=user, note=form.cleaned_data.get("note", "")
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(
+            request,
+            _("Request approved; the requester can now see the answer once.")
+            if approve
+            else _("Request refused."),
+        )
+    return redirect("dam:reidentifications")
+
+
+@require_POST
+@role_required(Role.DATA_STEWARD)
+def reidentification_reveal_view(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The one response that shows the identity; it is not stored, and a reload cannot repeat it."""
+    user = _user(request)
+    reid = get_object_or_404(ReidentificationRequest, pk=request_id)
+    try:
+        participant = reidentification_reveal(request=reid, by=user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("dam:reidentifications")
+    response = render(
+        request,
+        "dam/steward/reidentification_revealed.html",
+        {"reid": reid, "participant": participant},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
