@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class DamConfig(AppConfig):
     name = "dam"
     verbose_name = _("Dam")
+
+    def ready(self) -> None:
+        from consent.signals import consent_event_recorded
+
+        from .receivers import on_consent_event_recorded
+
+        consent_event_recorded.connect(
+            on_consent_event_recorded, dispatch_uid="dam.outbox.consent_event_recorded"
+        )
