@@ -243,8 +243,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.tasks.consent_ledger_verify_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    # The dam outbox: deliver anything not yet delivered (a lost task message only delays it).
+    "dam-outbox-sweep": {
+        "task": "dam.tasks.outbox_sweep",
+        "schedule": float(os.environ.get("DAM_SWEEP_SECONDS") or 60),
+    },
 }
-CELERY_IMPORTS = ["consent.campaign_tasks"]
+CELERY_IMPORTS = ["consent.campaign_tasks", "dam.tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -443,10 +448,29 @@ LOGGING = {
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_HEALTHZ_CHECK_BROKER = not CELERY_TASK_ALWAYS_EAGER
 DAM_TRANSPORT = env("DAM_TRANSPORT", "directory")
+if DAM_TRANSPORT not in ("http", "directory"):
+    raise ImproperlyConfigured("DAM_TRANSPORT must be http or directory")
 DAM_DIRECTORY = Path(env("DAM_DIRECTORY", str(VAR_DIR / "dam-outbox")))
-DAM_URL = env("DAM_URL", "")
-DAM_KEY_ID = env("DAM_KEY_ID", "")
-DAM_SECRET = env("DAM_SECRET", "")
+_DAM_HTTP = DAM_TRANSPORT == "http"
+DAM_URL = env("DAM_URL", "", required_in_production=_DAM_HTTP)
+DAM_KEY_ID = env("DAM_KEY_ID", "", required_in_production=_DAM_HTTP)
+DAM_SECRET = env("DAM_SECRET", "", required_in_production=_DAM_HTTP)
+if PRODUCTION and _DAM_HTTP and not DAM_URL.startswith("https://"):
+    raise ImproperlyConfigured("DAM_URL must be an https:// address when PORTAL_ENV=production")
+if _DAM_HTTP and not (DAM_URL and DAM_KEY_ID and DAM_SECRET) and PORTAL_ENV != "test":
+    raise ImproperlyConfigured("DAM_TRANSPORT=http needs DAM_URL, DAM_KEY_ID and DAM_SECRET")
+# Delivery to the dam (dam.services.delivery): per-request timeout, back-off between attempts
+# (exponential with jitter from the base up to the cap), batch limits of the interface, and the
+# age of the oldest undelivered message past which /healthz says unhealthy.
+DAM_TIMEOUT_SECONDS = env_int("DAM_TIMEOUT_SECONDS", 10)
+DAM_RETRY_BASE_SECONDS = float(env("DAM_RETRY_BASE_SECONDS", "5"))
+DAM_RETRY_MAX_SECONDS = float(env("DAM_RETRY_MAX_SECONDS", "900"))
+DAM_BATCH_MAX_MESSAGES = min(env_int("DAM_BATCH_MAX_MESSAGES", 1000), 1000)
+DAM_BATCH_MAX_BYTES = min(env_int("DAM_BATCH_MAX_BYTES", 5 * 1024 * 1024), 5 * 1024 * 1024)
+DAM_OUTBOX_MAX_AGE_SECONDS = env_int("DAM_OUTBOX_MAX_AGE_SECONDS", 3600)
+# A delivery task stops after this long and asks for a successor (tasks stay short).
+DAM_DELIVERY_TASK_SECONDS = env_int("DAM_DELIVERY_TASK_SECONDS", 60)
+DAM_SWEEP_SECONDS = float(CELERY_BEAT_SCHEDULE["dam-outbox-sweep"]["schedule"])
 
 # --- Samples and shipments ------------------------------------------------------------------
 # Tube barcodes: one pattern for the whole programme, checked (after trimming and upper-casing)
