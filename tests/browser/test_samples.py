@@ -7,7 +7,7 @@ import pytest
 from dam.models import Sample
 from portal.roles import Role
 from tests.browser.helpers import sign_in
-from tests.dam.builders import consented
+from tests.dam.custody_builders import consented
 from tests.enrollment.funnel_helpers import registered, walk
 from tests.factories import SiteFactory
 

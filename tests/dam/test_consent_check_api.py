@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from dam.pseudonyms import ALPHABET
 from dam.services.pseudonyms import pseudonym_of
 from portal.roles import Role
-from tests.dam.builders import consented, withdraw
+from tests.dam.custody_builders import consented, withdraw
 from tests.factories import SiteFactory, staff_user
 
 pytestmark = pytest.mark.django_db

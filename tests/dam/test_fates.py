@@ -20,7 +20,7 @@ from dam.services import (
 from enrollment.models import Site
 from portal.models import AuditEvent
 from portal.roles import Role
-from tests.dam.builders import consented, tube, withdraw
+from tests.dam.custody_builders import consented, tube, withdraw
 from tests.enrollment.funnel_helpers import sign_in
 from tests.factories import SiteFactory, UserFactory, staff_user
 

@@ -16,7 +16,7 @@ from dam.services import (
 from dam.services.pseudonyms import pseudonym_of
 from portal.models import AuditEvent
 from portal.roles import Role
-from tests.dam.builders import consented
+from tests.dam.custody_builders import consented
 from tests.enrollment.funnel_helpers import sign_in
 from tests.factories import staff_user
 

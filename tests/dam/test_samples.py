@@ -12,7 +12,7 @@ from dam.services import sample_record
 from enrollment.funnel import participant_transition
 from enrollment.models import Site
 from portal.roles import Role
-from tests.dam.builders import consented, storage_version, withdraw
+from tests.dam.custody_builders import consented, storage_version, withdraw
 from tests.enrollment.funnel_helpers import (
     current_direct,
     current_from_aggregates,
