@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from portal.roles import Role, role_required
 
 from .custody_forms import DecisionForm, ReidentificationForm
 from .custody_views import form_errors
-from .models import ReidentificationRequest
+from .models import Manifest, ManifestLine, ReconciliationRun, ReidentificationRequest
 from .services import (
     reidentification_decide,
     reidentification_request,
@@ -103,3 +104,67 @@ def reidentification_reveal_view(request: HttpRequest, request_id: int) -> HttpR
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- manifests and the dam's acknowledgements ---------------------------------------------------
+
+
+@role_required(Role.DATA_STEWARD, Role.ADMIN)
+def steward_manifests(request: HttpRequest) -> HttpResponse:
+    """Submitted manifests of every site, with what the dam reports received and missing."""
+    manifests = (
+        Manifest.objects.filter(state=Manifest.State.SUBMITTED)
+        .select_related("site", "outbox_message")
+        .annotate(
+            sent=Count("lines", filter=Q(lines__state=ManifestLine.State.SENT)),
+            held=Count("lines", filter=Q(lines__state=ManifestLine.State.HELD_BACK)),
+            received=Count(
+                "lines",
+                filter=Q(
+                    lines__state=ManifestLine.State.SENT,
+                    lines__dam_status=ManifestLine.DamStatus.RECEIVED,
+                ),
+            ),
+            missing=Count(
+                "lines",
+                filter=Q(
+                    lines__state=ManifestLine.State.SENT,
+                    lines__dam_status=ManifestLine.DamStatus.MISSING,
+                ),
+            ),
+        )
+        .order_by("-shipped_at", "-id")
+    )
+    page = Paginator(manifests, 50).get_page(request.GET.get("page"))
+    return render(request, "dam/steward/manifests.html", {"manifests": page})
+
+
+@role_required(Role.DATA_STEWARD, Role.ADMIN)
+def steward_manifest(request: HttpRequest, code: str) -> HttpResponse:
+    manifest = get_object_or_404(
+        Manifest.objects.select_related("site", "outbox_message", "submitted_by"), code=code
+    )
+    lines = manifest.lines.select_related("sample").order_by("id")
+    return render(request, "dam/steward/manifest.html", {"manifest": manifest, "lines": lines})
+
+
+# --- reconciliation -----------------------------------------------------------------------------
+
+
+@role_required(Role.DATA_STEWARD, Role.ADMIN)
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    """The latest reconciliation runs, and the differences the latest finished one found."""
+    runs = list(ReconciliationRun.objects.order_by("-started_at", "-id")[:10])
+    latest = next((run for run in runs if run.finished_at is not None), None)
+    findings = (
+        Paginator(latest.findings.select_related("manifest").order_by("kind", "id"), 100).get_page(
+            request.GET.get("page")
+        )
+        if latest is not None
+        else None
+    )
+    return render(
+        request,
+        "dam/steward/reconciliation.html",
+        {"runs": runs, "latest": latest, "findings": findings},
+    )

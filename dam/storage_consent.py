@@ -50,6 +50,8 @@ def _refusal_text(code: str, item: str) -> str | Promise:
         return _("The participant did not agree to sample storage.")
     if code in ("reconsent_due", "not_asked"):
         return _("The participant has not yet agreed to sample storage in the current form.")
+    if code == "already_sent":
+        return _("This sample was already sent in another manifest.")
     if code == "not_registered":
         return _(
             "The participant is not registered with the dam: their consent never allowed data sharing."

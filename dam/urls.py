@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import custody_views, steward_views, views
+from . import custody_views, shipment_views, steward_views, views
 
 app_name = "dam"
 
@@ -9,6 +9,25 @@ urlpatterns = [
     path("dam/samples/<str:barcode>/", custody_views.sample_detail, name="sample"),
     path("dam/fates/", custody_views.fates_worklist, name="fates"),
     path("dam/me/samples-certificate/", custody_views.fate_certificate, name="fate_certificate"),
+    path("dam/shipments/", shipment_views.shipments, name="shipments"),
+    path("dam/shipments/<str:code>/", shipment_views.shipment, name="shipment"),
+    path(
+        "dam/shipments/<str:code>/lines/<int:line_id>/remove/",
+        shipment_views.shipment_line_remove,
+        name="shipment_line_remove",
+    ),
+    path(
+        "dam/shipments/<str:code>/submit/",
+        shipment_views.shipment_submit,
+        name="shipment_submit",
+    ),
+    path("dam/steward/manifests/", steward_views.steward_manifests, name="steward_manifests"),
+    path(
+        "dam/steward/manifests/<str:code>/",
+        steward_views.steward_manifest,
+        name="steward_manifest",
+    ),
+    path("dam/steward/reconciliation/", steward_views.reconciliation, name="reconciliation"),
     path(
         "dam/steward/reidentification/",
         steward_views.reidentifications,

@@ -26,6 +26,13 @@ NAV: list[NavEntry] = [
     NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(_("Sample fates"), "dam:fates", (Role.COORDINATOR, Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Shipments"), "dam:shipments", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(
+        _("Manifests and acknowledgements"),
+        "dam:steward_manifests",
+        (Role.DATA_STEWARD, Role.ADMIN),
+    ),
+    NavEntry(_("Reconciliation"), "dam:reconciliation", (Role.DATA_STEWARD, Role.ADMIN)),
     NavEntry(_("Re-identification"), "dam:reidentifications", (Role.DATA_STEWARD,)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent_mine", (Role.PARTICIPANT,)),

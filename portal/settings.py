@@ -243,13 +243,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.tasks.consent_ledger_verify_nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Compare what was sent with what the dam reports holding (subjects, samples received).
+    "dam-reconcile": {
+        "task": "dam.reconcile_tasks.dam_reconcile_daily",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # The dam outbox: deliver anything not yet delivered (a lost task message only delays it).
     "dam-outbox-sweep": {
         "task": "dam.tasks.outbox_sweep",
         "schedule": float(os.environ.get("DAM_SWEEP_SECONDS") or 60),
     },
 }
-CELERY_IMPORTS = ["consent.campaign_tasks", "dam.tasks"]
+CELERY_IMPORTS = ["consent.campaign_tasks", "dam.tasks", "dam.reconcile_tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -25,9 +25,9 @@ from tests.consent.signing_builders import (
     typed,
 )
 
-# Sample storage is optional here, so that a participant can decline it.
+# Sample storage and data sharing are optional here, so that a participant can decline them.
 STORAGE_ITEMS = [
-    ItemSpec("data_sharing", "자료 공유", "연구 목적으로 자료를 공유하는 데 동의합니다.", True),
+    ItemSpec("data_sharing", "자료 공유", "연구 목적으로 자료를 공유하는 데 동의합니다.", False),
     ItemSpec("sample_storage", "검체 보관", "검체를 바이오뱅크에 보관하는 데 동의합니다.", False),
     ItemSpec("recontact", "재연락", "추가 연구를 위해 다시 연락받는 데 동의합니다.", False),
 ]
@@ -48,14 +48,17 @@ def storage_version() -> ConsentVersion:
     return active_version(items=STORAGE_ITEMS, questions=QUESTIONS)
 
 
-def consented(site: Site, *, storage: bool = True, **overrides: Any) -> Participant:
-    """A participant of ``site`` who signed on the web; ``storage`` is their sample-storage answer."""
+def consented(
+    site: Site, *, storage: bool = True, sharing: bool = True, **overrides: Any
+) -> Participant:
+    """A participant of ``site`` who signed on the web, answering ``storage`` for sample storage
+    and ``sharing`` for data sharing (without which the dam never learns of them)."""
     version = storage_version()
     participant = eligible_participant(site=site, **overrides)
     consent_record(
         participant=participant,
         version=version,
-        choices={"data_sharing": True, "sample_storage": storage, "recontact": True},
+        choices={"data_sharing": sharing, "sample_storage": storage, "recontact": True},
         signature=typed(),
         by=None,
         answers=right_answers(version),
