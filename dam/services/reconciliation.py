@@ -55,8 +55,8 @@ def _delivered_subjects() -> Iterator[Any]:
         OutboxMessage.objects.filter(state=OutboxState.DELIVERED, participant__isnull=False)
         .values("participant_id", "subject")
         .annotate(
-            sequence=Max("sequence"),
-            withdrawn=Max("sequence", filter=Q(type=MessageType.SUBJECT_WITHDRAWN)),
+            last_sequence=Max("sequence"),
+            withdrawal=Max("sequence", filter=Q(type=MessageType.SUBJECT_WITHDRAWN)),
         )
         .order_by("participant_id")
         .iterator(chunk_size=2000)
@@ -69,25 +69,25 @@ def _check_subjects(transport: Any, run: ReconciliationRun) -> int:
     for row in _delivered_subjects():
         reported = transport.subject_read(row["subject"])
         checked += 1
-        expected_status = "withdrawn" if row["withdrawn"] else "active"
+        expected_status = "withdrawn" if row["withdrawal"] else "active"
         if reported is None:
             findings.append(
                 ReconciliationFinding(
                     run=run,
                     kind=Finding.SUBJECT_UNKNOWN,
                     subject=row["subject"],
-                    expected=str(row["sequence"]),
+                    expected=str(row["last_sequence"]),
                     reported="404",
                 )
             )
         else:
-            if reported.get("sequence") != row["sequence"]:
+            if reported.get("sequence") != row["last_sequence"]:
                 findings.append(
                     ReconciliationFinding(
                         run=run,
                         kind=Finding.SEQUENCE,
                         subject=row["subject"],
-                        expected=str(row["sequence"]),
+                        expected=str(row["last_sequence"]),
                         reported=str(reported.get("sequence"))[:64],
                     )
                 )
