@@ -25,6 +25,8 @@ NAV: list[NavEntry] = [
     NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
     NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(_("Dam delivery"), "dam:delivery_status", (Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Dead letters"), "dam:dead_letters", (Role.DATA_STEWARD, Role.ADMIN)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent_mine", (Role.PARTICIPANT,)),
     NavEntry(_("Consent worklist"), "consent_site_worklist", (Role.COORDINATOR, Role.ADMIN)),

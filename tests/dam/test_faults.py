@@ -21,7 +21,11 @@ from tests.dam.builders import subjects_with_messages
 from tests.dam.receiver import DamReceiver
 from tests.dam.workers import Worker, all_delivered, wait_until, worker_env
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
+]
 
 SUBJECTS = 100  # x 3 messages each
 
