@@ -50,7 +50,9 @@ PHONE = re.compile(r"(?<!\d)(\+?82[ -]?1\d|01[016789])[ -]?\d{3,4}[ -]?\d{4}(?!\
 RRN = re.compile(r"(?<!\d)\d{6}-?[1-8]\d{6}(?!\d)")
 DATE_ONLY = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 # Identifiers that are random hex by construction (message ids, digests) are not read as text.
-HEX_IDENTIFIER = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,})$")
+HEX_IDENTIFIER = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,})$"
+)
 PERSONAL_KEYS = {
     "name", "given", "family", "phone", "telecom", "email", "e_mail", "address", "birthdate",
     "birth_date", "dob", "rrn", "resident_registration_number",
