@@ -9,8 +9,10 @@ class DamConfig(AppConfig):
     def ready(self) -> None:
         from consent.hooks import identifier_resolver_register, my_consent_link_register
         from consent.signals import consent_event_recorded
+        from portal.health import health_check_register
 
         from .consent_hooks import certificate_link, pseudonyms_to_codes
+        from .health import outbox_health
         from .receivers import on_consent_event_recorded
 
         consent_event_recorded.connect(
@@ -19,3 +21,4 @@ class DamConfig(AppConfig):
         # The consent app cannot import the dam; the dam offers its part through consent's hooks.
         identifier_resolver_register(pseudonyms_to_codes)
         my_consent_link_register(certificate_link)
+        health_check_register("dam_outbox", outbox_health)

@@ -29,22 +29,33 @@ def allows_sharing(state: ConsentState) -> bool:
 def on_consent_event_recorded(
     sender: Any, *, event: ConsentEvent, state: ConsentState, **kwargs: Any
 ) -> None:
-    participant = event.participant
     sent = set(
         OutboxMessage.objects.filter(
-            participant_id=participant.pk,
+            participant_id=event.participant_id,
             type__in=[MessageType.SUBJECT_REGISTERED, MessageType.SUBJECT_WITHDRAWN],
         ).values_list("type", flat=True)
     )
     if MessageType.SUBJECT_WITHDRAWN in sent:
         return  # the dam refuses anything after a withdrawal
-    if MessageType.SUBJECT_REGISTERED not in sent:
-        if event.kind == EventKind.WITHDRAW or not allows_sharing(state):
-            return  # never registered: the dam must not learn of this person at all
+    registered = MessageType.SUBJECT_REGISTERED in sent
+    if not registered and (event.kind == EventKind.WITHDRAW or not allows_sharing(state)):
+        return  # never registered: the dam must not learn of this person at all
+    # The state as just written, with everything the payloads need, in two reads.
+    current = (
+        ConsentState.objects.select_related(
+            "participant__cohort", "participant__site", "version__form", "last_event"
+        )
+        .prefetch_related("version__items")
+        .get(participant_id=event.participant_id)
+    )
+    participant = current.participant
+    if not registered:
         outbox_add(
             type=MessageType.SUBJECT_REGISTERED,
             participant=participant,
-            payload=registered_payload(participant, enrolled_at=state.signed_at or event.signed_at),
+            payload=registered_payload(
+                participant, enrolled_at=current.signed_at or event.signed_at
+            ),
             occurred_at=event.signed_at,
         )
     if event.kind == EventKind.WITHDRAW:
@@ -62,6 +73,6 @@ def on_consent_event_recorded(
     outbox_add(
         type=MessageType.CONSENT_UPDATED,
         participant=participant,
-        payload=consent_payload(state, subject=pseudonym_of(participant=participant)),
+        payload=consent_payload(current, subject=pseudonym_of(participant=participant)),
         occurred_at=event.signed_at,
     )

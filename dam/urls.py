@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import custody_views, shipment_views, steward_views, views
+from . import custody_views, delivery_views, shipment_views, steward_views, views
 
 app_name = "dam"
 
@@ -42,5 +42,12 @@ urlpatterns = [
         "dam/steward/reidentification/<int:request_id>/reveal/",
         steward_views.reidentification_reveal_view,
         name="reidentification_reveal",
+    ),
+    path("dam/delivery/", delivery_views.delivery_status, name="delivery_status"),
+    path("dam/dead-letters/", delivery_views.dead_letter_list, name="dead_letters"),
+    path(
+        "dam/dead-letters/<uuid:message_id>/retry/",
+        delivery_views.dead_letter_retry,
+        name="dead_letter_retry",
     ),
 ]

@@ -34,6 +34,8 @@ NAV: list[NavEntry] = [
     ),
     NavEntry(_("Reconciliation"), "dam:reconciliation", (Role.DATA_STEWARD, Role.ADMIN)),
     NavEntry(_("Re-identification"), "dam:reidentifications", (Role.DATA_STEWARD,)),
+    NavEntry(_("Dam delivery"), "dam:delivery_status", (Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Dead letters"), "dam:dead_letters", (Role.DATA_STEWARD, Role.ADMIN)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent_mine", (Role.PARTICIPANT,)),
     NavEntry(_("Consent worklist"), "consent_site_worklist", (Role.COORDINATOR, Role.ADMIN)),

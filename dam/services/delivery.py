@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -49,9 +49,9 @@ __all__ = [
     "BatchOutcome",
     "DeliveryReport",
     "backoff_seconds",
+    "outbox_ages",
     "outbox_deliver",
     "outbox_deliver_batch",
-    "outbox_oldest_undelivered_age",
 ]
 
 log = logging.getLogger(__name__)
@@ -389,14 +389,18 @@ def _funnel_in_dam(accepted: Iterable[OutboxMessage]) -> None:
             )
 
 
-def outbox_oldest_undelivered_age() -> float | None:
-    """Seconds since the oldest message not yet delivered (pending or dead) was written."""
-    # Two small reads, each along its partial index (pending rows; dead letters).
-    times = [
-        OutboxMessage.objects.filter(state=state).aggregate(oldest=Min("created_at"))["oldest"]
-        for state in (OutboxState.PENDING, OutboxState.DEAD)
-    ]
-    present = [t for t in times if t is not None]
-    if not present:
-        return None
-    return max(0.0, (timezone.now() - min(present)).total_seconds())
+def outbox_ages() -> tuple[float | None, float | None, int]:
+    """Seconds since the oldest pending message was written, the same for dead letters, and how
+    many dead letters there are (each read along its partial index)."""
+    now = timezone.now()
+    pending = OutboxMessage.objects.filter(state=OutboxState.PENDING).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    dead = OutboxMessage.objects.filter(state=OutboxState.DEAD).aggregate(
+        oldest=Min("created_at"), n=Count("pk")
+    )
+
+    def age(at: dt.datetime | None) -> float | None:
+        return None if at is None else max(0.0, (now - at).total_seconds())
+
+    return age(pending), age(dead["oldest"]), int(dead["n"] or 0)

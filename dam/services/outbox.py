@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
 from django.utils import timezone
 
 from enrollment.models import Participant
@@ -53,14 +52,9 @@ def outbox_add(
     else:
         if participant is None:
             raise ValueError(f"a {type.value} message needs its participant")
-        # The participant's lock orders the subject's messages (callers usually hold it already).
-        Participant.objects.select_for_update().filter(pk=participant.pk).values_list("pk").get()
-        last = OutboxMessage.objects.filter(participant_id=participant.pk).aggregate(
-            last=Max("sequence")
-        )["last"]
         message.participant = participant
         message.subject = pseudonym_of(participant=participant)
-        message.sequence = (last or 0) + 1
+        message.sequence = _next_sequence_locked(participant.pk)
     message.save(force_insert=True)
     from ..tasks import delivery_request
 
@@ -69,6 +63,24 @@ def outbox_add(
         robust=True,
     )
     return message
+
+
+def _next_sequence_locked(participant_id: int) -> int:
+    """Lock the participant's row (it orders the subject's messages; callers usually hold it
+    already) and read the subject's last sequence, in one statement."""
+    participant_table = Participant._meta.db_table
+    outbox_table = OutboxMessage._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(sequence) FROM {outbox_table} WHERE participant_id = %s) "  # noqa: S608
+            f"FROM {participant_table} WHERE id = %s{lock}",
+            [participant_id, participant_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Participant.DoesNotExist(participant_id)
+    return (row[0] or 0) + 1
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Participant
@@ -35,29 +35,45 @@ def pseudonym_normalise(code: str) -> str:
     return "".join(str(code).split()).replace("-", "").upper()
 
 
-@transaction.atomic
 def pseudonym_of(
     *, participant: Participant, domain: PseudonymDomain | str = PseudonymDomain.SUBJECT
 ) -> str:
     """The participant's pseudonym in ``domain``, created (random) on first use.
 
-    Race-safe: two transactions asking at once for the same participant get the same code (the
-    second insert waits on the unique index and then finds the first one's row).
+    Race-safe: the insert does nothing on a conflict, so two transactions asking at once for the
+    same participant get the same code (the second waits on the unique index, then reads the
+    first one's row). Remembered on the ``participant`` instance, so callers that ask again in the
+    same piece of work (consent's outbox rows) do not read it twice.
     """
     domain = PseudonymDomain(domain)
-    existing = _code_of(participant.pk, domain)
-    if existing is not None:
-        return existing
-    for _attempt in range(_ATTEMPTS):
-        Pseudonym.objects.bulk_create(
-            [Pseudonym(participant_id=participant.pk, domain=domain, code=pseudonym_generate())],
-            ignore_conflicts=True,
+    memo: dict[str, str] = participant.__dict__.setdefault("_dam_pseudonyms", {})
+    if domain in memo:
+        return memo[domain]
+    code = _code_of(participant.pk, domain)
+    attempts = 0
+    while code is None:
+        attempts += 1
+        if attempts > _ATTEMPTS:
+            raise RuntimeError("could not draw an unused pseudonym")
+        code = _insert(participant.pk, domain, pseudonym_generate())
+        if code is None:
+            # Either a concurrent transaction gave this participant a code first (read it), or
+            # the random code was taken by someone else (draw again).
+            code = _code_of(participant.pk, domain)
+    memo[domain] = code
+    return code
+
+
+def _insert(participant_id: int, domain: str, code: str) -> str | None:
+    table = Pseudonym._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (participant_id, domain, code, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING RETURNING code",
+            [participant_id, domain, code],
         )
-        code = _code_of(participant.pk, domain)
-        if code is not None:
-            return code
-        # Nothing for this participant yet: the random code was taken by someone else; draw again.
-    raise RuntimeError("could not draw an unused pseudonym")
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @transaction.atomic

@@ -49,6 +49,10 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?<!\d)(\+?82[ -]?1\d|01[016789])[ -]?\d{3,4}[ -]?\d{4}(?!\d)")
 RRN = re.compile(r"(?<!\d)\d{6}-?[1-8]\d{6}(?!\d)")
 DATE_ONLY = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
+# Identifiers that are random hex by construction (message ids, digests) are not read as text.
+HEX_IDENTIFIER = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32,})$"
+)
 PERSONAL_KEYS = {
     "name", "given", "family", "phone", "telecom", "email", "e_mail", "address", "birthdate",
     "birth_date", "dob", "rrn", "resident_registration_number",
@@ -94,7 +98,7 @@ def personal_data_in(value: Any, path: str = "") -> str | None:
             found = personal_data_in(item, f"{path}[{index}]")
             if found:
                 return found
-    elif isinstance(value, str):
+    elif isinstance(value, str) and not HEX_IDENTIFIER.match(value):
         if EMAIL.search(value) or PHONE.search(value) or RRN.search(value):
             return path
         if DATE_ONLY.match(value):
@@ -138,7 +142,8 @@ class DamReceiver:
         self.manifests: dict[str, dict[str, Any]] = {}
         self.received_samples: dict[str, set[str]] = defaultdict(set)
         self.bodies: list[bytes] = []
-        self.requests: list[tuple[str, str, int]] = []
+        # (method, path, status answered, monotonic time received)
+        self.requests: list[tuple[str, str, int, float]] = []
         self.faults: list[Fault] = []
         self.rejections: dict[str, tuple[str, str]] = {}
         self.server: ThreadingHTTPServer | None = None
@@ -192,13 +197,14 @@ class DamReceiver:
 
     # -- server ---------------------------------------------------------------------------------
 
-    def start(self) -> DamReceiver:
+    def start(self, port: int = 0) -> DamReceiver:
         receiver = self
 
         class Handler(_Handler):
             dam = receiver
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -436,11 +442,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "fail":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             with self.dam.lock:
-                self.dam.requests.append(("POST", self.path, fault.status))
+                self.dam.requests.append(("POST", self.path, fault.status, time.monotonic()))
             return self._answer(fault.status, {"error": "told to fail"}, headers)
         status, answer = self.dam.ingest(body)
         with self.dam.lock:
-            self.dam.requests.append(("POST", self.path, status))
+            self.dam.requests.append(("POST", self.path, status, time.monotonic()))
         if fault is not None and fault.kind == "hang":
             time.sleep(fault.seconds)
         if fault is not None and fault.kind == "drop":
@@ -450,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         with self.dam.lock:
-            self.dam.requests.append(("GET", self.path, 0))
+            self.dam.requests.append(("GET", self.path, 0, time.monotonic()))
         if not self.dam.authenticate(self.headers, b""):
             return self._answer(401, {"error": "authentication"})
         if self.path.startswith("/ingest/v1/subjects/"):
