@@ -11,6 +11,7 @@ from dam.pseudonyms import ALPHABET
 from dam.services.pseudonyms import pseudonym_of
 from portal.roles import Role
 from tests.dam.custody_builders import consented, withdraw
+from tests.enrollment.funnel_helpers import sign_in
 from tests.factories import SiteFactory, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ URL = "/api/consent/checks/"
 
 def _client(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)  # in English: reasons read as the source text
     return client
 
 

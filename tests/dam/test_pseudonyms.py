@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -124,6 +125,7 @@ def test_resolve_of_an_unknown_well_formed_code_is_none():
 
 
 @pytest.mark.django_db
+@translation.override("en")  # the messages are checked in their English source text
 def test_a_mistyped_code_is_refused_before_any_lookup(django_assert_num_queries):
     participant = ParticipantFactory()
     code = pseudonym_of(participant=participant)
