@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from consent.checks import Decision, consent_allows_bulk
-from consent.models import Purpose
+from consent.models import ConsentState, Purpose
 from enrollment.models import Participant, ParticipantStatus
 
 __all__ = ["StorageRefusal", "storage_purpose", "storage_refusals"]
@@ -81,9 +81,15 @@ def storage_refusals(participants: Iterable[Participant]) -> dict[int, StorageRe
     decisions: dict[str, Decision] = consent_allows_bulk(
         codes=[p.code for p in people], purpose=storage_purpose()
     )
+    # Any level of withdrawal counts, also "no further contact" (which leaves the purpose allowed).
+    withdrawn = set(
+        ConsentState.objects.filter(
+            participant_id__in=[p.pk for p in people], status=ConsentState.Status.WITHDRAWN
+        ).values_list("participant_id", flat=True)
+    )
     refusals: dict[int, StorageRefusal] = {}
     for participant in people:
-        if participant.status == ParticipantStatus.WITHDRAWN:
+        if participant.pk in withdrawn or participant.status == ParticipantStatus.WITHDRAWN:
             refusals[participant.pk] = StorageRefusal(WITHDRAWN)
             continue
         decision = decisions[participant.code]

@@ -34,7 +34,7 @@ from ..models import (
 from ..payloads import iso
 from ..storage_consent import StorageRefusal, storage_refusals
 from .outbox import outbox_add
-from .pseudonyms import pseudonym_of
+from .pseudonyms import pseudonyms_of_bulk
 
 __all__ = [
     "ACTION_MANIFEST_CREATED",
@@ -172,31 +172,45 @@ def manifest_submit(
     """
     manifest = _locked_draft(manifest, by)
     shipped_at = shipped_at or timezone.now()
+    participant_ids = sorted(
+        set(
+            ManifestLine.objects.filter(manifest=manifest).values_list(
+                "sample__participant_id", flat=True
+            )
+        )
+    )
+    if not participant_ids:
+        raise ValidationError(_("Add at least one sample before submitting."))
+    # Lock the participants (in id order, as every locker does) so that a withdrawal cannot slip
+    # in between this check and the commit; then read them as they are now.
+    list(
+        Participant.objects.select_for_update()
+        .filter(pk__in=participant_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     lines = list(
         ManifestLine.objects.filter(manifest=manifest)
         .select_related("sample__participant")
         .order_by("id")
     )
-    if not lines:
-        raise ValidationError(_("Add at least one sample before submitting."))
-    # Lock the participants so that a withdrawal cannot slip in between this check and the commit.
-    participant_ids = sorted({line.sample.participant_id for line in lines})
-    list(Participant.objects.select_for_update().filter(pk__in=participant_ids).values("pk"))
     held = manifest_hold_backs(lines)
     to_send = [line for line in lines if line.pk not in held]
     if not to_send:
         raise ValidationError(
             _("Every sample on this manifest is held back; there is nothing to send.")
         )
+    subjects = pseudonyms_of_bulk(
+        participant_ids={line.sample.participant_id for line in to_send},
+        domain=PseudonymDomain.SUBJECT,
+    )
     samples = []
     for line in to_send:
         sample = line.sample
         samples.append(
             {
                 "sample_id": sample.barcode,
-                "subject": pseudonym_of(
-                    participant=sample.participant, domain=PseudonymDomain.SUBJECT
-                ),
+                "subject": subjects[sample.participant_id],
                 "type": sample.sample_type,
                 "collected_at": iso(sample.collected_at),
                 "volume_ml": float(sample.volume_ml),
