@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
-from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
+from portal.web import current_user, form_errors_add
 
 from .custody_forms import FateForm, NoteForm
 from .models import Sample
@@ -29,21 +29,12 @@ CUSTODIANS = (Role.COORDINATOR, Role.DATA_STEWARD, Role.ADMIN)
 SHIPPERS = (Role.COORDINATOR, Role.ADMIN)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def form_errors(form: Form, exc: ValidationError | PermissionDenied) -> None:
     """Put a service's refusal on the form, per field where it names one."""
     if isinstance(exc, PermissionDenied):
         form.add_error(None, str(exc))
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, exc.messages)
+        form_errors_add(form, exc)
 
 
 # --- one tube: notes and fate -------------------------------------------------------------------
@@ -51,7 +42,7 @@ def form_errors(form: Form, exc: ValidationError | PermissionDenied) -> None:
 
 @role_required(*CUSTODIANS)
 def sample_detail(request: HttpRequest, barcode: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     sample = get_scoped_or_404(
         user, Sample.objects.select_related("participant", "site"), barcode=barcode.upper()
     )
@@ -92,7 +83,7 @@ def sample_detail(request: HttpRequest, barcode: str) -> HttpResponse:
 
 @role_required(*CUSTODIANS)
 def fates_worklist(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     queryset = samples_awaiting_fate(scope_queryset(user, Sample.objects.all()))
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(request, "dam/fates.html", {"worklist": page})

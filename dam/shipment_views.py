@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from enrollment.models import Site
 from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset, site_ids_for
+from portal.web import current_user
 
 from .custody_forms import ManifestAddForm, ManifestCreateForm
 from .custody_views import form_errors
@@ -32,12 +33,6 @@ from .services.manifests import (
 SHIPPERS = (Role.COORDINATOR, Role.ADMIN)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 # --- shipments ----------------------------------------------------------------------------------
 
 
@@ -49,7 +44,7 @@ def _sites_of(user: User) -> Any:
 
 @role_required(*SHIPPERS)
 def shipments(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     sites = _sites_of(user)
     form = ManifestCreateForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
@@ -74,7 +69,7 @@ def shipments(request: HttpRequest) -> HttpResponse:
 
 @role_required(*SHIPPERS)
 def shipment(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     manifest = get_scoped_or_404(user, Manifest.objects.select_related("site"), code=code)
     form = ManifestAddForm()
     if request.method == "POST":
@@ -111,7 +106,7 @@ def shipment(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @role_required(*SHIPPERS)
 def shipment_line_remove(request: HttpRequest, code: str, line_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     manifest = get_scoped_or_404(user, Manifest.objects.all(), code=code)
     line = ManifestLine.objects.filter(manifest=manifest, pk=line_id).first()
     if line is None:
@@ -126,7 +121,7 @@ def shipment_line_remove(request: HttpRequest, code: str, line_id: int) -> HttpR
 @require_POST
 @role_required(*SHIPPERS)
 def shipment_submit(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     manifest = get_scoped_or_404(user, Manifest.objects.all(), code=code)
     try:
         manifest = manifest_submit(manifest=manifest, by=user)

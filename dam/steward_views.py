@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import User
 from portal.roles import Role, role_required
+from portal.web import current_user
 
 from .custody_forms import DecisionForm, ReidentificationForm
 from .custody_views import form_errors
@@ -24,13 +24,6 @@ from .services import (
     reidentification_reveal,
 )
 
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 # --- re-identification --------------------------------------------------------------------------
 
 
@@ -39,7 +32,7 @@ def reidentifications(request: HttpRequest) -> HttpResponse:
     """Ask for a re-identification; decide others' requests; reveal one's own approved ones.
 
     The list shows pseudonyms, reasons and states, never who a pseudonym belongs to."""
-    user = _user(request)
+    user = current_user(request)
     form = ReidentificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,7 +58,7 @@ def reidentifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.DATA_STEWARD)
 def reidentification_decision(request: HttpRequest, request_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     reid = get_object_or_404(ReidentificationRequest, pk=request_id)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -90,7 +83,7 @@ def reidentification_decision(request: HttpRequest, request_id: int) -> HttpResp
 @role_required(Role.DATA_STEWARD)
 def reidentification_reveal_view(request: HttpRequest, request_id: int) -> HttpResponse:
     """The one response that shows the identity; it is not stored, and a reload cannot repeat it."""
-    user = _user(request)
+    user = current_user(request)
     reid = get_object_or_404(ReidentificationRequest, pk=request_id)
     try:
         participant = reidentification_reveal(request=reid, by=user)

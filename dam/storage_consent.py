@@ -2,7 +2,7 @@
 
 A tube is recorded only if the participant's consent allows sample storage at that moment, and a
 manifest line is sent only if it still does at send time. The question is asked of consent
-(``consent.checks``) through the purpose named by ``settings.SAMPLE_STORAGE_PURPOSE`` (by default
+(``consent.selectors.checks``) through the purpose named by ``settings.SAMPLE_STORAGE_PURPOSE`` (by default
 ``follow_up_collection``, whose one required item is ``sample_storage``), never answered from the
 enrollment status alone. A participant who has withdrawn, at any level, is refused as well: the
 lowest level ("no further contact") still lets the programme use what it holds, but no new tube is
@@ -18,8 +18,8 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from consent.checks import Decision, consent_allows_bulk
 from consent.models import ConsentState, Purpose
+from consent.selectors.checks import Decision, consent_allows_bulk
 from enrollment.models import Participant, ParticipantStatus
 
 __all__ = ["StorageRefusal", "storage_purpose", "storage_refusals"]

@@ -25,11 +25,10 @@ from portal.models import User
 from portal.pdf import render_pdf
 from portal.roles import Role, can_view, has_role
 
+from ..audit import Action
 from ..models import Sample, SampleFate, SampleNote
 
 __all__ = [
-    "ACTION_SAMPLE_FATE_RECORDED",
-    "ACTION_SAMPLE_NOTE_ADDED",
     "fate_certificate_available",
     "fate_certificate_context",
     "fate_certificate_render",
@@ -38,8 +37,6 @@ __all__ = [
     "samples_awaiting_fate",
 ]
 
-ACTION_SAMPLE_NOTE_ADDED = "sample.note_added"
-ACTION_SAMPLE_FATE_RECORDED = "sample.fate_recorded"
 _RECORDERS = (Role.COORDINATOR, Role.DATA_STEWARD, Role.ADMIN)
 
 
@@ -64,7 +61,7 @@ def sample_note_add(*, sample: Sample, kind: str, text: str, by: User) -> Sample
         raise ValidationError(errors)
     note = SampleNote.objects.create(sample=sample, kind=kind, text=text, by=by)
     audit_record(
-        action=ACTION_SAMPLE_NOTE_ADDED,
+        action=Action.SAMPLE_NOTE_ADDED,
         actor=by,
         obj=sample,
         details={"note": note.pk, "kind": kind},
@@ -131,7 +128,7 @@ def sample_fate_record(
         sample=sample, fate=fate, done_at=done_at, note=note, recorded_by=by, corrects=previous
     )
     audit_record(
-        action=ACTION_SAMPLE_FATE_RECORDED,
+        action=Action.SAMPLE_FATE_RECORDED,
         actor=by,
         obj=sample,
         details={"fate": fate, "corrects": previous.pk if previous else None},

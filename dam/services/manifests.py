@@ -22,6 +22,7 @@ from portal.audit import audit_record
 from portal.models import User
 from portal.roles import site_ids_for
 
+from ..audit import Action
 from ..models import (
     Manifest,
     ManifestLine,
@@ -37,8 +38,6 @@ from .outbox import outbox_add
 from .pseudonyms import pseudonyms_of_bulk
 
 __all__ = [
-    "ACTION_MANIFEST_CREATED",
-    "ACTION_MANIFEST_SUBMITTED",
     "manifest_create",
     "manifest_hold_backs",
     "manifest_line_remove",
@@ -46,8 +45,6 @@ __all__ = [
     "manifest_submit",
 ]
 
-ACTION_MANIFEST_CREATED = "manifest.created"
-ACTION_MANIFEST_SUBMITTED = "manifest.submitted"
 NOT_REGISTERED = "not_registered"
 ALREADY_SENT = "already_sent"
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -70,7 +67,7 @@ def manifest_create(*, site: Site, by: User) -> Manifest:
     _check_site(site.pk, by)
     manifest = Manifest.objects.create(code=_new_code(site), site=site, created_by=by)
     audit_record(
-        action=ACTION_MANIFEST_CREATED, actor=by, obj=manifest, details={"site": site.code}
+        action=Action.MANIFEST_CREATED, actor=by, obj=manifest, details={"site": site.code}
     )
     return manifest
 
@@ -251,7 +248,7 @@ def manifest_submit(
     manifest.outbox_message = message
     manifest.save(update_fields=["state", "submitted_by", "shipped_at", "outbox_message"])
     audit_record(
-        action=ACTION_MANIFEST_SUBMITTED,
+        action=Action.MANIFEST_SUBMITTED,
         actor=by,
         obj=manifest,
         details={"sent": len(to_send), "held_back": len(held), "outbox_message": str(message.pk)},

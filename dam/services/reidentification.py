@@ -19,24 +19,17 @@ from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, has_role
 
+from ..audit import Action
 from ..models import PseudonymDomain, ReidentificationRequest
 from ..pseudonyms import pseudonym_is_well_formed
 from .pseudonyms import pseudonym_normalise, pseudonym_resolve
 
 __all__ = [
-    "ACTION_REID_APPROVED",
-    "ACTION_REID_REFUSED",
-    "ACTION_REID_REQUESTED",
-    "ACTION_REID_REVEALED",
     "reidentification_decide",
     "reidentification_request",
     "reidentification_reveal",
 ]
 
-ACTION_REID_REQUESTED = "reidentification.requested"
-ACTION_REID_APPROVED = "reidentification.approved"
-ACTION_REID_REFUSED = "reidentification.refused"
-ACTION_REID_REVEALED = "reidentification.revealed"
 MIN_REASON = 20
 
 
@@ -77,7 +70,7 @@ def reidentification_request(
         pseudonym=code, domain=PseudonymDomain(domain), reason=reason, requested_by=by
     )
     audit_record(
-        action=ACTION_REID_REQUESTED,
+        action=Action.REIDENTIFICATION_REQUESTED,
         actor=by,
         obj=request,
         reason=reason,
@@ -94,7 +87,7 @@ def reidentification_decide(
     if request.requested_by_id == by.pk:
         # Audited outside the decision's transaction, so that the refusal leaves its trace.
         audit_record(
-            action=ACTION_REID_APPROVED if approve else ACTION_REID_REFUSED,
+            action=Action.REIDENTIFICATION_APPROVED if approve else Action.REIDENTIFICATION_REFUSED,
             actor=by,
             obj=request,
             outcome="denied",
@@ -122,7 +115,7 @@ def _decide(
     request.decision_note = note
     request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
     audit_record(
-        action=ACTION_REID_APPROVED if approve else ACTION_REID_REFUSED,
+        action=Action.REIDENTIFICATION_APPROVED if approve else Action.REIDENTIFICATION_REFUSED,
         actor=by,
         obj=request,
         reason=note,
@@ -136,7 +129,7 @@ def reidentification_reveal(*, request: ReidentificationRequest, by: User) -> Pa
     _steward(by)
     if request.requested_by_id != by.pk:
         audit_record(
-            action=ACTION_REID_REVEALED,
+            action=Action.REIDENTIFICATION_REVEALED,
             actor=by,
             obj=request,
             outcome="denied",
@@ -160,7 +153,7 @@ def _reveal(*, request: ReidentificationRequest, by: User) -> Participant:
     request.revealed_at = timezone.now()
     request.save(update_fields=["state", "revealed_at"])
     audit_record(
-        action=ACTION_REID_REVEALED,
+        action=Action.REIDENTIFICATION_REVEALED,
         actor=by,
         obj=request,
         reason=request.reason,

@@ -9,9 +9,7 @@ import sqlite3
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.utils import translation
 
-from consent.activation import version_activate
 from consent.db import frozen_versions_sql
 from consent.models import ConsentItem, ConsentState, ConsentVersion
 from consent.services import (
@@ -22,18 +20,14 @@ from consent.services import (
     version_create,
     version_update_draft,
 )
+from consent.services.activation import version_activate
 from consent.services.versions import version_text_sha256
 from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.factories import staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    with translation.override("en"):
-        yield
+# Service messages are asserted in English, their source language.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 def test_markdown_is_rendered_and_sanitized():

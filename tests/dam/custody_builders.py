@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from consent.models import ConsentVersion, Purpose
-from consent.purpose_catalogue import purposes_seed
+from consent.seeding.purposes import purposes_seed
 from consent.services import ItemSpec, consent_record, consent_withdraw
 from dam.models import Sample
 from dam.services import sample_record

@@ -248,11 +248,11 @@ def test_participant_downloads_the_certificate_from_their_consent_page(client, s
     participant = consented(site, user=user)
     tube(participant, coordinator)
     sign_in(client, user)
-    mine = client.get(reverse("consent_mine")).content.decode()
+    mine = client.get(reverse("consent:mine")).content.decode()
     assert reverse("dam:fate_certificate") not in mine
     assert client.get(reverse("dam:fate_certificate")).status_code == 404
     withdraw(participant)
-    mine = client.get(reverse("consent_mine")).content.decode()
+    mine = client.get(reverse("consent:mine")).content.decode()
     assert reverse("dam:fate_certificate") in mine
     response = client.get(reverse("dam:fate_certificate"))
     assert response.status_code == 200

@@ -1,0 +1,236 @@
+"""Coordinator pages: worklists, find, enroll, participant page, invitations, visits, import.
+
+Every participant is fetched through ``get_scoped_or_404``: another site's participant answers
+404 and the attempt is audited. Every page that shows personal data reads it through
+``vault.personal_data_read`` (audited).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.roles import Role, get_scoped_or_404, role_required
+from portal.web import current_user, form_errors_add, posted
+
+from .. import selectors, vault
+from ..forms import FindForm, ImportForm, PatientForm, ScreeningForm
+from ..models import DuplicateFlag, Participant, ParticipantStatus, Visit
+from ..services import (
+    DuplicateRegistration,
+    VisitRefused,
+    invitation_issue,
+    participant_enroll_patient,
+    participant_screen,
+    referrals_import,
+    screening_questions_for,
+    visit_outcome_record,
+)
+from ..services.imports import COLUMNS, REQUIRED, ImportRefused
+
+STAFF = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _participant(request: HttpRequest, code: str) -> Participant:
+    return get_scoped_or_404(
+        current_user(request), Participant.objects.select_related("site", "cohort"), code=code
+    )
+
+
+@role_required(*STAFF)
+def worklist(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    return render(
+        request,
+        "enrollment/sites/worklist.html",
+        {
+            "visits": selectors.visits_today(user=user),
+            "duplicates": selectors.duplicates_open(user=user),
+            "invitations": selectors.invitations_unclaimed(user=user),
+            "find_form": FindForm(),
+        },
+    )
+
+
+@role_required(*STAFF)
+def find(request: HttpRequest) -> HttpResponse:
+    """Exact lookup by code, phone or e-mail (blind index). There is no partial search."""
+    form = FindForm(posted(request))
+    not_found = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        found = vault.participant_find(
+            by=current_user(request),
+            code=data.get("code") or None,
+            phone=data.get("phone") or None,
+            email=data.get("email") or None,
+        )
+        if found is not None:
+            return redirect("enrollment:site_participant", code=found.code)
+        not_found = True
+    return render(request, "enrollment/sites/find.html", {"form": form, "not_found": not_found})
+
+
+@role_required(*STAFF)
+def enroll(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    sites = selectors.sites_of(user)
+    form = PatientForm(posted(request), sites=sites)
+    duplicate = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            participant = participant_enroll_patient(
+                by=user,
+                site=data["site"],
+                cohort=data["cohort"],
+                profile=form.profile(),
+                sex=data["sex"] or "unknown",
+                external_ref=data["external_ref"],
+                referring_clinician=data["referring_clinician"],
+                has_legal_representative=data["has_legal_representative"],
+                confirm_not_duplicate=data["confirm_not_duplicate"],
+            )
+        except DuplicateRegistration as exc:
+            duplicate = True
+            form.add_error(None, exc.messages)
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(
+                request, _("Patient enrolled with code %(code)s.") % {"code": participant.code}
+            )
+            return redirect("enrollment:site_participant", code=participant.code)
+    return render(request, "enrollment/sites/enroll.html", {"form": form, "duplicate": duplicate})
+
+
+@role_required(*STAFF)
+def participant_detail(request: HttpRequest, code: str) -> HttpResponse:
+    participant = _participant(request, code)
+    profile = vault.personal_data_read(
+        participant=participant, by=current_user(request), reason="coordinator participant page"
+    )
+    return render(
+        request,
+        "enrollment/sites/participant.html",
+        {
+            "participant": participant,
+            "profile": profile,
+            "visits": selectors.participant_visits(participant)[:20],
+            "flags": participant.duplicate_flags.filter(resolved_at__isnull=True).select_related(
+                "matches"
+            ),
+            "screening": selectors.screening_latest(participant),
+            "can_screen": participant.status
+            in (ParticipantStatus.REGISTERED, ParticipantStatus.INELIGIBLE),
+        },
+    )
+
+
+@role_required(*STAFF)
+def participant_screening(request: HttpRequest, code: str) -> HttpResponse:
+    participant = _participant(request, code)
+    form = ScreeningForm(posted(request), questions=screening_questions_for(participant.cohort))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = participant_screen(
+                participant=participant, answers=form.answers(), by=current_user(request)
+            )
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            if result.eligible:
+                messages.success(request, _("Screened: eligible."))
+            else:
+                messages.warning(request, _("Screened: not eligible."))
+            return redirect("enrollment:site_participant", code=participant.code)
+    return render(
+        request, "enrollment/sites/screening.html", {"form": form, "participant": participant}
+    )
+
+
+@role_required(*STAFF)
+@require_POST
+def invitation_new(request: HttpRequest, code: str) -> HttpResponse:
+    """Issue a code and show the printable letter. The code is shown this once only."""
+    participant = _participant(request, code)
+    user = current_user(request)
+    try:
+        invitation, invitation_code = invitation_issue(participant=participant, by=user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("enrollment:site_participant", code=participant.code)
+    profile = vault.personal_data_read(participant=participant, by=user, reason="invitation letter")
+    return render(
+        request,
+        "enrollment/sites/invitation_letter.html",
+        {
+            "participant": participant,
+            "profile": profile,
+            "invitation": invitation,
+            "invitation_code": invitation_code,
+            "portal_url": request.build_absolute_uri("/"),
+        },
+    )
+
+
+@role_required(*STAFF)
+@require_POST
+def visit_outcome(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = get_scoped_or_404(
+        current_user(request), Visit.objects.select_related("participant"), pk=visit_id
+    )
+    attended = request.POST.get("outcome") == "attended"
+    try:
+        visit_outcome_record(visit=visit, attended=attended, by=current_user(request))
+    except VisitRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(code)s: recorded as attended.") % {"code": visit.participant.code}
+            if attended
+            else _("%(code)s: recorded as not come.") % {"code": visit.participant.code},
+        )
+    return redirect("enrollment:site_worklist")
+
+
+@role_required(*STAFF)
+@require_POST
+def duplicate_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
+    flag = get_scoped_or_404(
+        current_user(request), DuplicateFlag.objects.select_related("participant"), pk=flag_id
+    )
+    vault.duplicate_flag_resolve(flag=flag, by=current_user(request))
+    messages.success(
+        request,
+        _("%(code)s: marked as checked, not a duplicate.") % {"code": flag.participant.code},
+    )
+    return redirect("enrollment:site_worklist")
+
+
+@role_required(*STAFF)
+def import_referrals(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = ImportForm(
+        posted(request),
+        request.FILES if request.method == "POST" else None,
+        sites=selectors.sites_of(user),
+    )
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = referrals_import(site=form.cleaned_data["site"], by=user, data=upload.read())
+        except ImportRefused as exc:
+            form.add_error("file", exc.messages)
+    columns = sorted({name for name, field in COLUMNS.items() if name == field and name.isascii()})
+    return render(
+        request,
+        "enrollment/sites/import.html",
+        {"form": form, "result": result, "columns": columns, "required": REQUIRED},
+    )
