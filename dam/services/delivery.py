@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.db.models.functions import Now
@@ -52,6 +53,7 @@ __all__ = [
     "outbox_ages",
     "outbox_deliver",
     "outbox_deliver_batch",
+    "paused_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,14 @@ def outbox_deliver(
     run_started = timezone.now()
     try:
         while True:
+            wait = paused_for()
+            if wait > 0:
+                report.error = TransportError(
+                    f"the dam asked to come back later (in {wait:.0f} s)",
+                    code="paused",
+                    retry_after=wait,
+                )
+                break
             outcome = outbox_deliver_batch(
                 transport=transport, not_tried_since=run_started if ignore_schedule else None
             )
@@ -168,6 +178,8 @@ def outbox_deliver_batch(
         except TransportError as exc:
             outcome.error = exc
             _record_failure(messages, exc, batch_id)
+            if exc.retry_after is not None:
+                _pause(exc.retry_after)
             log.warning(
                 "dam delivery failed: %s",
                 exc.code,
@@ -176,6 +188,29 @@ def outbox_deliver_batch(
             return outcome
         _record_results(messages, results, batch_id, outcome)
         return outcome
+
+
+# --- the dam's "come back later" -------------------------------------------------------------
+
+# A 429 or 503 with Retry-After is about the dam, not one batch: every worker (they share the
+# cache, Redis in production) waits that long before sending anything.
+PAUSE_KEY = "dam:delivery:paused_until"
+
+
+def _pause(seconds: float) -> None:
+    try:
+        cache.set(PAUSE_KEY, time.time() + seconds, timeout=int(seconds) + 2)
+    except Exception:
+        log.warning("could not record the dam's Retry-After in the cache", exc_info=True)
+
+
+def paused_for() -> float:
+    """Seconds still to wait because the dam said so (0 when free to send)."""
+    try:
+        until = cache.get(PAUSE_KEY)
+    except Exception:
+        return 0.0
+    return max(0.0, float(until) - time.time()) if until else 0.0
 
 
 # --- claiming ---------------------------------------------------------------------------------
@@ -201,7 +236,7 @@ def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[OutboxMessag
     queryset = (
         OutboxMessage.objects.filter(due, state=OutboxState.PENDING)
         .filter(~Exists(earlier_blocked))
-        .order_by("next_attempt_at", "created_at")
+        .order_by("next_attempt_at", "created_at", "participant_id", "sequence")
         .select_for_update(skip_locked=True, of=("self",))
         .only(*_CLAIMED_FIELDS)
     )
