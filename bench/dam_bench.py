@@ -109,7 +109,7 @@ def seed(n: int) -> float:
     from django.db import transaction
     from django.utils import timezone
 
-    from consent.fhir import consent_resource
+    from consent.selectors.fhir import consent_resource
     from dam.models import MessageType, OutboxMessage, Pseudonym, PseudonymDomain
     from dam.payloads import iso, registered_payload, validate_fhir_consent
     from dam.pseudonyms import pseudonym_generate

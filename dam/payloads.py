@@ -11,8 +11,8 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from consent.fhir import CONTACT_ITEMS, active_items_for, consent_resource
 from consent.models import ConsentState, SamplesFate, WithdrawalLevel
+from consent.selectors.fhir import CONTACT_ITEMS, active_items_for, consent_resource
 from enrollment.models import Participant, Sex
 
 __all__ = [

@@ -40,8 +40,8 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
 
-from enrollment.funnel import IllegalTransition, participant_transition
 from enrollment.models import Participant, ParticipantStatus
+from enrollment.services.funnel import IllegalTransition, participant_transition
 
 from ..models import MessageType, OutboxMessage, OutboxState
 from ..payloads import iso

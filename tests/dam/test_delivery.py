@@ -12,8 +12,8 @@ from dam.models import OutboxMessage, OutboxState
 from dam.services.delivery import outbox_deliver, outbox_deliver_batch
 from dam.services.outbox import outbox_retry
 from dam.transports import HttpTransport, TransportError, transport_from_settings
-from enrollment.funnel import participant_transition
 from enrollment.models import ParticipantStatus
+from enrollment.services.funnel import participant_transition
 from portal.models import AuditEvent
 from portal.roles import Role
 from tests.consent.signing_builders import eligible_participant, sign_all_yes
