@@ -56,13 +56,14 @@ def _nothing_due() -> bool:
 def _follow_up() -> None:
     """Ask for a run when the next back-off ends, if that is before the next sweep."""
     from .models import OutboxMessage, OutboxState
+    from .services.delivery import paused_for
 
     nearest = OutboxMessage.objects.filter(state=OutboxState.PENDING).aggregate(
         at=Min("next_attempt_at")
     )["at"]
     if nearest is None:
         return
-    wait = (nearest - timezone.now()).total_seconds()
+    wait = max((nearest - timezone.now()).total_seconds(), paused_for())
     if 0 < wait < settings.DAM_SWEEP_SECONDS and not settings.CELERY_TASK_ALWAYS_EAGER:
         outbox_deliver_task.apply_async(countdown=wait + 0.05)
 

@@ -34,6 +34,7 @@ from django.core.exceptions import ImproperlyConfigured
 __all__ = [
     "DirectoryTransport",
     "HttpTransport",
+    "PreparedBatch",
     "Transport",
     "TransportError",
     "batch_body",
@@ -63,8 +64,18 @@ class Transport(Protocol):
     def manifest_read(self, manifest_id: str) -> dict[str, Any] | None: ...
 
 
+class PreparedBatch(dict[str, Any]):
+    """A batch whose exact bytes were built by delivery (``body``), payloads spliced in as stored.
+    Its ``messages`` are the envelopes without their payloads, for reading ids and counting."""
+
+    body: bytes
+
+
 def batch_body(batch: dict[str, Any]) -> bytes:
-    """The exact bytes sent (and signed): compact UTF-8 JSON."""
+    """The exact bytes sent (and signed): compact UTF-8 JSON (or the prepared batch's own)."""
+    prepared = getattr(batch, "body", None)
+    if prepared is not None:
+        return prepared
     return json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -113,10 +113,10 @@ class OutboxMessage(models.Model):
             ),
         ]
         indexes = [
-            # Delivery's claim: due pending rows in order.
+            # Delivery's claim: due pending rows in order, a subject's messages side by side.
             models.Index(
-                fields=["next_attempt_at", "created_at"],
-                name="outbox_due",
+                fields=["next_attempt_at", "created_at", "participant", "sequence"],
+                name="outbox_due_order",
                 condition=models.Q(state=OutboxState.PENDING),
             ),
             # Delivery's ordering check: the undelivered messages of a subject, by sequence.

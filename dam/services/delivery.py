@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -33,9 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q
-from django.db.models.functions import Now
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, TextField
+from django.db.models.functions import Cast, Now
 from django.utils import timezone
 
 from enrollment.models import Participant, ParticipantStatus
@@ -43,7 +45,13 @@ from enrollment.services.funnel import IllegalTransition, participant_transition
 
 from ..models import MessageType, OutboxMessage, OutboxState
 from ..payloads import iso
-from ..transports import Transport, TransportError, batch_body, transport_from_settings
+from ..transports import (
+    PreparedBatch,
+    Transport,
+    TransportError,
+    batch_body,
+    transport_from_settings,
+)
 
 __all__ = [
     "BatchOutcome",
@@ -52,17 +60,17 @@ __all__ = [
     "outbox_ages",
     "outbox_deliver",
     "outbox_deliver_batch",
+    "paused_for",
 ]
 
 log = logging.getLogger(__name__)
 
 RETRY_LATER = {"sequence_gap", "unknown_subject"}
 DEAD = {"invalid", "withdrawn"}
+# The payload is read as JSON text and spliced into the batch as it is (no parse, no dump).
 _CLAIMED_FIELDS = (
-    "id", "type", "participant_id", "subject", "sequence", "occurred_at", "payload", "attempts",
+    "id", "type", "participant_id", "subject", "sequence", "occurred_at", "attempts",
 )  # fmt: skip
-# Room left in a batch for the envelope around the messages.
-_ENVELOPE_BYTES = 200
 
 
 @dataclass
@@ -124,6 +132,14 @@ def outbox_deliver(
     run_started = timezone.now()
     try:
         while True:
+            wait = paused_for()
+            if wait > 0:
+                report.error = TransportError(
+                    f"the dam asked to come back later (in {wait:.0f} s)",
+                    code="paused",
+                    retry_after=wait,
+                )
+                break
             outcome = outbox_deliver_batch(
                 transport=transport, not_tried_since=run_started if ignore_schedule else None
             )
@@ -160,14 +176,15 @@ def outbox_deliver_batch(
             # Everything claimed waits behind a message another worker holds: not an empty outbox.
             return outcome
         batch_id = uuid.uuid4()
-        envelopes, messages = _envelopes(messages)
-        batch = {"batch_id": str(batch_id), "sent_at": iso(timezone.now()), "messages": envelopes}
+        batch, messages = _prepare(batch_id, messages)
         outcome.sent = len(messages)
         try:
             results = transport.send_batch(batch)
         except TransportError as exc:
             outcome.error = exc
             _record_failure(messages, exc, batch_id)
+            if exc.retry_after is not None:
+                _pause(exc.retry_after)
             log.warning(
                 "dam delivery failed: %s",
                 exc.code,
@@ -176,6 +193,29 @@ def outbox_deliver_batch(
             return outcome
         _record_results(messages, results, batch_id, outcome)
         return outcome
+
+
+# --- the dam's "come back later" -------------------------------------------------------------
+
+# A 429 or 503 with Retry-After is about the dam, not one batch: every worker (they share the
+# cache, Redis in production) waits that long before sending anything.
+PAUSE_KEY = "dam:delivery:paused_until"
+
+
+def _pause(seconds: float) -> None:
+    try:
+        cache.set(PAUSE_KEY, time.time() + seconds, timeout=int(seconds) + 2)
+    except Exception:
+        log.warning("could not record the dam's Retry-After in the cache", exc_info=True)
+
+
+def paused_for() -> float:
+    """Seconds still to wait because the dam said so (0 when free to send)."""
+    try:
+        until = cache.get(PAUSE_KEY)
+    except Exception:
+        return 0.0
+    return max(0.0, float(until) - time.time()) if until else 0.0
 
 
 # --- claiming ---------------------------------------------------------------------------------
@@ -201,9 +241,10 @@ def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[OutboxMessag
     queryset = (
         OutboxMessage.objects.filter(due, state=OutboxState.PENDING)
         .filter(~Exists(earlier_blocked))
-        .order_by("next_attempt_at", "created_at")
+        .order_by("next_attempt_at", "created_at", "participant_id", "sequence")
         .select_for_update(skip_locked=True, of=("self",))
         .only(*_CLAIMED_FIELDS)
+        .annotate(payload_text=Cast("payload", output_field=TextField()))
     )
     return list(queryset[:limit])
 
@@ -236,10 +277,15 @@ def _sendable(claimed: list[OutboxMessage]) -> list[OutboxMessage]:
     return ordered + manifests
 
 
-def _envelopes(messages: list[OutboxMessage]) -> tuple[list[dict[str, Any]], list[OutboxMessage]]:
-    """The interface's envelopes, cut so that the batch stays within its byte limit. A cut keeps
-    each subject's messages a prefix of its run (they are grouped and ordered)."""
-    budget = settings.DAM_BATCH_MAX_BYTES - _ENVELOPE_BYTES
+def _prepare(
+    batch_id: uuid.UUID, messages: list[OutboxMessage]
+) -> tuple[PreparedBatch, list[OutboxMessage]]:
+    """The batch of the interface, its exact bytes built once. It is cut so that it stays within
+    its byte limit; a cut keeps each subject's messages a prefix of its run (they are grouped
+    and ordered)."""
+    head = batch_body({"batch_id": str(batch_id), "sent_at": iso(timezone.now())})[:-1]
+    budget = settings.DAM_BATCH_MAX_BYTES - len(head) - len(b',"messages":[]}')
+    parts: list[bytes] = []
     envelopes: list[dict[str, Any]] = []
     kept: list[OutboxMessage] = []
     for message in messages:
@@ -248,8 +294,9 @@ def _envelopes(messages: list[OutboxMessage]) -> tuple[list[dict[str, Any]], lis
             envelope["subject"] = message.subject
             envelope["sequence"] = message.sequence
         envelope["occurred_at"] = iso(message.occurred_at)
-        envelope["payload"] = message.payload
-        size = len(batch_body(envelope)) + 1
+        payload_text: str = message.payload_text  # type: ignore[attr-defined]
+        part = batch_body(envelope)[:-1] + b',"payload":' + payload_text.encode() + b"}"
+        size = len(part) + 1
         if size > budget:
             if not kept:
                 # A single message beyond the limit can never be sent: the cause must be fixed.
@@ -257,9 +304,15 @@ def _envelopes(messages: list[OutboxMessage]) -> tuple[list[dict[str, Any]], lis
                 continue
             break
         budget -= size
+        parts.append(part)
         envelopes.append(envelope)
         kept.append(message)
-    return envelopes, kept
+    body = head + b',"messages":[' + b",".join(parts) + b"]}"
+    batch = PreparedBatch(
+        batch_id=str(batch_id), sent_at=json.loads(head + b"}")["sent_at"], messages=envelopes
+    )
+    batch.body = body
+    return batch, kept
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -364,7 +417,7 @@ def _funnel_in_dam(accepted: Iterable[OutboxMessage]) -> None:
         str(sample.get("subject"))
         for m in accepted
         if m.type == MessageType.MANIFEST_SUBMITTED
-        for sample in (m.payload.get("samples") or [])
+        for sample in (json.loads(m.payload_text).get("samples") or [])  # type: ignore[attr-defined]
         if isinstance(sample, dict)
     }
     if codes:

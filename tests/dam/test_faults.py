@@ -52,6 +52,8 @@ def workers(tmp_path):
     yield start
     for worker in started:
         worker.stop()
+    # Requests and follow-ups still queued would otherwise reach the next test's workers.
+    app.control.purge()
 
 
 def _logs(*workers: Worker):

@@ -124,9 +124,14 @@ def test_resolve_of_an_unknown_well_formed_code_is_none():
     assert pseudonym_resolve(code=pseudonym_generate()) is None
 
 
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.django_db
-@translation.override("en")  # the messages are checked in their English source text
-def test_a_mistyped_code_is_refused_before_any_lookup(django_assert_num_queries):
+def test_a_mistyped_code_is_refused_before_any_lookup(django_assert_num_queries, english):
     participant = ParticipantFactory()
     code = pseudonym_of(participant=participant)
     wrong = code[:3] + ALPHABET[(ALPHABET.index(code[3]) + 1) % len(ALPHABET)] + code[4:]
