@@ -11,7 +11,7 @@ import portal.db
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dam', '0002_pseudonyms_outbox'),
+        ('dam', '0003_outbox_claim_order'),
         ('enrollment', '0007_personal_data_plain_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
