@@ -13,8 +13,45 @@ class DamConfig(AppConfig):
     name = "dam"
     verbose_name = _("Dam")
 
+    def ready(self) -> None:
+        from consent.hooks import identifier_resolver_register, my_consent_link_register
+        from consent.signals import consent_event_recorded
+        from portal.health import health_check_register
+
+        from .consent_hooks import certificate_link, pseudonyms_to_codes
+        from .health import outbox_health
+        from .receivers import on_consent_event_recorded
+
+        consent_event_recorded.connect(
+            on_consent_event_recorded, dispatch_uid="dam.outbox.consent_event_recorded"
+        )
+        # The consent app cannot import the dam; the dam offers its part through consent's hooks.
+        identifier_resolver_register(pseudonyms_to_codes)
+        my_consent_link_register(certificate_link)
+        health_check_register("dam_outbox", outbox_health)
+
     def nav_entries(self) -> list[NavEntry]:
         from portal.navigation import NavEntry
         from portal.roles import Role
 
-        return [NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN), order=50)]
+        coordinators = (Role.COORDINATOR, Role.ADMIN)
+        stewards = (Role.DATA_STEWARD, Role.ADMIN)
+        return [
+            NavEntry(_("Samples"), "dam:samples", coordinators, order=50),
+            NavEntry(
+                _("Sample fates"),
+                "dam:fates",
+                (Role.COORDINATOR, Role.DATA_STEWARD, Role.ADMIN),
+                order=51,
+            ),
+            NavEntry(_("Shipments"), "dam:shipments", coordinators, order=52),
+            NavEntry(
+                _("Manifests and acknowledgements"), "dam:steward_manifests", stewards, order=53
+            ),
+            NavEntry(_("Reconciliation"), "dam:reconciliation", stewards, order=54),
+            NavEntry(
+                _("Re-identification"), "dam:reidentifications", (Role.DATA_STEWARD,), order=55
+            ),
+            NavEntry(_("Dam delivery"), "dam:delivery_status", stewards, order=56),
+            NavEntry(_("Dead letters"), "dam:dead_letters", stewards, order=57),
+        ]

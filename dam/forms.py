@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,9 @@ class SampleForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["collected_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["barcode"].help_text = _("For example %(example)s") % {
+            "example": settings.SAMPLE_BARCODE_EXAMPLE
+        }
 
     def clean_participant_code(self) -> str:
         code: str = self.cleaned_data["participant_code"]

@@ -27,6 +27,7 @@ from portal.roles import get_scoped_or_404
 from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
+from ..hooks import my_consent_links
 from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus, WithdrawalLevel
 from ..selectors import records as selectors
 from ..services import (
@@ -100,6 +101,7 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
             "can_withdraw": state is None
             or state.status != StateStatus.WITHDRAWN
             or state.withdrawal_level != WithdrawalLevel.NO_FURTHER_USE,
+            "other_documents": my_consent_links(participant),
         },
     )
 
