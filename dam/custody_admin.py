@@ -3,6 +3,8 @@ notes and fates are append-only in the database)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from .models import (
@@ -16,7 +18,7 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     show_full_result_count = False
 
     def get_readonly_fields(self, request: object, obj: object = None) -> list[str]:
@@ -32,7 +34,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ManifestLineInline(admin.TabularInline):
+class ManifestLineInline(admin.TabularInline[ManifestLine, Manifest]):
     model = ManifestLine
     fields = readonly_fields = ("sample", "state", "hold_code", "dam_status", "dam_received_at")
     raw_id_fields = ["sample"]
@@ -75,7 +77,7 @@ class ReidentificationRequestAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(admin.TabularInline[ReconciliationFinding, ReconciliationRun]):
     model = ReconciliationFinding
     fields = readonly_fields = ("kind", "subject", "manifest", "barcode", "expected", "reported")
     extra = 0

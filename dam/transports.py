@@ -73,7 +73,7 @@ class PreparedBatch(dict[str, Any]):
 
 def batch_body(batch: dict[str, Any]) -> bytes:
     """The exact bytes sent (and signed): compact UTF-8 JSON (or the prepared batch's own)."""
-    prepared = getattr(batch, "body", None)
+    prepared: bytes | None = getattr(batch, "body", None)
     if prepared is not None:
         return prepared
     return json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()

@@ -106,10 +106,10 @@ def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float
     """Seconds until the next attempt after ``attempts`` failed ones: exponential with "equal
     jitter" (half fixed, half random) up to ``DAM_RETRY_MAX_SECONDS``; the dam's ``Retry-After``,
     when given, is honoured as the minimum (with up to 10% jitter so waiting workers spread out)."""
-    base = settings.DAM_RETRY_BASE_SECONDS
-    cap = settings.DAM_RETRY_MAX_SECONDS
+    base: float = settings.DAM_RETRY_BASE_SECONDS
+    cap: float = settings.DAM_RETRY_MAX_SECONDS
     exponential = min(cap, base * (2 ** max(0, attempts - 1)))
-    delay = exponential / 2 + random.uniform(0, exponential / 2)
+    delay: float = exponential / 2 + random.uniform(0, exponential / 2)
     if retry_after is not None:
         delay = retry_after * (1 + random.uniform(0, 0.1))
     return delay
