@@ -11,6 +11,7 @@ Two shapes share this one file:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # only matter for PostgreSQL's speed and for one admin-edited constraint, so say it once here.
     SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Migrations run as the role that owns the tables, when MIGRATION_DATABASE_URL is set (the
+# portal itself then runs as DATABASE_URL's role, a member of DATABASE_RUNTIME_ROLE without
+# ownership, TRUNCATE or DDL; README, "Database roles"). `manage.py migrate` uses it.
+MIGRATION_DATABASE_URL = env("MIGRATION_DATABASE_URL", "")
+if MIGRATION_DATABASE_URL and not MIGRATION_DATABASE_URL.startswith(
+    ("postgres://", "postgresql://")
+):
+    raise ImproperlyConfigured("MIGRATION_DATABASE_URL must point at PostgreSQL")
+DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "portal_runtime")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_RUNTIME_ROLE):
+    raise ImproperlyConfigured("DATABASE_RUNTIME_ROLE must be a plain lower-case role name")
 
 # --- Cache (rate limits, sessions' companions) -----------------------------------------------
 REDIS_URL = env("REDIS_URL", "", required_in_production=True)
