@@ -185,6 +185,8 @@ if MIGRATION_DATABASE_URL and not MIGRATION_DATABASE_URL.startswith(
     ("postgres://", "postgresql://")
 ):
     raise ImproperlyConfigured("MIGRATION_DATABASE_URL must point at PostgreSQL")
+# Audit rows older than this are sealed into the audit log's hash chain (portal/audit_chain.py).
+AUDIT_SEAL_SETTLE_SECONDS = env_int("AUDIT_SEAL_SETTLE_SECONDS", 300)
 DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "portal_runtime")
 if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_RUNTIME_ROLE):
     raise ImproperlyConfigured("DATABASE_RUNTIME_ROLE must be a plain lower-case role name")
@@ -248,6 +250,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "consent-minors-coming-of-age": {
         "task": "consent.campaign_tasks.minors_coming_of_age_task",
         "schedule": crontab(hour=6, minute=30),
+    },
+    # The audit log's hash chain: settled rows sealed every five minutes, verified at night.
+    "portal-audit-seal": {
+        "task": "portal.tasks.audit_seal_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "portal-audit-verify": {
+        "task": "portal.tasks.audit_chain_verify_nightly",
+        "schedule": crontab(hour=3, minute=0),
     },
     # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
     "consent-ledger-verify": {

@@ -227,6 +227,7 @@ def test_frozen_items_and_questions_cannot_be_truncated():
 
 def test_an_active_versions_start_cannot_move():
     version = ca.active_version()
+    assert version.effective_from is not None
     moved = version.effective_from + dt.timedelta(days=-30)
     for field in ("effective_from", "activated_at"):
         with pytest.raises(DatabaseError, match="frozen consent version"), transaction.atomic():

@@ -25,6 +25,7 @@ PROBE_ROLE = "portal_app_probe"
 # Tables whose guards the portal relies on; every guarded table found is tried, these must be.
 KNOWN_PROTECTED = {
     "portal_auditevent",
+    "portal_auditseal",
     "enrollment_statustransition",
     "consent_consentevent",
     "consent_consentartifact",
