@@ -19,3 +19,11 @@ def visit_reminders_send() -> int:
 @shared_task(acks_late=True)
 def visit_reminder_send(visit_id: int) -> bool:
     return visits.visit_reminder_send(visit_id=visit_id)
+
+
+@shared_task(acks_late=True)
+def registration_attempt_notice_send(participant_id: int) -> bool:
+    """Tell participant ``participant_id`` that their details were used to register again."""
+    from .services.people import registration_attempt_notice_deliver
+
+    return registration_attempt_notice_deliver(participant_id=participant_id)

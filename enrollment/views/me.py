@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.models import User
+from portal.roles import deny, is_staff_member
 
 from .. import selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
 from ..models import Participant, ParticipantStatus, Site, VisitStatus
 from ..services import (
-    DuplicateRegistration,
     InvitationClaimRefused,
     VisitRefused,
     bookable_days,
@@ -68,9 +68,10 @@ def me(request: HttpRequest) -> HttpResponse:
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if is_staff_member(user):
+        raise deny(user, object_type="view", object_id="me_register", reason="staff account")
     if selectors.participant_of_user(user) is not None:
         return redirect("enrollment:me")
-    duplicate = False
     if request.method == "POST":
         form = VolunteerForm(request.POST)
         if form.is_valid():
@@ -81,11 +82,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     sex=form.cleaned_data["sex"],
                     cohort=form.cleaned_data["cohort"],
                     site=form.cleaned_data["site"],
-                    confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
                 )
-            except DuplicateRegistration as exc:
-                duplicate = True
-                form.add_error(None, exc.messages)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -95,7 +92,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 return redirect("enrollment:me_screening")
     else:
         form = VolunteerForm(initial={"email": user.email})
-    return render(request, "enrollment/me/register.html", {"form": form, "duplicate": duplicate})
+    return render(request, "enrollment/me/register.html", {"form": form})
 
 
 def _own_participant(request: HttpRequest) -> Participant | None:
@@ -232,6 +229,8 @@ def visit_cancel_view(request: HttpRequest) -> HttpResponse:
 def claim(request: HttpRequest) -> HttpResponse:
     """A patient enrolled at a hospital links this account to their record with the code."""
     user = _user(request)
+    if is_staff_member(user):
+        raise deny(user, object_type="view", object_id="me_claim", reason="staff account")
     if selectors.participant_of_user(user) is not None:
         messages.info(request, _("Your account is already linked to your participation."))
         return redirect("enrollment:me")

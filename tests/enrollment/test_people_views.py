@@ -120,19 +120,36 @@ def test_wrong_phone_is_explained_and_nothing_is_stored(client, volunteer):
     assert not Participant.objects.exists()
 
 
-def test_duplicate_email_is_told_clearly_and_confirming_flags_it(client, volunteer):
-    participant_with_profile(email="haneul@example.org", phone="010-9999-8888")
+def test_register_answers_the_same_whether_or_not_the_details_are_known(client, volunteer):
+    """No membership oracle: a known phone or e-mail changes nothing the registrant sees."""
     site, cohort = SiteFactory(), CohortFactory()
+    known = participant_with_profile(email="haneul@example.org", phone="010-9999-8888")
     response = client.post(reverse("enrollment:me_register"), registration(site, cohort))
-    assert "already registered" in response.content.decode()
-    assert "confirm_not_duplicate" in response.content.decode()
-    assert Participant.objects.count() == 1
-    client.post(
-        reverse("enrollment:me_register"),
-        registration(site, cohort, confirm_not_duplicate="on"),
-    )
+    assert response.status_code == 302
+    assert response.url == reverse("enrollment:me_screening")
+    page = client.get(response.url).content.decode()
+    assert "already" not in page and known.code not in page
     assert Participant.objects.count() == 2
     assert DuplicateFlag.objects.get().participant.user == volunteer
+
+    other = UserFactory()
+    client.force_login(other)
+    unknown = client.post(
+        reverse("enrollment:me_register"),
+        registration(site, cohort, email="nobody@example.org", phone="010-2222-3333"),
+    )
+    assert (unknown.status_code, unknown.url) == (response.status_code, response.url)
+
+
+def test_staff_cannot_register_or_claim_and_the_refusal_is_audited(staff_client, coordinator):
+    for name in ("enrollment:me_register", "enrollment:me_claim"):
+        assert staff_client.get(reverse(name)).status_code == 404
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.PERMISSION_DENIED, actor=coordinator, reason="staff account"
+        ).count()
+        == 2
+    )
 
 
 def test_underage_volunteer_is_told_plainly_and_marked_ineligible(client, volunteer):
