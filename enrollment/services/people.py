@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -160,9 +161,7 @@ def participant_register_volunteer(
         from ..tasks import registration_attempt_notice_send
 
         for other_id in earlier:
-            transaction.on_commit(
-                lambda other_id=other_id: registration_attempt_notice_send.delay(other_id)
-            )
+            transaction.on_commit(partial(registration_attempt_notice_send.delay, other_id))
     return participant
 
 
