@@ -42,6 +42,11 @@ NAV: list[NavEntry] = [
     NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(_("Enroll a patient"), "enrollment:site_enroll", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(
+        _("Duplicates across sites"),
+        "enrollment:duplicates_cross_site",
+        (Role.DATA_STEWARD, Role.ADMIN),
+    ),
+    NavEntry(
         _("Version activation"),
         "consent:activation_list",
         (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN),

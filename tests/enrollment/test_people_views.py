@@ -391,3 +391,45 @@ def test_an_unknown_site_code_keeps_the_registered_site(client, volunteer):
     client.post(reverse("enrollment:me_screening"), {})
     page = client.get(reverse("enrollment:me_visit"), {"site": "nowhere"}).content.decode()
     assert "Visits at Hospital Registered" in page
+
+
+def _cross_site_flag(site):
+    here = participant_with_profile(site=site, phone="010-7777-1111", email="a@example.org")
+    there = participant_with_profile(site=SiteFactory(), phone="010-7777-2222", email="b@ex.org")
+    nearby = participant_with_profile(site=site, phone="010-7777-3333", email="c@example.org")
+    vault.duplicate_flags_record(participant=here, matches=[(there.pk, "phone")])
+    vault.duplicate_flags_record(participant=here, matches=[(nearby.pk, "email")])
+    return here, there, nearby
+
+
+def test_coordinator_sees_only_that_a_match_exists_at_another_site(staff_client, site):
+    here, there, nearby = _cross_site_flag(site)
+    for url in (
+        reverse("enrollment:site_worklist"),
+        reverse("enrollment:site_participant", args=[here.code]),
+    ):
+        page = staff_client.get(url).content.decode()
+        assert there.code not in page and "another site" in page
+        assert nearby.code in page  # a match at their own site is named as before
+
+
+def test_coordinator_cannot_resolve_a_cross_site_flag_a_data_steward_does(
+    staff_client, site, coordinator, client
+):
+    here, there, _nearby = _cross_site_flag(site)
+    flag = DuplicateFlag.objects.get(participant=here, matches=there)
+    url = reverse("enrollment:site_duplicate_resolve", args=[flag.pk])
+    assert staff_client.post(url).status_code == 404
+    assert AuditEvent.objects.filter(
+        action=Action.PERMISSION_DENIED, actor=coordinator, reason="other site"
+    ).exists()
+    flag.refresh_from_db()
+    assert flag.resolved_at is None
+
+    steward = staff_user(Role.DATA_STEWARD, mfa=True)
+    client.force_login(steward)
+    page = client.get(reverse("enrollment:duplicates_cross_site")).content.decode()
+    assert here.code in page and there.code in page
+    assert client.post(url).status_code == 302
+    flag.refresh_from_db()
+    assert flag.resolved_by == steward
