@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
-from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
+from portal.roles import Role, deny, get_scoped_or_404, role_required, scope_queryset
 
 from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
 from ..models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
@@ -240,7 +240,12 @@ def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
     visible_events = scope_queryset(request.user, ConsentEvent.objects.all())
     artifact = ConsentArtifact.objects.filter(pk=artifact_id, event__in=visible_events).first()
     if artifact is None:
-        raise Http404()
+        raise deny(
+            request.user,
+            object_type="consent.consentartifact",
+            object_id=artifact_id,
+            reason="out of scope",
+        )
     audit_record(
         action=ACTION_ARTIFACT_VIEWED,
         actor=_staff(request),

@@ -10,6 +10,8 @@ from django.test import Client
 from fhir.resources.R4B.consent import Consent
 
 from consent.models import ConsentReceipt
+from portal.audit import Action
+from portal.models import AuditEvent
 from portal.roles import Role
 from tests.consent.ledger_builders import make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory, staff_user
@@ -81,6 +83,15 @@ def test_participant_cannot_download_someone_elses_receipt(me, v1):
     ParticipantFactory(user=other)
     response = client_for(other).get(f"/api/consent/me/receipts/{receipt.pk}/download/")
     assert response.status_code == 404
+    denied = AuditEvent.objects.get(action=Action.PERMISSION_DENIED, actor=other)
+    assert (denied.object_type, denied.object_id) == ("consent.consentreceipt", str(receipt.pk))
+
+
+def test_the_api_schema_and_docs_are_for_signed_in_users_only():
+    for url in ("/api/schema/", "/api/docs/"):
+        assert Client().get(url).status_code in (401, 403)
+    participant_client = client_for(UserFactory())
+    assert participant_client.get("/api/schema/").status_code == 200
 
 
 def test_participant_gets_own_fhir_consent(me):

@@ -13,6 +13,8 @@ from django.core import mail
 from django.urls import reverse
 
 from consent.models import ConsentArtifact, ConsentEvent, ConsentState
+from portal.audit import Action
+from portal.models import AuditEvent
 from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
@@ -367,3 +369,12 @@ def test_the_english_version_can_be_read_and_signed_with_the_latin_name(client, 
     )
     assert response.status_code == 302
     assert ConsentEvent.objects.get(participant=volunteer).version_id == english.pk
+
+
+def test_an_artifact_out_of_scope_is_refused_and_audited(client):
+    outsider = staff_user(Role.COORDINATOR, sites=[SiteFactory()], mfa=True)  # type: ignore[list-item]
+    client.force_login(outsider)
+    response = client.get(reverse("consent:site_artifact", args=[987654]))
+    assert response.status_code == 404
+    denied = AuditEvent.objects.get(action=Action.PERMISSION_DENIED, actor=outsider)
+    assert (denied.object_type, denied.object_id) == ("consent.consentartifact", "987654")
