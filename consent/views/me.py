@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.audit import Action, audit_record
-from portal.roles import get_scoped_or_404
+from portal.roles import Data, get_scoped_or_404, require_access
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
 from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
@@ -236,7 +236,11 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
         request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
     )
     if event.participant.user_id != request.user.pk:
-        # A receipt shows the signer's printed name: a staff download is a personal-data read.
+        # A receipt shows the signer's printed name: only roles that see names may download it,
+        # and a staff download is a personal-data read.
+        require_access(
+            request.user, Data.RECEIPT, object_type="consent.consentevent", object_id=event.pk
+        )
         audit_record(
             action=Action.PERSONAL_DATA_VIEWED,
             actor=request.user,  # type: ignore[arg-type]

@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
-from portal.roles import Role, deny, get_scoped_or_404, role_required, scope_queryset
+from portal.roles import (
+    Data,
+    Role,
+    deny,
+    get_scoped_or_404,
+    require_access,
+    role_required,
+    scope_queryset,
+)
 
 from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
 from ..models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
@@ -246,6 +254,12 @@ def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
             object_id=artifact_id,
             reason="out of scope",
         )
+    require_access(
+        request.user,
+        Data.CONSENT_ARTIFACT,
+        object_type="consent.consentartifact",
+        object_id=artifact_id,
+    )
     audit_record(
         action=ACTION_ARTIFACT_VIEWED,
         actor=_staff(request),

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portal.audit import Action, audit_record
 from portal.models import User
-from portal.roles import scope_queryset
+from portal.roles import Data, require_access, scope_queryset
 
 from ..models import DuplicateFlag, DuplicateMatch, Participant, PersonalData
 from ..models.vault import ENCRYPTED_FIELDS
@@ -144,7 +144,13 @@ def profile_for_participant(participant: Participant) -> Profile | None:
 
 
 def personal_data_read(*, participant: Participant, by: User, reason: str) -> Profile | None:
-    """Staff read of a participant's personal data, always audited (even when there is none)."""
+    """Staff read of a participant's personal data, always audited (even when there is none).
+
+    Only roles the role x data table lets see identities may read (``portal.roles.DATA_ACCESS``);
+    others get an audited 404 whatever page asked."""
+    require_access(
+        by, Data.IDENTITY, object_type=Participant._meta.label_lower, object_id=participant.pk
+    )
     audit_record(
         action=Action.PERSONAL_DATA_VIEWED,
         actor=by,
