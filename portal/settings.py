@@ -316,7 +316,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dam Portal] "
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Dam Portal"
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+# TOTP secrets and recovery seeds sealed with the personal-data keys (enrollment/vault/mfa.py).
+MFA_ADAPTER = "enrollment.vault.mfa.VaultMFAAdapter"
 # Staff sessions end after this many idle seconds; participants keep the browser-session default.
 STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
