@@ -246,6 +246,9 @@ def _validate(
     def error(column: str, message: object) -> None:
         errors.append(RowError(line, column, str(message)))
 
+    for column, value in raw.items():
+        if value and vault.has_hidden_characters(value):
+            error(column, _("contains invisible or control characters; type it again."))
     for column in REQUIRED:
         if not raw[column]:
             error(column, _("this column is empty; it is required."))

@@ -83,6 +83,14 @@ def _age_today(profile: Profile) -> int:
 
 
 def _check_profile(profile: Profile) -> Profile:
+    if profile.hidden_characters():
+        raise ValidationError(
+            _(
+                "Some details contain invisible or control characters (for example a text "
+                "direction mark or a zero-width space). Please type them again."
+            ),
+            code="hidden_characters",
+        )
     try:
         normalised = profile.normalised()
     except ValueError as exc:

@@ -71,6 +71,15 @@ class Profile:
         """Where texts go: the participant's own phone, or their guardian's."""
         return self.phone or self.guardian_phone
 
+    def hidden_characters(self) -> list[str]:
+        """The fields holding control or format characters (bidi overrides, zero-width...)."""
+        return [
+            f.name
+            for f in fields(Profile)
+            if isinstance(value := getattr(self, f.name), str)
+            and crypto.has_hidden_characters(value, allow_newlines=f.name == "address")
+        ]
+
     def normalised(self) -> Profile:
         """The same profile with phones in E.164 and the e-mail lower-cased, as the vault stores it."""
         return replace(
