@@ -194,6 +194,15 @@ class ReferralImport(models.Model):
     rows_existing = models.PositiveIntegerField(default=0)
     rows_invalid = models.PositiveIntegerField(default=0)
 
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", _("imported")
+        REFUSED = "refused", _("refused, nothing imported")
+
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.IMPORTED)
+    # Why it was refused: a file-level code (too_large, not_csv, encoding, columns, conflict...)
+    # or invalid_rows.
+    refusal = models.CharField(max_length=32, blank=True)
+
     scope_site_path = "site_id"
 
     class Meta:

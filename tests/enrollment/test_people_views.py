@@ -266,8 +266,10 @@ def test_import_page_reports_rows_by_line(staff_client, site):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert Participant.objects.filter(site=site).count() == 1
+    # All or nothing: one bad row, nothing imported, and the page says so.
+    assert Participant.objects.filter(site=site).count() == 0
     assert "<td>3</td><td>birth_date</td>" in body
+    assert "Nothing was imported" in body
 
 
 def test_import_page_refuses_a_workbook_with_a_clear_message(staff_client, site):
