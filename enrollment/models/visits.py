@@ -198,10 +198,13 @@ class ReferralImport(models.Model):
         IMPORTED = "imported", _("imported")
         REFUSED = "refused", _("refused, nothing imported")
 
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.IMPORTED)
+    # Database defaults, so that code of the previous release can still write rows mid-deploy.
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, db_default=Outcome.IMPORTED.value
+    )
     # Why it was refused: a file-level code (too_large, not_csv, encoding, columns, conflict...)
     # or invalid_rows.
-    refusal = models.CharField(max_length=32, blank=True)
+    refusal = models.CharField(max_length=32, blank=True, db_default="")
 
     scope_site_path = "site_id"
 

@@ -88,7 +88,7 @@ def test_duplicate_email_is_not_told_stored_flagged_and_the_earlier_participant_
 
 def test_staff_accounts_cannot_register_as_participants():
     with pytest.raises(ValidationError, match="Staff accounts"):
-        _register(staff_user(Role.COORDINATOR, sites=[SiteFactory()]))
+        _register(staff_user(Role.COORDINATOR, sites=[SiteFactory()]))  # type: ignore[list-item]
     assert not Participant.objects.exists()
 
 
