@@ -385,7 +385,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.UserThrottle"],
 }
+# Requests per user over the whole API ("count/second|minute|hour|day"); beyond it, 429.
+API_USER_RATE = env("API_USER_RATE", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dam Portal API",
     "DESCRIPTION": "Enrollment, consent and dam link of the Bio Data Dam programme.",
