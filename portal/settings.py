@@ -438,7 +438,10 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "portal.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        "no_data_urls": {"()": "portal.logging.DataUrlRedactingFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -450,7 +453,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "no_data_urls"],
             "formatter": "json" if PRODUCTION else "plain",
         }
     },
@@ -460,6 +463,8 @@ LOGGING = {
         # data by design, but the request object itself is dropped by the filter.
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint names images it cannot load by URL: a drawn signature's data URL is redacted.
+        "weasyprint": {"filters": ["no_data_urls"]},
         # One line per request (method, path without query, status, duration, user id). The
         # development server prints its own, so only production logs these.
         "portal.request": {"level": "INFO" if PRODUCTION else "WARNING"},
