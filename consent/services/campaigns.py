@@ -47,6 +47,7 @@ from ..models import (
     ReconsentCampaign,
     ReconsentInvitation,
 )
+from ..tasks import campaign_send_batch_task, campaign_send_reminders_task
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +75,12 @@ def batch_interval_seconds(campaign: ReconsentCampaign) -> float:
 
 
 def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
-    from ..campaign_tasks import campaign_send_batch_task
-
     transaction.on_commit(
         lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
     )
 
 
 def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
-    from ..campaign_tasks import campaign_send_reminders_task
-
     transaction.on_commit(
         lambda: campaign_send_reminders_task.apply_async((campaign_id,), countdown=countdown)
     )

@@ -13,11 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, grant_role, is_staff_member, site_ids_for
 
 from .. import messaging, vault
+from ..audit import Action
 from ..models import Cohort, Participant, ParticipantKind, Sex, Site
 from ..vault import Profile
 from . import funnel

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import User
 from portal.roles import deny, is_staff_member
+from portal.web import current_user, form_errors_add, posted
 
 from .. import selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
@@ -30,19 +30,12 @@ from ..services import (
     visit_cancel,
     visit_reschedule,
 )
-from .common import add_service_errors, posted
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
     """The participant's page: where they are, their visit, what to do next."""
-    participant = selectors.participant_of_user(_user(request))
+    participant = selectors.participant_of_user(current_user(request))
     if participant is None:
         return render(request, "enrollment/me/start.html")
     visit = selectors.visit_current(participant)
@@ -67,7 +60,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if is_staff_member(user):
         raise deny(user, object_type="view", object_id="me_register", reason="staff account")
     if selectors.participant_of_user(user) is not None:
@@ -84,7 +77,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     site=form.cleaned_data["site"],
                 )
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 messages.success(
                     request, _("Thank you for registering. Next: the eligibility questions.")
@@ -96,7 +89,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 def _own_participant(request: HttpRequest) -> Participant | None:
-    return selectors.participant_of_user(_user(request))
+    return selectors.participant_of_user(current_user(request))
 
 
 @login_required
@@ -112,7 +105,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             try:
                 participant_profile_update(participant=participant, profile=form.profile(current))
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 messages.success(request, _("Your details have been saved."))
                 return redirect("enrollment:me")
@@ -142,10 +135,10 @@ def screening(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = participant_screen(
-                participant=participant, answers=form.answers(), by=_user(request)
+                participant=participant, answers=form.answers(), by=current_user(request)
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             if result.eligible:
                 messages.success(request, _("You can take part. Next: book your visit."))
@@ -179,10 +172,10 @@ def visit(request: HttpRequest) -> HttpResponse:
         day = form.cleaned_data["day"]
         try:
             if booked is None:
-                visit_book(participant=participant, site=site, day=day, by=_user(request))
+                visit_book(participant=participant, site=site, day=day, by=current_user(request))
                 messages.success(request, _("Your visit is booked. We sent you a confirmation."))
             else:
-                visit_reschedule(visit=booked, day=day, by=_user(request))
+                visit_reschedule(visit=booked, day=day, by=current_user(request))
                 messages.success(request, _("Your visit has been moved."))
         except VisitRefused as exc:
             form.add_error("day", exc.messages)
@@ -217,7 +210,7 @@ def visit_cancel_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("You have no booked visit to cancel."))
         return redirect("enrollment:me")
     try:
-        visit_cancel(visit=current, by=_user(request))
+        visit_cancel(visit=current, by=current_user(request))
     except VisitRefused as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -228,7 +221,7 @@ def visit_cancel_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def claim(request: HttpRequest) -> HttpResponse:
     """A patient enrolled at a hospital links this account to their record with the code."""
-    user = _user(request)
+    user = current_user(request)
     if is_staff_member(user):
         raise deny(user, object_type="view", object_id="me_claim", reason="staff account")
     if selectors.participant_of_user(user) is not None:

@@ -27,7 +27,7 @@ from portal.celery import app
 from portal.roles import Role
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, UserFactory, staff_user
-from tests.portal.test_worker import _worker_env
+from tests.workers import worker_env as _worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -104,7 +104,7 @@ def test_campaign_survives_a_killed_worker(tmp_path, settings):
         first.wait(timeout=10)
         assert sent.count() < PEOPLE
         # What the five-minute sweep does once the campaign is overdue: schedule a batch again.
-        app.send_task("consent.campaign_tasks.campaign_send_batch_task", args=[campaign.pk])
+        app.send_task("consent.tasks.campaign_send_batch_task", args=[campaign.pk])
         second = start_worker(tmp_path, "second")
         try:
             done = wait_for(lambda: sent.count() == PEOPLE, 90)

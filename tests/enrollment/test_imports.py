@@ -15,7 +15,6 @@ from enrollment.vault import profile_for_participant
 from portal.audit import Action
 from portal.models import AuditEvent
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
 )
 from tests.factories import CohortFactory
