@@ -10,8 +10,6 @@ from django.test import Client
 from fhir.resources.R4B.consent import Consent
 
 from consent.models import ConsentReceipt
-from portal.audit import Action
-from portal.models import AuditEvent
 from portal.roles import Role
 from tests.audits import assert_access_denied
 from tests.consent.ledger_builders import make_version, record

@@ -13,7 +13,7 @@ from enrollment.vault import (
     participant_find,
     profile_for_participant,
 )
-from tests.enrollment.people import in_english, profile  # noqa: F401
+from tests.enrollment.people import profile
 from tests.factories import CohortFactory, SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
