@@ -238,6 +238,13 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
     event = get_scoped_or_404(
         request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
     )
+    own = event.participant.user_id == request.user.pk
+    if not own:
+        # A receipt shows the signer's printed name: only roles that see names may have it
+        # (asked first, whether or not the file is made yet).
+        require_access(
+            request.user, Data.RECEIPT, object_type="consent.consentevent", object_id=event.pk
+        )
     receipt = ConsentReceipt.objects.filter(event=event).first()
     if receipt is None:
         if not receipt_request(event=event):
@@ -245,12 +252,8 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
         response = render(request, "consent/receipt_pending.html", {"event": event}, status=202)
         response["Retry-After"] = "30"
         return response
-    if event.participant.user_id != request.user.pk:
-        # A receipt shows the signer's printed name: only roles that see names may download it,
-        # and a staff download is a personal-data read.
-        require_access(
-            request.user, Data.RECEIPT, object_type="consent.consentevent", object_id=event.pk
-        )
+    if not own:
+        # A staff download is a personal-data read.
         audit_record(
             action=Action.PERSONAL_DATA_VIEWED,
             actor=request.user,  # type: ignore[arg-type]

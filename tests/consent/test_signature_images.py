@@ -8,9 +8,16 @@ import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from PIL import Image
 
 from consent.services.artifacts import signature_image_check
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from enrollment.audit import Action
 from enrollment.models import (
     DuplicateFlag,
     Participant,
@@ -12,7 +13,6 @@ from enrollment.models import (
 from enrollment.services import referrals_import
 from enrollment.services.imports import ImportRefused
 from enrollment.vault import profile_for_participant
-from portal.audit import Action
 from portal.models import AuditEvent
 from tests.enrollment.people import (
     participant_with_profile,

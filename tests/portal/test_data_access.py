@@ -10,6 +10,7 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
+from consent.services import receipt_issue
 from enrollment import vault
 from portal.audit import Action
 from portal.models import AuditEvent
@@ -61,6 +62,7 @@ def signed():
     version = ca.active_version()
     participant = ca.eligible_participant(site=site, user=UserFactory())
     event = ca.sign_all_yes(participant, version)
+    receipt_issue(event_id=event.pk)  # made ahead, as the task after the commit does
     return site, participant, event
 
 

@@ -82,11 +82,13 @@ def test_runtime_role_reads_and_writes_ordinary_rows(runtime_connection):
     probe = runtime_connection
     assert probe.execute("SELECT current_user").fetchone() == (PROBE_ROLE,)
     probe.execute("SELECT count(*) FROM enrollment_participant").fetchone()
-    # An audit row is the commonest write; the sequence is usable too.
-    probe.execute(
-        "INSERT INTO portal_auditevent (action, object_type, object_id, reason, "
-        "request_id, outcome, details) VALUES ('probe', '', '', '', '', 'ok', '{}')"
-    )
+    # An audit row is the commonest write; the sequence is usable too (rolled back: the row
+    # would otherwise outlive the test, which runs outside the test transaction).
+    with probe.transaction(force_rollback=True):
+        probe.execute(
+            "INSERT INTO portal_auditevent (action, object_type, object_id, reason, "
+            "request_id, outcome, details) VALUES ('probe', '', '', '', '', 'ok', '{}')"
+        )
 
 
 def test_runtime_role_cannot_disable_drop_or_truncate_guards(runtime_connection):
