@@ -7,6 +7,6 @@ import consent.db
 
 
 class Migration(migrations.Migration):
-    dependencies = [("consent", "0006_coming_of_age")]
+    dependencies = [("consent", "0005_ledger_verification")]
 
     operations = [consent.db.FrozenConsentVersionsRefresh()]
