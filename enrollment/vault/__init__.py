@@ -18,6 +18,8 @@ from ._crypto import (
 from .personal_data import (
     TABLE,
     Profile,
+    bytes_open,
+    bytes_seal,
     duplicate_flag_resolve,
     duplicate_flags_record,
     duplicates_of,
@@ -38,6 +40,8 @@ __all__ = [
     "TABLE",
     "Profile",
     "VaultError",
+    "bytes_open",
+    "bytes_seal",
     "duplicate_flag_resolve",
     "duplicate_flags_record",
     "duplicates_of",

@@ -137,6 +137,25 @@ def decrypt(token: str, *, aad: bytes) -> str:
         raise VaultError("a vault value failed its integrity check") from exc
 
 
+def encrypt_bytes(data: bytes, *, aad: bytes) -> bytes:
+    """Seal ``data`` (a file, say) under the current key: ``<key id>:`` + nonce + ciphertext."""
+    ring = keyring()
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = ring.keys[ring.current_id].encrypt(nonce, data, aad)
+    return ring.current_id.encode("ascii") + b":" + nonce + sealed
+
+
+def decrypt_bytes(token: bytes, *, aad: bytes) -> bytes:
+    key_id, sep, raw = token.partition(b":")
+    key = keyring().keys.get(key_id.decode("ascii", "replace"))
+    if not sep or key is None:
+        raise VaultError("no key for these bytes in PII_KEYS")
+    try:
+        return key.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
+    except (InvalidTag, ValueError) as exc:
+        raise VaultError("sealed bytes failed their integrity check") from exc
+
+
 # --- normalisation ---------------------------------------------------------------------------
 
 

@@ -6,6 +6,8 @@
   participant, why); the audit row names the participant by id, never by value.
 * ``profile_for_participant`` is for the participant's own pages, receipts and mail to them.
 * ``name_matches`` checks a typed signature against the stored name.
+* ``bytes_seal`` / ``bytes_open`` encrypt and decrypt whole files (reports, artifacts) with the
+  vault's keys, bound to a label naming what they are.
 * ``participant_find`` looks a participant up by code, exact phone or exact e-mail through the blind
   indexes, within the caller's sites. There is deliberately no substring search.
 """
@@ -32,6 +34,18 @@ from ..models.vault import ENCRYPTED_FIELDS
 from . import _crypto as crypto
 
 TABLE = PersonalData._meta.db_table
+
+
+def bytes_seal(*, data: bytes, label: str) -> bytes:
+    """``data`` encrypted at rest with the vault's current key, bound to ``label`` (e.g.
+    ``"reports.job:42"``: the same label must be given to open it)."""
+    return crypto.encrypt_bytes(data, aad=label.encode())
+
+
+def bytes_open(*, sealed: bytes, label: str) -> bytes:
+    """The bytes sealed by ``bytes_seal`` under ``label``; ``crypto.VaultError`` if they were
+    changed, moved to another label, or sealed with a key no longer listed."""
+    return crypto.decrypt_bytes(sealed, aad=label.encode())
 
 
 @dataclass(frozen=True)
