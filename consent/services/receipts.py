@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -32,6 +31,13 @@ from ..models import (
     SignerKind,
 )
 from ..tasks import consent_receipt_issue
+from .sealed_files import (
+    artifact_label,
+    receipt_label,
+    receipt_read,
+    sealed_file_read,
+    sealed_file_write,
+)
 
 RECEIPT_TEMPLATE = "consent/receipt.html"
 # A page that finds no receipt queues its task again at most this often per event.
@@ -103,8 +109,10 @@ def receipt_context(event: ConsentEvent) -> dict[str, Any]:
     signature_png = ""
     artifact = event.artifacts.filter(kind=ArtifactKind.SIGNATURE).first()
     if artifact is not None:
-        with artifact.file.open("rb") as handle:
-            signature_png = "data:image/png;base64," + base64.b64encode(handle.read()).decode()
+        drawn = sealed_file_read(
+            field=artifact.file, label=artifact_label(event_id=event.pk, kind=artifact.kind)
+        )
+        signature_png = "data:image/png;base64," + base64.b64encode(drawn).decode()
     tz = timezone.get_default_timezone()
     return {
         "event": event,
@@ -172,7 +180,9 @@ def receipt_issue(*, event_id: int) -> ConsentReceipt | None:
     if receipt is None:
         pdf = receipt_render(event)
         receipt = ConsentReceipt(event=event, sha256=hashlib.sha256(pdf).hexdigest())
-        receipt.file.save("receipt.pdf", ContentFile(pdf), save=False)
+        sealed_file_write(
+            field=receipt.file, name="receipt.pdf", data=pdf, label=receipt_label(event_id=event.pk)
+        )
         try:
             with transaction.atomic():
                 receipt.save()
@@ -194,10 +204,11 @@ def _mail(event: ConsentEvent, receipt: ConsentReceipt) -> None:
         subject = render_to_string("consent/email/receipt_subject.txt", context).strip()
         body = render_to_string("consent/email/receipt_body.txt", context)
     message = EmailMessage(subject=subject, body=body, to=[to])
-    with receipt.file.open("rb") as handle:
-        message.attach(
-            f"consent-receipt-{event.verification_code}.pdf", handle.read(), "application/pdf"
-        )
+    message.attach(
+        f"consent-receipt-{event.verification_code}.pdf",
+        receipt_read(receipt=receipt),
+        "application/pdf",
+    )
     message.send()
     ConsentReceipt.objects.filter(pk=receipt.pk, emailed_at__isnull=True).update(
         emailed_at=timezone.now()

@@ -7,6 +7,7 @@ then replays the sent form.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import cast
 
@@ -36,6 +37,7 @@ from ..services import (
     consent_withdraw,
     receipt_request,
 )
+from ..services.sealed_files import receipt_read
 
 # Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
 # consented), so these participants are told what to do first instead of filling in the form.
@@ -267,7 +269,7 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
             details={"event": event.pk},
         )
     return FileResponse(
-        receipt.file.open("rb"),
+        io.BytesIO(receipt_read(receipt=receipt)),
         as_attachment=True,
         filename=f"consent-receipt-{event.verification_code}.pdf",
         content_type="application/pdf",
