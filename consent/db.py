@@ -7,8 +7,10 @@
 - allow only forward steps of the lifecycle: draft -> approved -> active -> superseded -> retired
   (approved and active versions may also be retired directly);
 - refuse deleting a version that is not a draft;
+- refuse moving an active (or superseded, retired) version's ``effective_from`` or
+  ``activated_at``: decisions "as of T" rest on them;
 - refuse inserting, changing or deleting items and comprehension questions of a version that is
-  not a draft.
+  not a draft, and TRUNCATE of the versions, items and questions (PostgreSQL).
 
 Receipts and ledger events quote a version's text hash, so the text behind that hash must never
 move, whatever code (or person with a database shell) tries.
@@ -38,6 +40,9 @@ FROZEN_COLUMNS = (
     "approved_by_id",
     "created_at",
 )
+# Once a version has been active, when it took effect is history.
+STARTED_STATUSES = ("active", "superseded", "retired")
+START_COLUMNS = ("effective_from", "activated_at")
 # (from, to) status steps allowed besides staying put.
 ALLOWED_STEPS = (
     ("draft", "approved"),
@@ -57,6 +62,8 @@ def _steps_sql() -> str:
 
 def _postgres_sql() -> list[str]:
     changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FROZEN_COLUMNS)
+    moved = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in START_COLUMNS)
+    started = ", ".join(f"'{status}'" for status in STARTED_STATUSES)
     statements = [
         f"""
         CREATE OR REPLACE FUNCTION {VERSION_TABLE}_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -72,6 +79,10 @@ def _postgres_sql() -> list[str]:
                 RAISE EXCEPTION '{FROZEN_MESSAGE}: content of a % version cannot change', OLD.status
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
+            IF OLD.status IN ({started}) AND ({moved}) THEN
+                RAISE EXCEPTION '{FROZEN_MESSAGE}: a % version cannot take effect at another time',
+                    OLD.status USING ERRCODE = 'insufficient_privilege';
+            END IF;
             IF NEW.status IS DISTINCT FROM OLD.status AND NOT ({_steps_sql()}) THEN
                 RAISE EXCEPTION '{FROZEN_MESSAGE}: status % -> % refused', OLD.status, NEW.status
                     USING ERRCODE = 'insufficient_privilege';
@@ -84,6 +95,22 @@ def _postgres_sql() -> list[str]:
         f"""CREATE TRIGGER {VERSION_TABLE}_guard BEFORE UPDATE OR DELETE ON {VERSION_TABLE}
             FOR EACH ROW EXECUTE FUNCTION {VERSION_TABLE}_guard();""",
     ]
+    for table in (VERSION_TABLE, *CHILD_TABLES):
+        # TRUNCATE fires no row trigger; a statement trigger refuses it on every frozen table.
+        statements += [
+            f"""
+            CREATE OR REPLACE FUNCTION {table}_refuse_truncate() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '{FROZEN_MESSAGE}: TRUNCATE on {table} refused'
+                    USING ERRCODE = 'insufficient_privilege';
+            END;
+            $$;
+            """,
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+            f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+                FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse_truncate();""",
+        ]
     for table in CHILD_TABLES:
         statements += [
             f"""
@@ -124,7 +151,12 @@ def _sqlite_sql() -> list[str]:
     def abort(what: str) -> str:
         return f"BEGIN SELECT RAISE(ABORT, '{FROZEN_MESSAGE}: {what} refused'); END;"
 
+    moved = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in START_COLUMNS)
+    started = ", ".join(f"'{status}'" for status in STARTED_STATUSES)
     statements = [
+        f"DROP TRIGGER IF EXISTS {VERSION_TABLE}_start_moved;",
+        f"""CREATE TRIGGER {VERSION_TABLE}_start_moved BEFORE UPDATE ON {VERSION_TABLE}
+            WHEN OLD.status IN ({started}) AND ({moved}) {abort("moving the start")}""",
         f"DROP TRIGGER IF EXISTS {VERSION_TABLE}_frozen_content;",
         f"""CREATE TRIGGER {VERSION_TABLE}_frozen_content BEFORE UPDATE ON {VERSION_TABLE}
             WHEN OLD.status <> 'draft' AND ({changed}) {abort("content change")}""",
@@ -159,9 +191,14 @@ def _drop_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS {t}_guard ON {t}; DROP FUNCTION IF EXISTS {t}_guard();"
+            f" DROP TRIGGER IF EXISTS {t}_no_truncate ON {t};"
+            f" DROP FUNCTION IF EXISTS {t}_refuse_truncate();"
             for t in (VERSION_TABLE, *CHILD_TABLES)
         ]
-    names = [f"{VERSION_TABLE}_{n}" for n in ("frozen_content", "status_step", "frozen_delete")]
+    names = [
+        f"{VERSION_TABLE}_{n}"
+        for n in ("frozen_content", "status_step", "frozen_delete", "start_moved")
+    ]
     names += [f"{t}_frozen_{op}" for t in CHILD_TABLES for op in ("insert", "update", "delete")]
     return [f"DROP TRIGGER IF EXISTS {name};" for name in names]
 
@@ -192,3 +229,16 @@ class FrozenConsentVersions(TriggerOperation):
 
 def is_frozen_violation(exc: BaseException) -> bool:
     return FROZEN_MESSAGE in str(exc)
+
+
+class FrozenConsentVersionsRefresh(FrozenConsentVersions):
+    """Re-install the guards with what was added since (idempotent); backwards keeps them."""
+
+    def backwards_sql(self, vendor: str) -> list[str]:
+        return []
+
+    def describe(self) -> str:
+        return "Refresh the frozen consent version guards"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return ("consent.db.FrozenConsentVersionsRefresh", [], {})

@@ -3,6 +3,7 @@ for administrators. Changes to programme structure made here are saved like any 
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -52,4 +53,24 @@ class ScreeningQuestionAdmin(admin.ModelAdmin[ScreeningQuestion]):
     search_fields = ["text", "text_en"]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+# Two-factor devices: the admin lists them and can delete one (a lost phone), never shows the
+# sealed secret or seed.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin[Authenticator]):
+    raw_id_fields = ("user",)
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type", "created_at", "last_used_at")
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = ("user", "type", "created_at", "last_used_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Authenticator | None = None) -> bool:
         return False

@@ -36,6 +36,12 @@ class EnrollmentConfig(AppConfig):
             NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,), order=60),
             NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", site_staff, order=100),
             NavEntry(_("Enroll a patient"), "enrollment:site_enroll", site_staff, order=110),
+            NavEntry(
+                _("Duplicates across sites"),
+                "enrollment:duplicates_cross_site",
+                (Role.DATA_STEWARD, Role.ADMIN),
+                order=115,
+            ),
         ]
 
     def demo_reference_seed(self, demo: DemoSeed) -> None:

@@ -74,3 +74,11 @@ def visit_reminder_send(visit_id: int) -> bool:
     from .services.visits import visit_reminder_send as send
 
     return send(visit_id=visit_id)
+
+
+@shared_task(acks_late=True)
+def registration_attempt_notice_send(participant_id: int) -> bool:
+    """Tell participant ``participant_id`` that their details were used to register again."""
+    from .services.people import registration_attempt_notice_deliver
+
+    return registration_attempt_notice_deliver(participant_id=participant_id)

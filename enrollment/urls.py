@@ -38,6 +38,11 @@ urlpatterns = [
         sites.duplicate_resolve,
         name="site_duplicate_resolve",
     ),
+    path(
+        "sites/duplicates/cross-site/",
+        sites.duplicates_cross_site,
+        name="duplicates_cross_site",
+    ),
     # Dashboards (national for programme managers, per site for coordinators).
     path("dashboards/national/", dashboards.national, name="dashboard_national"),
     path(

@@ -31,6 +31,7 @@ class Action(StrEnum):
     MFA_DEACTIVATED = "mfa.deactivated"
     MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated"
     MFA_AUTHENTICATED = "mfa.authenticated"
+    AUDIT_CHAIN_VERIFIED = "audit.chain_verified"
     PERMISSION_DENIED = "access.denied"
     PERSONAL_DATA_VIEWED = "pii.viewed"
     STAFF_CREATED = "staff.created"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -173,3 +174,78 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
         copy.write(payload)
+
+
+# --- Database roles ---------------------------------------------------------------------------
+# Migrations run as an owner role (MIGRATION_DATABASE_URL); the portal and its workers run as a
+# runtime role that owns nothing. Only an owner (or a superuser) may ALTER or DROP a table, disable
+# or drop its triggers, so the runtime role cannot switch the append-only guards off; it is given
+# no TRUNCATE either. The grants cover every table and sequence that exists when they run and, by
+# default privileges of the migrating role, every one a later migration creates.
+RUNTIME_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+RUNTIME_SEQUENCE_PRIVILEGES = "USAGE, SELECT, UPDATE"
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def runtime_role_grants_sql(role: str) -> list[str]:
+    """Statements giving ``role`` what the portal needs at run time, and nothing more."""
+    if not _ROLE_NAME.match(role):
+        raise ValueError(f"not a plain database role name: {role!r}")
+    return [
+        # A NOLOGIN group role; login roles for the web and the workers are made members of it.
+        # Created here only when the migrating role may create roles (tests, a fresh machine);
+        # in production it is created beforehand (README) and this does nothing.
+        f"""
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} NOLOGIN;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+        $$;
+        """,
+        f"GRANT {RUNTIME_TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {role};",
+        f"GRANT {RUNTIME_SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA public TO {role};",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT {RUNTIME_TABLE_PRIVILEGES} ON TABLES TO {role};",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT {RUNTIME_SEQUENCE_PRIVILEGES} ON SEQUENCES TO {role};",
+    ]
+
+
+class GrantRuntimeRole(TriggerOperation):
+    """Grant the runtime role (setting ``DATABASE_RUNTIME_ROLE``) its privileges (PostgreSQL).
+
+    The role's name is deployment configuration, read when the migration runs, not stored in it.
+    Backwards does nothing: taking privileges away from a running portal is never what a rollback
+    of the schema means.
+    """
+
+    def forwards_sql(self, vendor: str) -> list[str]:
+        if vendor != "postgresql":
+            return []
+        from django.conf import settings
+
+        return runtime_role_grants_sql(settings.DATABASE_RUNTIME_ROLE)
+
+    def backwards_sql(self, vendor: str) -> list[str]:
+        return []
+
+    def describe(self) -> str:
+        return "Grant the runtime database role its privileges"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return ("portal.db.GrantRuntimeRole", [], {})
+
+
+def protected_tables(cursor: Any) -> list[str]:
+    """Tables whose rows a trigger guards (append-only logs, frozen consent versions)."""
+    cursor.execute(
+        """
+        SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE NOT t.tgisinternal AND (t.tgname LIKE '%\\_no\\_update\\_delete'
+            OR t.tgname LIKE '%\\_guard') ORDER BY c.relname
+        """
+    )
+    return [row[0] for row in cursor.fetchall()]

@@ -103,3 +103,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditSeal(models.Model):
+    """One link of the audit log's hash chain: every audit row with ``after_id < id <= last_id``.
+
+    The hash is SHA-256 over the previous seal's hash, the range and each row's canonical form
+    (``portal.audit_chain``), so changing, removing or slipping in a row of a sealed range, or
+    removing a seal, shows up in the verification. Rows are sealed a few minutes after they are
+    written, by a periodic task, so writing an audit row never waits for the chain. Append-only.
+    """
+
+    after_id = models.BigIntegerField(unique=True)
+    last_id = models.BigIntegerField()
+    rows = models.PositiveIntegerField()
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["after_id"]
+
+    def __str__(self) -> str:
+        return f"audit seal ({self.after_id}, {self.last_id}]"

@@ -17,6 +17,8 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .logging import redact_data_urls
+
 __all__ = ["PdfResourceRefused", "render_pdf"]
 
 _STATIC_PREFIX = "/static/"
@@ -70,13 +72,17 @@ def render_pdf(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None
 ) -> bytes:
     """Render ``template_name`` with ``context`` to PDF bytes (in ``language`` if given)."""
-    from weasyprint import HTML
-
     if language:
         with translation.override(language):
             html = render_to_string(template_name, dict(context))
     else:
         html = render_to_string(template_name, dict(context))
+    return html_to_pdf(html)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes of an HTML document, fetching only static files and ``data:`` URIs."""
+    from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
     # A base URL so that "/static/..." resolves (to file:///static/..., which the fetcher serves).
@@ -84,5 +90,7 @@ def render_pdf(
         document = HTML(string=html, base_url="file:///", url_fetcher=_fetcher())
         return bytes(document.write_pdf(font_config=_fonts()))
     except FatalURLFetchingError as exc:
-        # WeasyPrint's fatal error is a BaseException; make it an ordinary, catchable error.
-        raise PdfResourceRefused(str(exc)) from exc
+        # WeasyPrint's fatal error is a BaseException; make it an ordinary, catchable error. Its
+        # message names the URL, which for a drawn signature is the signature itself: redacted,
+        # and not chained (a logged traceback would print the original).
+        raise PdfResourceRefused(redact_data_urls(str(exc))) from None

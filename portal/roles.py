@@ -54,6 +54,24 @@ STAFF_ROLES = frozenset(
 SITE_SCOPED_ROLES = frozenset({Role.COORDINATOR, Role.ETHICS_REVIEWER})
 
 
+class Data(models.TextChoices):
+    """Kinds of data that identify a person, for the role x data table (docs/data-access.md)."""
+
+    IDENTITY = "identity", _("Name, birth date, contact details, address, guardian")
+    RECEIPT = "receipt", _("Consent receipt PDF (prints the signer's name)")
+    CONSENT_ARTIFACT = "consent_artifact", _("Drawn signatures and scanned consent forms")
+
+
+# The role x data table: which staff roles may see each kind of identifying data, always within
+# their scope (sites). A participant sees their own, through their own pages, and nobody else's.
+# docs/data-access.md shows the same table; a test keeps the two equal.
+DATA_ACCESS: dict[Data, frozenset[Role]] = {
+    Data.IDENTITY: frozenset({Role.COORDINATOR, Role.ADMIN}),
+    Data.RECEIPT: frozenset({Role.COORDINATOR, Role.ADMIN}),
+    Data.CONSENT_ARTIFACT: frozenset({Role.COORDINATOR, Role.ADMIN}),
+}
+
+
 def roles_of(user: AnyUser | None) -> frozenset[Role]:
     if user is None or not user.is_authenticated:
         return frozenset()
@@ -167,6 +185,17 @@ def deny(user: AnyUser | None, *, object_type: str, object_id: Any, reason: str 
         outcome="denied",
     )
     return Http404()
+
+
+def may_access(user: AnyUser | None, data: Data) -> bool:
+    """Whether ``user``'s roles may see ``data`` of participants in their scope (DATA_ACCESS)."""
+    return bool(roles_of(user) & DATA_ACCESS[data])
+
+
+def require_access(user: AnyUser | None, data: Data, *, object_type: str, object_id: Any) -> None:
+    """The one check of the role x data table: refuse with an audited 404 when not allowed."""
+    if not may_access(user, data):
+        raise deny(user, object_type=object_type, object_id=object_id, reason=f"role: {data}")
 
 
 def get_scoped_or_404(user: AnyUser | None, queryset: QuerySet[M], **lookup: Any) -> M:

@@ -11,6 +11,7 @@ Two shapes share this one file:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # only matter for PostgreSQL's speed and for one admin-edited constraint, so say it once here.
     SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Migrations run as the role that owns the tables, when MIGRATION_DATABASE_URL is set (the
+# portal itself then runs as DATABASE_URL's role, a member of DATABASE_RUNTIME_ROLE without
+# ownership, TRUNCATE or DDL; README, "Database roles"). `manage.py migrate` uses it.
+MIGRATION_DATABASE_URL = env("MIGRATION_DATABASE_URL", "")
+if MIGRATION_DATABASE_URL and not MIGRATION_DATABASE_URL.startswith(
+    ("postgres://", "postgresql://")
+):
+    raise ImproperlyConfigured("MIGRATION_DATABASE_URL must point at PostgreSQL")
+# Audit rows older than this are sealed into the audit log's hash chain (portal/audit_chain.py).
+AUDIT_SEAL_SETTLE_SECONDS = env_int("AUDIT_SEAL_SETTLE_SECONDS", 300)
+DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "portal_runtime")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_RUNTIME_ROLE):
+    raise ImproperlyConfigured("DATABASE_RUNTIME_ROLE must be a plain lower-case role name")
 
 # --- Cache (rate limits, sessions' companions) -----------------------------------------------
 REDIS_URL = env("REDIS_URL", "", required_in_production=True)
@@ -242,6 +256,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.tasks.minors_coming_of_age_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # The audit log's hash chain: settled rows sealed every five minutes, verified at night.
+    "portal-audit-seal": {
+        "task": "portal.tasks.audit_seal_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "portal-audit-verify": {
+        "task": "portal.tasks.audit_chain_verify_nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
     # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
     "consent-ledger-verify": {
         "task": "consent.tasks.consent_ledger_verify_nightly",
@@ -297,7 +320,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dam Portal] "
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Dam Portal"
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+# TOTP secrets and recovery seeds sealed with the personal-data keys (enrollment/vault/mfa.py).
+MFA_ADAPTER = "enrollment.vault.mfa.VaultMFAAdapter"
 # Staff sessions end after this many idle seconds; participants keep the browser-session default.
 STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
@@ -368,7 +392,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.UserThrottle"],
 }
+# Requests per user over the whole API ("count/second|minute|hour|day"); beyond it, 429.
+API_USER_RATE = env("API_USER_RATE", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dam Portal API",
     "DESCRIPTION": "Enrollment, consent and dam link of the Bio Data Dam programme.",
@@ -418,7 +445,10 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "portal.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        "no_data_urls": {"()": "portal.logging.DataUrlRedactingFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -430,7 +460,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "no_data_urls"],
             "formatter": "json" if PRODUCTION else "plain",
         }
     },
@@ -440,6 +470,8 @@ LOGGING = {
         # data by design, but the request object itself is dropped by the filter.
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint names images it cannot load by URL: a drawn signature's data URL is redacted.
+        "weasyprint": {"filters": ["no_data_urls"]},
         # One line per request (method, path without query, status, duration, user id). The
         # development server prints its own, so only production logs these.
         "portal.request": {"level": "INFO" if PRODUCTION else "WARNING"},

@@ -81,8 +81,9 @@ class StateSerializer(serializers.ModelSerializer[ConsentState]):
 class EventSerializer(serializers.ModelSerializer[ConsentEvent]):
     version = VersionRefSerializer(allow_null=True)
     choices = serializers.DictField(child=serializers.BooleanField())
+    # The voided event's id on a void, null on every other event (the schema says so too).
     voids: serializers.PrimaryKeyRelatedField[ConsentEvent] = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
     receipt = serializers.SerializerMethodField()
 
@@ -142,7 +143,8 @@ class CheckInput(serializers.Serializer[Any]):
         slug_field="code", queryset=Purpose.objects.filter(is_active=True)
     )
     participants = serializers.ListField(
-        child=serializers.CharField(max_length=32),
+        # min_length: an empty code is refused, and the schema says so.
+        child=serializers.CharField(min_length=1, max_length=32),
         min_length=1,
         max_length=BULK_LIMIT,
         help_text=f"Participant codes, at most {BULK_LIMIT:,}.",

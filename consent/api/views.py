@@ -240,7 +240,8 @@ class StaffStatesApi(generics.ListAPIView[ConsentState]):
     def get_queryset(self) -> QuerySet[ConsentState]:
         states = scope_queryset(self.request.user, _states())
         status = self.request.query_params.get("status")
-        if status:
+        if status is not None:
+            # Present means one of the statuses: an empty ?status= is an error, not "any".
             if status not in ConsentState.Status.values:
                 raise serializers.ValidationError({"status": f"Unknown status {status!r}."})
             states = states.filter(status=status)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_safe
 
 from enrollment.models import Participant
 from portal.audit import Action, audit_record
-from portal.roles import get_scoped_or_404
+from portal.roles import Data, get_scoped_or_404, require_access
 from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
@@ -252,6 +252,13 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
     event = get_scoped_or_404(
         request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
     )
+    own = event.participant.user_id == request.user.pk
+    if not own:
+        # A receipt shows the signer's printed name: only roles that see names may have it
+        # (asked first, whether or not the file is made yet).
+        require_access(
+            request.user, Data.RECEIPT, object_type="consent.consentevent", object_id=event.pk
+        )
     receipt = ConsentReceipt.objects.filter(event=event).first()
     if receipt is None:
         if not receipt_request(event=event):
@@ -259,8 +266,8 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
         response = render(request, "consent/receipt_pending.html", {"event": event}, status=202)
         response["Retry-After"] = "30"
         return response
-    if event.participant.user_id != request.user.pk:
-        # A receipt shows the signer's printed name: a staff download is a personal-data read.
+    if not own:
+        # A staff download is a personal-data read.
         audit_record(
             action=Action.PERSONAL_DATA_VIEWED,
             actor=current_user(request),

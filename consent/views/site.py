@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.audit import audit_record
-from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
+from portal.roles import (
+    Data,
+    Role,
+    deny,
+    get_scoped_or_404,
+    require_access,
+    role_required,
+    scope_queryset,
+)
 from portal.web import current_user, form_errors_add
 
 from ..audit import Action
@@ -247,7 +255,18 @@ def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
     visible_events = scope_queryset(request.user, ConsentEvent.objects.all())
     artifact = ConsentArtifact.objects.filter(pk=artifact_id, event__in=visible_events).first()
     if artifact is None:
-        raise Http404()
+        raise deny(
+            request.user,
+            object_type="consent.consentartifact",
+            object_id=artifact_id,
+            reason="out of scope",
+        )
+    require_access(
+        request.user,
+        Data.CONSENT_ARTIFACT,
+        object_type="consent.consentartifact",
+        object_id=artifact_id,
+    )
     audit_record(
         action=Action.ARTIFACT_VIEWED,
         actor=current_user(request),

@@ -45,6 +45,10 @@ class ParticipantDetailSerializer(ParticipantListSerializer):
 
 class TransitionSerializer(serializers.ModelSerializer[StatusTransition]):
     participant = serializers.CharField(source="participant.code")
+    # "" for a participant's first step (there was no status before): part of the enum.
+    from_status = serializers.ChoiceField(
+        choices=ParticipantStatus.choices, allow_blank=True, read_only=True
+    )
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
 
     class Meta:

@@ -122,10 +122,6 @@ class VolunteerForm(PersonFieldsMixin):
         queryset=Site.objects.none(),
         help_text=_("Where you will give blood and urine samples."),
     )
-    confirm_not_duplicate = forms.BooleanField(
-        label=_("I am a different person from the one already registered with these details."),
-        required=False,
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

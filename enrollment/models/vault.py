@@ -93,6 +93,8 @@ class DuplicateFlag(models.Model):
 
     scope_site_path = "participant__site_id"
     scope_owner_path = "participant__user_id"
+    # Set for a reader who cannot see the matching participant's site (never stored).
+    elsewhere = False
 
     class Meta:
         verbose_name = _("possible duplicate")

@@ -194,6 +194,18 @@ class ReferralImport(models.Model):
     rows_existing = models.PositiveIntegerField(default=0)
     rows_invalid = models.PositiveIntegerField(default=0)
 
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", _("imported")
+        REFUSED = "refused", _("refused, nothing imported")
+
+    # Database defaults, so that code of the previous release can still write rows mid-deploy.
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, db_default=Outcome.IMPORTED.value
+    )
+    # Why it was refused: a file-level code (too_large, not_csv, encoding, columns, conflict...)
+    # or invalid_rows.
+    refusal = models.CharField(max_length=32, blank=True, db_default="")
+
     scope_site_path = "site_id"
 
     class Meta:

@@ -8,6 +8,8 @@ from .dashboards import Figures, Forecast, Progress, dashboard_figures
 from .people import (
     WORKLIST_LIMIT,
     StatusStep,
+    duplicate_flags_marked,
+    duplicates_cross_site_open,
     duplicates_open,
     invitations_unclaimed,
     participant_headline,
@@ -27,6 +29,8 @@ __all__ = [
     "Progress",
     "StatusStep",
     "dashboard_figures",
+    "duplicate_flags_marked",
+    "duplicates_cross_site_open",
     "duplicates_open",
     "invitations_unclaimed",
     "participant_headline",

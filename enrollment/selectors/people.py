@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -107,11 +108,33 @@ def visits_today(*, user: User) -> QuerySet[Visit]:
     )
 
 
-def duplicates_open(*, user: User) -> QuerySet[DuplicateFlag]:
-    return (
-        scope_queryset(user, DuplicateFlag.objects.all())
+def duplicates_open(*, user: User) -> list[DuplicateFlag]:
+    return duplicate_flags_marked(
+        user=user,
+        flags=scope_queryset(user, DuplicateFlag.objects.all())
         .filter(resolved_at__isnull=True)
         .select_related("participant", "matches", "participant__site")
+        .order_by("-flagged_at")[:WORKLIST_LIMIT],
+    )
+
+
+def duplicate_flags_marked(*, user: User, flags: Iterable[DuplicateFlag]) -> list[DuplicateFlag]:
+    """The flags, each with ``elsewhere`` set when the matching participant is at a site ``user``
+    cannot see: then the page says only that a match exists elsewhere (never its code), and a data
+    steward resolves it."""
+    visible = site_ids_for(user)
+    marked = list(flags)
+    for flag in marked:
+        flag.elsewhere = visible is not None and flag.matches.site_id not in visible
+    return marked
+
+
+def duplicates_cross_site_open() -> QuerySet[DuplicateFlag]:
+    """Open flags whose two participants are at different sites: the data steward's worklist."""
+    return (
+        DuplicateFlag.objects.filter(resolved_at__isnull=True)
+        .exclude(participant__site_id=F("matches__site_id"))
+        .select_related("participant__site", "matches__site")
         .order_by("-flagged_at")[:WORKLIST_LIMIT]
     )
 

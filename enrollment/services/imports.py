@@ -1,8 +1,12 @@
 """Bulk import of referrals (a CSV exported from a hospital system) into one site.
 
-* The whole file is checked first (size, not CSV, encoding, required columns); a file-level problem
-  raises ``ImportRefused`` with a plain message and nothing is stored.
-* Every row is validated; problems come back per line number and column. Valid rows import.
+* All or nothing. The whole file is checked first (size, not CSV, encoding, required columns); a
+  file-level problem raises ``ImportRefused`` with a plain message. Then every row is validated
+  before anything is written; problems come back per line number and column, and one invalid row
+  means no row is imported (fix the file and upload it again). The rows are then written in one
+  transaction: a failure half-way leaves nothing behind either.
+* Recorded and audited either way: a ``ReferralImport`` row (outcome ``imported`` or ``refused``
+  with the reason's code) and a ``referrals.imported`` audit row with the same outcome.
 * Idempotent: a row whose site reference is already enrolled at the site is counted, not added
   again, so uploading the same file twice creates nothing the second time.
 * Fast: rows are inserted in batches (participants, funnel steps and aggregates, vault rows each
@@ -248,6 +252,9 @@ def _validate(
     def error(column: str, message: object) -> None:
         errors.append(RowError(line, column, str(message)))
 
+    for column, value in raw.items():
+        if value and vault.has_hidden_characters(value):
+            error(column, _("contains invisible or control characters; type it again."))
     for column in REQUIRED:
         if not raw[column]:
             error(column, _("this column is empty; it is required."))
@@ -333,6 +340,57 @@ def referrals_import(
     *, site: Site, by: User | None, data: bytes, max_bytes: int | None = None
 ) -> ImportResult:
     """Import a referrals CSV into ``site``. See the module docstring for the rules."""
+    result = ImportResult()
+    try:
+        with transaction.atomic():
+            _import(site=site, by=by, data=data, max_bytes=max_bytes, result=result)
+    except ImportRefused as exc:
+        # Nothing written stays; the attempt is still recorded and audited.
+        result.created = result.existing = result.possible_duplicates = 0
+        _record(site=site, by=by, data=data, result=result, refusal=exc.code or "refused")
+        raise
+    _record(
+        site=site,
+        by=by,
+        data=data,
+        result=result,
+        refusal="invalid_rows" if result.invalid_rows else "",
+    )
+    return result
+
+
+def _record(
+    *, site: Site, by: User | None, data: bytes, result: ImportResult, refusal: str
+) -> None:
+    outcome = ReferralImport.Outcome.REFUSED if refusal else ReferralImport.Outcome.IMPORTED
+    result.record = ReferralImport.objects.create(
+        site=site,
+        uploaded_by=by,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        rows_total=result.rows_total,
+        rows_created=result.created,
+        rows_existing=result.existing,
+        rows_invalid=result.invalid_rows,
+        outcome=outcome,
+        refusal=refusal,
+    )
+    audit_record(
+        action=Action.REFERRALS_IMPORTED,
+        actor=by,
+        obj=result.record,
+        outcome="ok" if not refusal else "refused",
+        details={
+            "created": result.created,
+            "existing": result.existing,
+            "invalid": result.invalid_rows,
+            "refusal": refusal,
+        },
+    )
+
+
+def _import(
+    *, site: Site, by: User | None, data: bytes, max_bytes: int | None, result: ImportResult
+) -> None:
     limit = settings.REFERRAL_IMPORT_MAX_BYTES if max_bytes is None else max_bytes
     if len(data) > limit:
         raise ImportRefused(
@@ -345,10 +403,9 @@ def referrals_import(
     text = _decode(data)
     cohorts = {c.code.lower(): c for c in Cohort.objects.all()}
     today = timezone.localdate()
-    result = ImportResult()
     seen_refs: set[str] = set()
     seen_indexes: dict[str, int] = {}
-    batch: list[_Row] = []
+    rows: list[_Row] = []
     for line, raw in _records(text):
         result.rows_total += 1
         row, errors = _validate(line, raw, cohorts, today)
@@ -367,32 +424,19 @@ def referrals_import(
                 result.errors.extend(errors)
             continue
         seen_refs.add(row.external_ref)
-        batch.append(row)
-        if len(batch) >= BATCH_SIZE:
-            _import_batch(site=site, by=by, rows=batch, result=result, seen_indexes=seen_indexes)
-            batch = []
-    if batch:
-        _import_batch(site=site, by=by, rows=batch, result=result, seen_indexes=seen_indexes)
-    result.record = ReferralImport.objects.create(
-        site=site,
-        uploaded_by=by,
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        rows_total=result.rows_total,
-        rows_created=result.created,
-        rows_existing=result.existing,
-        rows_invalid=result.invalid_rows,
-    )
-    audit_record(
-        action=Action.REFERRALS_IMPORTED,
-        actor=by,
-        obj=result.record,
-        details={
-            "created": result.created,
-            "existing": result.existing,
-            "invalid": result.invalid_rows,
-        },
-    )
-    return result
+        if not result.invalid_rows:
+            rows.append(row)  # once a row is invalid nothing is written: stop keeping rows
+    if result.invalid_rows:
+        return
+    # Inside the caller's transaction: all batches commit together or not at all.
+    for start in range(0, len(rows), BATCH_SIZE):
+        _import_batch(
+            site=site,
+            by=by,
+            rows=rows[start : start + BATCH_SIZE],
+            result=result,
+            seen_indexes=seen_indexes,
+        )
 
 
 def _seal(rows: list[_Row], ids: list[int]) -> list[dict[str, str]]:

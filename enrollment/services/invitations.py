@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import request_context
 from portal.audit import audit_record
 from portal.models import User
-from portal.roles import Role, grant_role
+from portal.roles import Role, grant_role, is_staff_member
 
 from .. import messaging, vault
 from ..audit import Action
@@ -158,7 +158,14 @@ def _count_failure(keys: list[str]) -> None:
 
 
 def invitation_claim(*, user: User, code: str, birth_date: dt.date) -> Participant:
-    """Link ``user`` to the participant invited with ``code``, if the birth date matches."""
+    """Link ``user`` to the participant invited with ``code``, if the birth date matches.
+
+    Staff accounts cannot become participants (a participant's own pages would show them data
+    their role does not otherwise give)."""
+    if is_staff_member(user):
+        raise InvitationClaimRefused(
+            _("Staff accounts cannot be linked to a participant record."), code="staff"
+        )
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
         raise InvitationClaimRefused(
             _("Confirm your e-mail address first, then enter the code."), code="unverified"

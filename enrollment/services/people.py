@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
 from portal.models import User
-from portal.roles import Role, grant_role, site_ids_for
+from portal.roles import Role, grant_role, is_staff_member, site_ids_for
 
-from .. import vault
+from .. import messaging, vault
 from ..audit import Action
 from ..models import Cohort, Participant, ParticipantKind, Sex, Site
 from ..vault import Profile
@@ -81,6 +84,14 @@ def _age_today(profile: Profile) -> int:
 
 
 def _check_profile(profile: Profile) -> Profile:
+    if profile.hidden_characters():
+        raise ValidationError(
+            _(
+                "Some details contain invisible or control characters (for example a text "
+                "direction mark or a zero-width space). Please type them again."
+            ),
+            code="hidden_characters",
+        )
     try:
         normalised = profile.normalised()
     except ValueError as exc:
@@ -117,14 +128,17 @@ def participant_register_volunteer(
     sex: str,
     cohort: Cohort,
     site: Site,
-    confirm_not_duplicate: bool = False,
 ) -> Participant:
     """Register a signed-in volunteer: participant (registered) plus their vault row.
 
-    A phone or e-mail already in the vault raises ``DuplicateRegistration`` and stores nothing,
-    unless the volunteer confirms they are a different person; then the registration is stored
-    and flagged for a coordinator to look at. Records are never merged.
+    The answer never tells whether the phone or e-mail is already known: that would let anyone
+    with an account find out who takes part (in rare-disease cohorts, who is ill). A registration
+    matching earlier ones is stored and flagged for a coordinator, and after the commit each
+    earlier participant is told through their own contact details (a task, by id). Records are
+    never merged. Staff accounts cannot become participants.
     """
+    if is_staff_member(user):
+        raise ValidationError(_("Staff accounts cannot register as participants."), code="staff")
     if Participant.objects.filter(user=user).exists():
         raise ValidationError(_("You are already registered."), code="already_registered")
     if not cohort.open_for_volunteers:
@@ -135,8 +149,6 @@ def participant_register_volunteer(
         raise ValidationError(_("Choose a sex."), code="sex")
     profile = _check_profile(profile)
     duplicates = vault.duplicates_of(profile)
-    if duplicates and not confirm_not_duplicate:
-        raise DuplicateRegistration(duplicates)
     participant = _save_participant(
         Participant(
             kind=ParticipantKind.VOLUNTEER,
@@ -153,7 +165,41 @@ def participant_register_volunteer(
     vault.personal_data_write(participant=participant, profile=profile)
     vault.duplicate_flags_record(participant=participant, matches=duplicates)
     grant_role(user, Role.PARTICIPANT)
+    earlier = sorted({other_id for other_id, _kind in duplicates if other_id != participant.pk})
+    if earlier:
+        from ..tasks import registration_attempt_notice_send
+
+        for other_id in earlier:
+            transaction.on_commit(partial(registration_attempt_notice_send.delay, other_id))
     return participant
+
+
+def registration_attempt_notice_deliver(*, participant_id: int) -> bool:
+    """Tell a participant, through their own e-mail and phone, that their details were used to
+    register again. True if a message went out."""
+    participant = Participant.objects.filter(pk=participant_id).first()
+    if participant is None:
+        return False
+    profile = vault.profile_for_participant(participant)
+    if profile is None:
+        return False
+    sent = False
+    with translation.override("ko"):
+        context = {"name": profile.guardian_name or profile.name, "site_url": settings.SITE_URL}
+        if profile.email:
+            body = render_to_string("enrollment/messages/registration_attempt.txt", context)
+            send_mail(
+                str(_("Your details were used to register for Bio Data Dam")),
+                body.strip(),
+                None,
+                [profile.email],
+            )
+            sent = True
+        if profile.contact_phone:
+            text = render_to_string("enrollment/messages/registration_attempt_text.txt", context)
+            messaging.text_send(to_phone=profile.contact_phone, body=text.strip())
+            sent = True
+    return sent
 
 
 @transaction.atomic

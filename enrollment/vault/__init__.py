@@ -9,6 +9,7 @@ goes through the names exported here. import-linter holds that in ``make lint``.
 
 from ._crypto import (
     VaultError,
+    has_hidden_characters,
     keyring,
     normalise_email,
     normalise_name,
@@ -45,6 +46,7 @@ __all__ = [
     "duplicate_flag_resolve",
     "duplicate_flags_record",
     "duplicates_of",
+    "has_hidden_characters",
     "keyring",
     "name_matches",
     "normalise_email",

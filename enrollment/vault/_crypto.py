@@ -166,12 +166,16 @@ def normalise_email(email: str) -> str:
 # The common case, a 010 mobile number, checked without the full parser (a bulk import meets
 # hundreds of thousands). 010-597x to 010-599x are not allocated, as in the phonenumbers metadata;
 # a test compares this shortcut with phonenumbers.
-_KR_010_RE = re.compile(r"^(?:\+82[- .]?|0)10[- .]?(\d{4})[- .]?(\d{4})$")
+_KR_010_RE = re.compile(r"^(?:\+82[- .]?|0)10[- .]?(\d{4})[- .]?(\d{4})$", re.ASCII)
 
 
 def normalise_phone(phone: str, region: str = "KR") -> str:
-    """E.164 form of ``phone`` (``+821012345678``); ``ValueError`` if it is not a valid number."""
-    fast = _KR_010_RE.match(phone.strip()) if region == "KR" else None
+    """E.164 form of ``phone`` (``+821012345678``); ``ValueError`` if it is not a valid number.
+
+    The one normalisation of phone numbers (web forms, imports, API lookups, the vault's blind
+    index): NFKC first, so full-width digits (U+FF10 to U+FF19) and other compatibility forms become ASCII."""
+    phone = unicodedata.normalize("NFKC", phone).strip()
+    fast = _KR_010_RE.match(phone) if region == "KR" else None
     if fast is not None and not fast.group(1).startswith(("597", "598", "599")):
         return f"+8210{fast.group(1)}{fast.group(2)}"
     try:
@@ -197,6 +201,26 @@ def phone_for_display(e164: str) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(parsed, style)
+
+
+# Control (Cc), format (Cf: bidirectional overrides, zero-width spaces and joiners), private-use
+# (Co), surrogate (Cs) and line/paragraph separators: invisible in a name, and able to make one
+# name look like another. Ordinary line breaks are allowed only where a field says so (address).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+
+
+def has_hidden_characters(text: str, *, allow_newlines: bool = False) -> bool:
+    """Whether ``text`` holds a character that has no business in personal data."""
+    if text.isprintable():
+        # C-speed shortcut for nearly every value: printable means none of the categories above
+        # (isprintable is also false for spaces other than U+0020, hence the check below).
+        return False
+    for ch in text:
+        if allow_newlines and ch in "\r\n":
+            continue
+        if unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+            return True
+    return False
 
 
 def normalise_name(name: str) -> str:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from portal.audit import Action as PortalAction
 from portal.audit import audit_record
 from portal.models import User
-from portal.roles import scope_queryset
+from portal.roles import Data, require_access, scope_queryset
 
 from ..audit import Action
 from ..models import DuplicateFlag, DuplicateMatch, Participant, PersonalData
@@ -86,6 +86,15 @@ class Profile:
     def contact_phone(self) -> str:
         """Where texts go: the participant's own phone, or their guardian's."""
         return self.phone or self.guardian_phone
+
+    def hidden_characters(self) -> list[str]:
+        """The fields holding control or format characters (bidi overrides, zero-width...)."""
+        return [
+            f.name
+            for f in fields(Profile)
+            if isinstance(value := getattr(self, f.name), str)
+            and crypto.has_hidden_characters(value, allow_newlines=f.name == "address")
+        ]
 
     def normalised(self) -> Profile:
         """The same profile with phones in E.164 and the e-mail lower-cased, as the vault stores it."""
@@ -160,7 +169,13 @@ def profile_for_participant(participant: Participant) -> Profile | None:
 
 
 def personal_data_read(*, participant: Participant, by: User, reason: str) -> Profile | None:
-    """Staff read of a participant's personal data, always audited (even when there is none)."""
+    """Staff read of a participant's personal data, always audited (even when there is none).
+
+    Only roles the role x data table lets see identities may read (``portal.roles.DATA_ACCESS``);
+    others get an audited 404 whatever page asked."""
+    require_access(
+        by, Data.IDENTITY, object_type=Participant._meta.label_lower, object_id=participant.pk
+    )
     audit_record(
         action=PortalAction.PERSONAL_DATA_VIEWED,
         actor=by,

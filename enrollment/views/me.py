@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.roles import deny, is_staff_member
 from portal.web import current_user, form_errors_add, posted
 
 from .. import selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
 from ..models import Participant, ParticipantStatus, Site, VisitStatus
 from ..services import (
-    DuplicateRegistration,
     InvitationClaimRefused,
     VisitRefused,
     bookable_days,
@@ -61,9 +61,10 @@ def me(request: HttpRequest) -> HttpResponse:
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
+    if is_staff_member(user):
+        raise deny(user, object_type="view", object_id="me_register", reason="staff account")
     if selectors.participant_of_user(user) is not None:
         return redirect("enrollment:me")
-    duplicate = False
     if request.method == "POST":
         form = VolunteerForm(request.POST)
         if form.is_valid():
@@ -74,11 +75,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     sex=form.cleaned_data["sex"],
                     cohort=form.cleaned_data["cohort"],
                     site=form.cleaned_data["site"],
-                    confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
                 )
-            except DuplicateRegistration as exc:
-                duplicate = True
-                form.add_error(None, exc.messages)
             except ValidationError as exc:
                 form_errors_add(form, exc)
             else:
@@ -88,7 +85,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 return redirect("enrollment:me_screening")
     else:
         form = VolunteerForm(initial={"email": user.email})
-    return render(request, "enrollment/me/register.html", {"form": form, "duplicate": duplicate})
+    return render(request, "enrollment/me/register.html", {"form": form})
 
 
 def _own_participant(request: HttpRequest) -> Participant | None:
@@ -225,6 +222,8 @@ def visit_cancel_view(request: HttpRequest) -> HttpResponse:
 def claim(request: HttpRequest) -> HttpResponse:
     """A patient enrolled at a hospital links this account to their record with the code."""
     user = current_user(request)
+    if is_staff_member(user):
+        raise deny(user, object_type="view", object_id="me_claim", reason="staff account")
     if selectors.participant_of_user(user) is not None:
         messages.info(request, _("Your account is already linked to your participation."))
         return redirect("enrollment:me")

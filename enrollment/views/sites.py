@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.roles import Role, get_scoped_or_404, role_required
+from portal.roles import Role, deny, get_scoped_or_404, has_role, role_required
 from portal.web import current_user, form_errors_add, posted
 
 from .. import selectors, vault
@@ -121,8 +121,11 @@ def participant_detail(request: HttpRequest, code: str) -> HttpResponse:
             "participant": participant,
             "profile": profile,
             "visits": selectors.participant_visits(participant)[:20],
-            "flags": participant.duplicate_flags.filter(resolved_at__isnull=True).select_related(
-                "matches"
+            "flags": selectors.duplicate_flags_marked(
+                user=current_user(request),
+                flags=participant.duplicate_flags.filter(resolved_at__isnull=True).select_related(
+                    "matches"
+                ),
             ),
             "screening": selectors.screening_latest(participant),
             "can_screen": participant.status
@@ -199,18 +202,37 @@ def visit_outcome(request: HttpRequest, visit_id: int) -> HttpResponse:
     return redirect("enrollment:site_worklist")
 
 
-@role_required(*STAFF)
+@role_required(*STAFF, Role.DATA_STEWARD)
 @require_POST
 def duplicate_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
+    user = current_user(request)
     flag = get_scoped_or_404(
-        current_user(request), DuplicateFlag.objects.select_related("participant"), pk=flag_id
+        user, DuplicateFlag.objects.select_related("participant", "matches"), pk=flag_id
     )
-    vault.duplicate_flag_resolve(flag=flag, by=current_user(request))
+    (marked,) = selectors.duplicate_flags_marked(user=user, flags=[flag])
+    if marked.elsewhere:
+        # The other participant is at a site this coordinator cannot see: a data steward decides.
+        raise deny(
+            user, object_type="enrollment.duplicateflag", object_id=flag_id, reason="other site"
+        )
+    vault.duplicate_flag_resolve(flag=flag, by=user)
     messages.success(
         request,
         _("%(code)s: marked as checked, not a duplicate.") % {"code": flag.participant.code},
     )
+    if has_role(user, Role.DATA_STEWARD) and not has_role(user, *STAFF):
+        return redirect("enrollment:duplicates_cross_site")
     return redirect("enrollment:site_worklist")
+
+
+@role_required(Role.DATA_STEWARD, Role.ADMIN)
+def duplicates_cross_site(request: HttpRequest) -> HttpResponse:
+    """Possible duplicates across two sites: only a data steward sees both codes and decides."""
+    return render(
+        request,
+        "enrollment/sites/duplicates_cross_site.html",
+        {"flags": selectors.duplicates_cross_site_open()},
+    )
 
 
 @role_required(*STAFF)

@@ -162,8 +162,10 @@ def test_coordinator_uploads_referrals_and_sees_bad_rows_by_line(
     page.goto("/sites/import/")
     page.get_by_label("의뢰 명단 파일(CSV)").set_input_files(str(path))
     submit(page, "가져오기")
-    assert page.get_by_text("환자 1명 등록").is_visible()
+    # All or nothing: bad rows mean no row is imported, and the page says so plainly.
+    assert page.get_by_text("아무것도 가져오지 않았습니다").is_visible()
+    assert page.get_by_text("환자 0명 등록").is_visible()
     rows = page.locator("table tbody tr")
     assert rows.count() == 3
     assert rows.nth(0).inner_text().split("\t")[:2] == ["3", "birth_date"]
-    assert Participant.objects.filter(site=site).count() == 1
+    assert Participant.objects.filter(site=site).count() == 0

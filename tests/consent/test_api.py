@@ -80,6 +80,14 @@ def test_participant_cannot_download_someone_elses_receipt(me, v1):
     )
 
 
+def test_the_api_schema_and_docs_are_for_signed_in_users_only():
+    for url in ("/api/schema/", "/api/docs/"):
+        assert Client().get(url).status_code in (401, 403)
+    participant_client = Client()
+    participant_client.force_login(UserFactory())
+    assert participant_client.get("/api/schema/").status_code == 200
+
+
 def test_participant_gets_own_fhir_consent(me):
     participant, client, *_ = me
     response = client.get("/api/consent/me/fhir/")

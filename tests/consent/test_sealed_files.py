@@ -87,7 +87,7 @@ def test_signature_and_receipt_are_stored_sealed_and_served_plain(
     assert attachment[1] == pdf
     # The storage is under no public URL.
     for name in (artifact.file.name, receipt.file.name):
-        assert client.get(settings.MEDIA_URL + name).status_code == 404
+        assert client.get(f"{settings.MEDIA_URL}{name}").status_code == 404
 
 
 def test_a_scanned_form_is_sealed_and_the_coordinator_view_opens_it(

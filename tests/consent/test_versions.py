@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from consent.db import frozen_versions_sql
 from consent.models import ConsentItem, ConsentState, ConsentVersion
@@ -204,3 +204,47 @@ def test_admin_shows_versions_read_only_once_approved_and_approves_drafts(client
     draft.refresh_from_db()
     assert draft.status == "approved" and draft.text_sha256
     assert client.get("/admin/consent/consentevent/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frozen_items_and_questions_cannot_be_truncated():
+    version = ca.active_version()
+    for table in ("consent_consentitem", "consent_comprehensionquestion"):
+        with (
+            pytest.raises(DatabaseError, match="frozen consent version"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"TRUNCATE {table}")
+    assert ConsentItem.objects.filter(version=version).exists()
+
+
+def test_an_active_versions_start_cannot_move():
+    version = ca.active_version()
+    assert version.effective_from is not None
+    moved = version.effective_from + dt.timedelta(days=-30)
+    for field in ("effective_from", "activated_at"):
+        with pytest.raises(DatabaseError, match="frozen consent version"), transaction.atomic():
+            ConsentVersion.objects.filter(pk=version.pk).update(**{field: moved})
+    # Superseding it later still works.
+    ConsentVersion.objects.filter(pk=version.pk).update(status="superseded")
+
+
+def test_sqlite_triggers_keep_an_active_versions_start():
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        """
+        CREATE TABLE consent_consentversion (id INTEGER PRIMARY KEY, form_id INT, label TEXT,
+          language TEXT, title TEXT, body_markdown TEXT, body_html TEXT, text_sha256 TEXT,
+          irb_approval_number TEXT, irb_approved_on TEXT, approved_at TEXT, approved_by_id INT,
+          created_at TEXT, status TEXT, effective_from TEXT, activated_at TEXT, ended_at TEXT);
+        CREATE TABLE consent_consentitem (id INTEGER PRIMARY KEY, version_id INT, text TEXT);
+        CREATE TABLE consent_comprehensionquestion (id INTEGER PRIMARY KEY, version_id INT,
+          text TEXT);
+        INSERT INTO consent_consentversion (id, status, effective_from) VALUES (1, 'active', 'a');
+        """
+    )
+    for statement in frozen_versions_sql("sqlite"):
+        db.execute(statement)
+    with pytest.raises(sqlite3.IntegrityError, match="frozen consent version"):
+        db.execute("UPDATE consent_consentversion SET effective_from = 'b' WHERE id = 1")

@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from consent.models import ConsentArtifact, ConsentEvent, ConsentReceipt, ConsentState
 from consent.services import receipt_issue
+from portal.audit import Action
+from portal.models import AuditEvent
 from portal.roles import Role
 from tests.audits import assert_access_denied
 from tests.consent import signing_builders as ca
@@ -378,3 +380,12 @@ def test_the_english_version_can_be_read_and_signed_with_the_latin_name(
     )
     assert response.status_code == 302
     assert ConsentEvent.objects.get(participant=signed_in_participant).version_id == english.pk
+
+
+def test_an_artifact_out_of_scope_is_refused_and_audited(client):
+    outsider = staff_user(Role.COORDINATOR, sites=[SiteFactory()], mfa=True)  # type: ignore[list-item]
+    client.force_login(outsider)
+    response = client.get(reverse("consent:site_artifact", args=[987654]))
+    assert response.status_code == 404
+    denied = AuditEvent.objects.get(action=Action.PERMISSION_DENIED, actor=outsider)
+    assert (denied.object_type, denied.object_id) == ("consent.consentartifact", "987654")

@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from enrollment.audit import Action
 from enrollment.models import (
     DuplicateFlag,
     Participant,
@@ -12,6 +13,7 @@ from enrollment.models import (
 from enrollment.services import referrals_import
 from enrollment.services.imports import ImportRefused
 from enrollment.vault import profile_for_participant
+from portal.models import AuditEvent
 from tests.enrollment.people import (
     participant_with_profile,
 )
@@ -66,7 +68,7 @@ def test_korean_encodings_are_read(site, coordinator, encoding):
     assert profile_for_participant(Participant.objects.get(external_ref="R-002")).name == "이영희"
 
 
-def test_bad_rows_are_reported_by_line_and_column_and_good_rows_still_import(site, coordinator):
+def test_bad_rows_are_reported_by_line_and_column_and_nothing_is_imported(site, coordinator):
     text = (
         HEADER
         + GOOD
@@ -78,7 +80,7 @@ def test_bad_rows_are_reported_by_line_and_column_and_good_rows_still_import(sit
         )
     )
     result = run(site, coordinator, text)
-    assert result.created == 2 and result.invalid_rows == 4
+    assert result.created == 0 and result.invalid_rows == 4
     where = {(e.line, e.column) for e in result.errors}
     assert {
         (4, "birth_date"),
@@ -90,7 +92,29 @@ def test_bad_rows_are_reported_by_line_and_column_and_good_rows_still_import(sit
         (7, "external_ref"),
     } <= where
     assert "Line 4, column “birth_date”" in str(result.errors[0])
-    assert Participant.objects.count() == 2
+    assert not Participant.objects.exists() and not PersonalData.objects.exists()
+    record = ReferralImport.objects.get()
+    assert (record.outcome, record.refusal, record.rows_invalid) == ("refused", "invalid_rows", 4)
+    audit = AuditEvent.objects.get(action=Action.REFERRALS_IMPORTED)
+    assert audit.outcome == "refused" and audit.object_id == str(record.pk)
+
+
+def test_a_bad_row_after_the_first_batches_leaves_nothing_behind(site, coordinator):
+    lines = [f"R-{n:05d},rare,김민수,,1970-05-01,M,010-2000-{n:04d},,,\n" for n in range(1, 1600)]
+    lines[1500] = "R-BAD,rare,김민수,,1970-13-01,M,010-1111-0001,,,\n"  # line 1,502
+    result = run(site, coordinator, HEADER + "".join(lines))
+    assert [(e.line, e.column) for e in result.errors] == [(1502, "birth_date")]
+    assert result.created == 0
+    assert not Participant.objects.exists() and not StatusTransition.objects.exists()
+    assert ReferralImport.objects.get().outcome == "refused"
+
+
+def test_a_refused_file_is_recorded_and_audited(site, coordinator):
+    with pytest.raises(ImportRefused):
+        run(site, coordinator, "")
+    record = ReferralImport.objects.get()
+    assert (record.outcome, record.refusal) == ("refused", "empty")
+    assert AuditEvent.objects.get(action=Action.REFERRALS_IMPORTED).outcome == "refused"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from enrollment.models import (
     StatusTransition,
 )
 from enrollment.services import (
-    DuplicateRegistration,
     participant_enroll_patient,
     participant_register_volunteer,
     participant_screen,
@@ -23,7 +22,7 @@ from tests.enrollment.people import (
     profile,
     years_ago,
 )
-from tests.factories import CohortFactory, SiteFactory, UserFactory
+from tests.factories import CohortFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -64,25 +63,32 @@ def test_invalid_phone_is_refused_and_nothing_is_stored():
     assert not PersonalData.objects.exists()
 
 
-def test_duplicate_email_is_told_and_stores_nothing_until_confirmed():
+def test_duplicate_email_is_not_told_stored_flagged_and_the_earlier_participant_notified(
+    mailoutbox, django_capture_on_commit_callbacks
+):
     first = _register()
-    with pytest.raises(DuplicateRegistration) as refused:
-        _register(phone="010-5555-6666", email="GILDONG.hong@example.org")
-    assert refused.value.matches == [(first.pk, "email")]
-    assert Participant.objects.count() == 1
-
-    second = participant_register_volunteer(
-        user=UserFactory(),
-        profile=profile(phone="010-5555-6666", email="gildong.hong@example.org"),
-        sex="male",
-        cohort=CohortFactory(),
-        site=SiteFactory(),
-        confirm_not_duplicate=True,
-    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = participant_register_volunteer(
+            user=UserFactory(),
+            profile=profile(phone="010-5555-6666", email="GILDONG.hong@example.org"),
+            sex="male",
+            cohort=CohortFactory(),
+            site=SiteFactory(),
+        )
     flag = DuplicateFlag.objects.get()
     assert (flag.participant, flag.matches, flag.matched_on) == (second, first, "email")
     # Nothing merged: two participants, two vault rows.
     assert PersonalData.objects.count() == 2
+    # The earlier participant hears of it at their own address, never the new registrant.
+    assert [m.to for m in mailoutbox] == [["gildong.hong@example.org"]]
+    assert "register" in mailoutbox[0].subject.lower() or "등록" in mailoutbox[0].subject
+
+
+def test_staff_accounts_cannot_register_as_participants():
+    with pytest.raises(ValidationError, match="Staff accounts"):
+        _register(staff_user(Role.COORDINATOR, sites=[SiteFactory()]))  # type: ignore[list-item]
+    assert not Participant.objects.exists()
 
 
 def test_registering_twice_with_one_account_is_refused():

@@ -112,19 +112,36 @@ def test_wrong_phone_is_explained_and_nothing_is_stored(client, volunteer):
     assert not Participant.objects.exists()
 
 
-def test_duplicate_email_is_told_clearly_and_confirming_flags_it(client, volunteer):
-    participant_with_profile(email="haneul@example.org", phone="010-9999-8888")
+def test_register_answers_the_same_whether_or_not_the_details_are_known(client, volunteer):
+    """No membership oracle: a known phone or e-mail changes nothing the registrant sees."""
     site, cohort = SiteFactory(), CohortFactory()
+    known = participant_with_profile(email="haneul@example.org", phone="010-9999-8888")
     response = client.post(reverse("enrollment:me_register"), registration(site, cohort))
-    assert "already registered" in response.content.decode()
-    assert "confirm_not_duplicate" in response.content.decode()
-    assert Participant.objects.count() == 1
-    client.post(
-        reverse("enrollment:me_register"),
-        registration(site, cohort, confirm_not_duplicate="on"),
-    )
+    assert response.status_code == 302
+    assert response.url == reverse("enrollment:me_screening")
+    page = client.get(response.url).content.decode()
+    assert "already" not in page and known.code not in page
     assert Participant.objects.count() == 2
     assert DuplicateFlag.objects.get().participant.user == volunteer
+
+    other = UserFactory()
+    client.force_login(other)
+    unknown = client.post(
+        reverse("enrollment:me_register"),
+        registration(site, cohort, email="nobody@example.org", phone="010-2222-3333"),
+    )
+    assert (unknown.status_code, unknown.url) == (response.status_code, response.url)
+
+
+def test_staff_cannot_register_or_claim_and_the_refusal_is_audited(staff_client, coordinator):
+    for name in ("enrollment:me_register", "enrollment:me_claim"):
+        assert staff_client.get(reverse(name)).status_code == 404
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.PERMISSION_DENIED, actor=coordinator, reason="staff account"
+        ).count()
+        == 2
+    )
 
 
 def test_underage_volunteer_is_told_plainly_and_marked_ineligible(client, volunteer):
@@ -246,8 +263,10 @@ def test_import_page_reports_rows_by_line(staff_client, site):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert Participant.objects.filter(site=site).count() == 1
+    # All or nothing: one bad row, nothing imported, and the page says so.
+    assert Participant.objects.filter(site=site).count() == 0
     assert "<td>3</td><td>birth_date</td>" in body
+    assert "Nothing was imported" in body
 
 
 def test_import_page_refuses_a_workbook_with_a_clear_message(staff_client, site):
@@ -372,3 +391,45 @@ def test_an_unknown_site_code_keeps_the_registered_site(client, volunteer):
     client.post(reverse("enrollment:me_screening"), {})
     page = client.get(reverse("enrollment:me_visit"), {"site": "nowhere"}).content.decode()
     assert "Visits at Hospital Registered" in page
+
+
+def _cross_site_flag(site):
+    here = participant_with_profile(site=site, phone="010-7777-1111", email="a@example.org")
+    there = participant_with_profile(site=SiteFactory(), phone="010-7777-2222", email="b@ex.org")
+    nearby = participant_with_profile(site=site, phone="010-7777-3333", email="c@example.org")
+    vault.duplicate_flags_record(participant=here, matches=[(there.pk, "phone")])
+    vault.duplicate_flags_record(participant=here, matches=[(nearby.pk, "email")])
+    return here, there, nearby
+
+
+def test_coordinator_sees_only_that_a_match_exists_at_another_site(staff_client, site):
+    here, there, nearby = _cross_site_flag(site)
+    for url in (
+        reverse("enrollment:site_worklist"),
+        reverse("enrollment:site_participant", args=[here.code]),
+    ):
+        page = staff_client.get(url).content.decode()
+        assert there.code not in page and "another site" in page
+        assert nearby.code in page  # a match at their own site is named as before
+
+
+def test_coordinator_cannot_resolve_a_cross_site_flag_a_data_steward_does(
+    staff_client, site, coordinator, client
+):
+    here, there, _nearby = _cross_site_flag(site)
+    flag = DuplicateFlag.objects.get(participant=here, matches=there)
+    url = reverse("enrollment:site_duplicate_resolve", args=[flag.pk])
+    assert staff_client.post(url).status_code == 404
+    assert AuditEvent.objects.filter(
+        action=Action.PERMISSION_DENIED, actor=coordinator, reason="other site"
+    ).exists()
+    flag.refresh_from_db()
+    assert flag.resolved_at is None
+
+    steward = staff_user(Role.DATA_STEWARD, mfa=True)
+    client.force_login(steward)
+    page = client.get(reverse("enrollment:duplicates_cross_site")).content.decode()
+    assert here.code in page and there.code in page
+    assert client.post(url).status_code == 302
+    flag.refresh_from_db()
+    assert flag.resolved_by == steward

@@ -34,3 +34,20 @@ def test_a_resource_from_elsewhere_is_refused(template_dir):
     )
     with pytest.raises(PdfResourceRefused, match=r"example\.org"):
         render_pdf("t.html", {})
+
+
+def test_weasyprint_never_logs_a_data_url(caplog):
+    import logging
+
+    from portal.pdf import PdfResourceRefused, html_to_pdf
+
+    broken = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgSECRETSIGNATURE"
+    with caplog.at_level("DEBUG", logger="weasyprint"):
+        with pytest.raises(PdfResourceRefused) as refused:
+            html_to_pdf(f'<p>x</p><img src="{broken}">')
+        # What WeasyPrint itself logs about such a URL is redacted too.
+        logging.getLogger("weasyprint").warning("Failed to load image at %r", broken)
+    assert "SECRETSIGNATURE" not in str(refused.value)
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+    assert "SECRETSIGNATURE" not in caplog.text
+    assert "data:<redacted>" in caplog.text

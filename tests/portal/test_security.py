@@ -60,3 +60,14 @@ def test_no_template_or_stylesheet_loads_anything_from_elsewhere():
         if ".venv" not in path.parts and _EXTERNAL_LOAD.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_the_api_is_throttled_per_user(settings, client):
+    settings.API_USER_RATE = "3/minute"
+    first, second = factories.UserFactory(), factories.UserFactory()
+    client.force_login(first)
+    codes = [client.get("/api/consent/me/").status_code for _ in range(4)]
+    assert 429 not in codes[:3] and codes[3] == 429
+    # Another user has a count of their own.
+    client.force_login(second)
+    assert client.get("/api/consent/me/").status_code != 429
