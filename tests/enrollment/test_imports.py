@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -182,7 +183,7 @@ def test_the_same_reference_from_another_site_is_another_participant(site, coord
     from portal.roles import Role
     from tests.factories import SiteFactory, staff_user
 
-    other = SiteFactory()
+    other: Any = SiteFactory()
     run(site, coordinator, HEADER + GOOD)
     result = referrals_import(
         site=other,
