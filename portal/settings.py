@@ -162,10 +162,25 @@ DATABASE_URL = env("DATABASE_URL", _default_db_url, required_in_production=True)
 if PRODUCTION and not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when PORTAL_ENV=production")
 try:
-    DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Behind a transaction pooler (PgBouncer, pool_mode=transaction) set DISABLE_SERVER_SIDE_CURSORS
+# and DATABASE_PREPARED_STATEMENTS=false: a server-side cursor or a prepared statement belongs to
+# one server connection, which the pooler hands to another client after each transaction.
+# CONN_MAX_AGE keeps the connection to the pooler (or database) open between requests, and
+# CONN_HEALTH_CHECKS tests a kept connection before reusing it (after a pooler or database restart).
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", False)
+if DATABASES["default"]["CONN_MAX_AGE"] < 0:
+    raise ImproperlyConfigured("CONN_MAX_AGE must be 0 or more seconds")
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # psycopg prepares a statement after it ran a few times; None never prepares.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

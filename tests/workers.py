@@ -1,0 +1,84 @@
+"""Helpers for tests that start real Celery processes (workers, beat) as their own processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from tests.pgbouncer import Pooler
+
+
+def worker_environment(*, pooler: Pooler | None = None) -> dict[str, str]:
+    """The test database (``test_...``) and Redis, directly or through ``pooler``."""
+    database = connection.settings_dict
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+    host = database["HOST"] or "127.0.0.1"
+    port = str(database["PORT"] or 5432)
+    env = dict(os.environ)
+    env.update(
+        PORTAL_ENV="test",
+        CELERY_TASK_ALWAYS_EAGER="false",
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        REDIS_URL=settings.REDIS_URL,
+        DISABLE_SERVER_SIDE_CURSORS="false",
+        DATABASE_PREPARED_STATEMENTS="true",
+    )
+    if pooler is not None:
+        host, port = pooler.host, str(pooler.port)
+        env.update(DISABLE_SERVER_SIDE_CURSORS="true", DATABASE_PREPARED_STATEMENTS="false")
+    env["DATABASE_URL"] = f"postgres://{credentials}@{host}:{port}/{database['NAME']}"
+    return env
+
+
+def celery_start(
+    tmp_path: Path, name: str, env: dict[str, str], *arguments: str
+) -> subprocess.Popen[bytes]:
+    """Start ``celery -A portal <arguments>`` with its output in ``tmp_path/<name>.log``."""
+    log = (tmp_path / f"{name}.log").open("w")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", *arguments],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        log.close()
+
+
+def worker_start(tmp_path: Path, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return celery_start(
+        tmp_path, name, env, "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip",
+        "--without-mingle", "--hostname", f"{name}-{os.getpid()}@%h",
+    )  # fmt: skip
+
+
+def process_stop(process: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """Warm shutdown (finish the current task), then kill if it does not end in time."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_for(condition: Callable[[], Any], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
