@@ -10,6 +10,7 @@ Two shapes share this one file:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -228,10 +229,31 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker lost the broker connection is cancelled and re-delivered (acks_late).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "Asia/Seoul"
+# One scheduler for the whole cluster: with a Redis broker, beat keeps its schedule in Redis
+# (celery-redbeat) and holds a lock there, so a second `celery beat` started by mistake waits for
+# the lock instead of sending every task twice. A beat that dies without releasing the lock is
+# replaced after five loop intervals (BEAT_MAX_LOOP_INTERVAL, seconds).
+CELERY_BEAT_MAX_LOOP_INTERVAL = env_int("BEAT_MAX_LOOP_INTERVAL", 30)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = env("REDBEAT_REDIS_URL", CELERY_BROKER_URL)
+    CELERY_REDBEAT_KEY_PREFIX = env("REDBEAT_KEY_PREFIX", "portal:beat")
+    CELERY_REDBEAT_LOCK_TIMEOUT = 5 * CELERY_BEAT_MAX_LOOP_INTERVAL
+    CELERY_REDBEAT_REDIS_OPTIONS: dict[str, Any] = {"retry_period": 60}
+# Beat sends the heartbeat this often; readiness reports beat as stale when the last heartbeat is
+# older than HEARTBEAT_STALE_AFTER_SECONDS (by default three missed beats).
+HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60)
+HEARTBEAT_STALE_AFTER_SECONDS = env_int(
+    "HEARTBEAT_STALE_AFTER_SECONDS", 3 * HEARTBEAT_INTERVAL_SECONDS + 60
+)
+if HEARTBEAT_INTERVAL_SECONDS < 1 or CELERY_BEAT_MAX_LOOP_INTERVAL < 1:
+    raise ImproperlyConfigured(
+        "HEARTBEAT_INTERVAL_SECONDS and BEAT_MAX_LOOP_INTERVAL must be positive"
+    )
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "portal-heartbeat": {
         "task": "portal.tasks.heartbeat",
-        "schedule": crontab(minute="*/15"),
+        "schedule": dt.timedelta(seconds=HEARTBEAT_INTERVAL_SECONDS),
     },
     # Reminders for tomorrow's visits, in the morning in Korea. The task takes no arguments.
     "enrollment-visit-reminders": {

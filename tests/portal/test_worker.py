@@ -24,6 +24,9 @@ def test_celery_is_configured_for_at_least_once_delivery_with_json_only():
     # A task must end well before Redis would hand it to a second worker.
     assert conf.task_time_limit < settings.CELERY_VISIBILITY_TIMEOUT
     assert conf.beat_schedule["portal-heartbeat"]["task"] == "portal.tasks.heartbeat"
+    # One beat for the cluster: the schedule and its lock live in Redis.
+    assert conf.beat_scheduler == "redbeat.RedBeatScheduler"
+    assert conf.redbeat_redis_url == settings.CELERY_BROKER_URL
 
 
 def test_a_real_worker_runs_a_task_sent_through_redis(tmp_path, worker_env):
