@@ -42,11 +42,12 @@ def worker_environment(*, pooler: Pooler | None = None) -> dict[str, str]:
 def celery_start(
     tmp_path: Path, name: str, env: dict[str, str], *arguments: str
 ) -> subprocess.Popen[bytes]:
-    """Start ``celery -A portal <arguments>`` with its output in ``tmp_path/<name>.log``."""
+    """Start ``celery -A portal --quiet <arguments>`` with its output in ``tmp_path/<name>.log``."""
     log = (tmp_path / f"{name}.log").open("w")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", *arguments],
+            # --quiet: no start-up banner, as in production; what is left are log records.
+            [sys.executable, "-m", "celery", "-A", "portal", "--quiet", *arguments],
             cwd=Path(settings.BASE_DIR),
             env=env,
             stdout=log,
