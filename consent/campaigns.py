@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.audit import audit_record
+from portal.metrics import event_count
 from portal.models import User
 
 from .models import (
@@ -249,6 +250,7 @@ def _send_one(
             return True
         # Hand-off and record in one transaction: a crash in between re-sends, never skips.
         _mail(to=address, campaign=campaign, template=template)
+        event_count("campaign_send")
         invitation.save(update_fields=on_sent(invitation, now))
         return True
 

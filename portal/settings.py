@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "django_prometheus",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -118,6 +119,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -134,6 +136,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffMfaRequiredMiddleware",
     "portal.middleware.NoStoreMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -226,7 +229,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT // 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # logging comes from LOGGING below
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_DEFAULT_QUEUE = "celery"  # logging comes from LOGGING below
 # A task whose worker lost the broker connection is cancelled and re-delivered (acks_late).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "Asia/Seoul"
@@ -487,6 +491,11 @@ LOGGING = {
 
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_HEALTHZ_CHECK_BROKER = not CELERY_TASK_ALWAYS_EAGER
+# /metrics answers a scraper that sends "Authorization: Bearer <METRICS_TOKEN>", or a signed-in
+# administrator; anyone else gets 404. Without a token only administrators see it.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be a random value of at least 32 characters")
 DAM_TRANSPORT = env("DAM_TRANSPORT", "directory")
 DAM_DIRECTORY = Path(env("DAM_DIRECTORY", str(VAR_DIR / "dam-outbox")))
 DAM_URL = env("DAM_URL", "")

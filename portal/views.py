@@ -1,11 +1,18 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import hmac
+import os
+
+import prometheus_client
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from prometheus_client import multiprocess
 
 from .health import OK, readiness
-from .roles import STAFF_ROLES, is_staff_member, role_required
+from .metrics import PortalCollector
+from .roles import STAFF_ROLES, Role, has_role, is_staff_member, role_required
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -42,3 +49,32 @@ def healthz_ready(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": status, "checks": outcome.checks}, status=200 if outcome.ready else 503
     )
+
+
+_portal_registry = prometheus_client.CollectorRegistry(auto_describe=False)
+_portal_registry.register(PortalCollector())
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer "):
+        return hmac.compare_digest(header[len("Bearer ") :].encode(), token.encode())
+    return has_role(request.user, Role.ADMIN)
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition: this process's (or, multi-process, this node's) request metrics,
+    then the cluster-wide figures of ``portal.metrics``. Not public: 404 for anyone else."""
+    if not _may_read_metrics(request):
+        raise Http404
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = prometheus_client.REGISTRY
+    body = prometheus_client.generate_latest(registry) + prometheus_client.generate_latest(
+        _portal_registry
+    )
+    return HttpResponse(body, content_type=prometheus_client.CONTENT_TYPE_LATEST)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from consent.models import LedgerVerification
@@ -66,3 +67,6 @@ def test_worker_logs_are_json_with_the_request_id_tracebacks_and_extra_fields(tm
     assert failed[0]["request_id"] == "-"  # sent without a request
     # Celery's own extra fields survive (the task's id and name in "data").
     assert failed[0]["data"]["name"] == "consent.tasks.consent_ledger_verification_run"
+    # The worker counted the failure where /metrics on any web node reads it.
+    key = "portal:metrics:task_failures:consent.tasks.consent_ledger_verification_run"
+    assert cache.get(key) == 1
