@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "consent.campaign_tasks.minors_coming_of_age_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Sessions are kept in the database; expired ones are removed every night.
+    "portal-sessions-clear": {
+        "task": "portal.tasks.sessions_clear_expired",
+        "schedule": crontab(hour=4, minute=15),
+    },
     # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
     "consent-ledger-verify": {
         "task": "consent.tasks.consent_ledger_verify_nightly",
@@ -504,15 +509,31 @@ DAM_SECRET = env("DAM_SECRET", "")
 
 # --- Enrollment -----------------------------------------------------------------------------
 # Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.
+# Production must name a sender that really sends: the file and in-memory senders only keep
+# messages on the node that "sent" them.
 TEXT_SENDER = env(
     "TEXT_SENDER",
     "enrollment.messaging.LocmemTextSender"
     if PORTAL_ENV == "test"
     else "enrollment.messaging.FileTextSender",
+    required_in_production=True,
 )
+if PRODUCTION and TEXT_SENDER in {
+    "enrollment.messaging.FileTextSender",
+    "enrollment.messaging.LocmemTextSender",
+}:
+    raise ImproperlyConfigured(
+        "TEXT_SENDER must name a sender that sends (e.g. enrollment.messaging.HttpTextSender), "
+        "not one that keeps messages on this machine"
+    )
 TEXT_DIRECTORY = Path(env("TEXT_DIRECTORY", str(VAR_DIR / "texts")))
 TEXT_SENDER_URL = env("TEXT_SENDER_URL", "")  # for enrollment.messaging.HttpTextSender
 TEXT_SENDER_TOKEN = env("TEXT_SENDER_TOKEN", "")
+if PRODUCTION and TEXT_SENDER == "enrollment.messaging.HttpTextSender":
+    if not TEXT_SENDER_URL.startswith("https://"):
+        raise ImproperlyConfigured("TEXT_SENDER_URL must be an https:// address in production")
+    if not TEXT_SENDER_TOKEN:
+        raise ImproperlyConfigured("TEXT_SENDER_TOKEN must be set for the text gateway")
 REFERRAL_IMPORT_MAX_BYTES = env_int("REFERRAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 60)
 VISIT_BOOKING_DAYS_AHEAD = env_int("VISIT_BOOKING_DAYS_AHEAD", 42)

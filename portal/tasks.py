@@ -12,3 +12,12 @@ def heartbeat() -> str:
     stamp = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, stamp, timeout=max(3600, 2 * settings.HEARTBEAT_STALE_AFTER_SECONDS))
     return stamp
+
+
+@shared_task(ignore_result=True)
+def sessions_clear_expired() -> None:
+    """Beat: remove expired sessions (what ``manage.py clearsessions`` does)."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

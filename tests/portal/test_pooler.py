@@ -26,7 +26,6 @@ def test_pooler_settings_come_from_the_environment():
         CONN_HEALTH_CHECKS="false",
         DISABLE_SERVER_SIDE_CURSORS="true",
         DATABASE_PREPARED_STATEMENTS="false",
-        TEXT_SENDER="enrollment.messaging.HttpTextSender",
     )
     result = manage("shell", "-c", SHOW, env=env)
     assert result.returncode == 0, result.stderr

@@ -27,6 +27,9 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "portal.example.org",
+        "TEXT_SENDER": "enrollment.messaging.HttpTextSender",
+        "TEXT_SENDER_URL": "https://texts.example.org/send",
+        "TEXT_SENDER_TOKEN": secrets.token_urlsafe(24),
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -51,6 +54,7 @@ REQUIRED = [
     "PII_KEYS",
     "BLIND_INDEX_KEY",
     "ALLOWED_HOSTS",
+    "TEXT_SENDER",
 ]
 
 
@@ -76,6 +80,10 @@ def test_production_refuses_to_start_without_each_required_variable(variable):
         ("PII_KEYS", "k0:ZW1iZWRkZWQtZGVmYXVsdC1waWkta2V5LTAxMjM0NTY=", "PII_KEYS"),
         ("BLIND_INDEX_KEY", "embedded-default-blind-index-key", "BLIND_INDEX_KEY"),
         ("DEBUG", "true", "DEBUG"),
+        ("TEXT_SENDER", "enrollment.messaging.FileTextSender", "TEXT_SENDER"),
+        ("TEXT_SENDER", "enrollment.messaging.LocmemTextSender", "TEXT_SENDER"),
+        ("TEXT_SENDER_URL", "http://texts.example.org/send", "TEXT_SENDER_URL"),
+        ("TEXT_SENDER_TOKEN", "", "TEXT_SENDER_TOKEN"),
     ],
 )
 def test_production_refuses_default_or_unsafe_values(variable, value, message):
