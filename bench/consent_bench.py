@@ -222,8 +222,8 @@ def sign_body(version: Any, typed_name: str, csrf: str) -> bytes:
 
 
 def bench_submission() -> dict[str, Any]:
-    from consent import selectors
     from consent.models import ConsentEvent
+    from consent.selectors import records as selectors
 
     version = selectors.active_version_for(language="ko")
     assert version is not None, "no active consent version in Korean"
@@ -269,8 +269,8 @@ def bench_submission() -> dict[str, Any]:
 def bench_check() -> dict[str, Any]:
     from django.db import connection
 
-    from consent.checks import consent_allows_bulk
     from consent.models import ConsentState, Purpose
+    from consent.selectors.checks import consent_allows_bulk
     from enrollment.models import Participant
 
     codes = list(Participant.objects.order_by("id").values_list("code", flat=True))

@@ -94,7 +94,7 @@ def bench_dashboard(manager: Any) -> dict[str, float]:
 
     client = Client()
     client.force_login(manager)
-    url = reverse("dashboards:national")
+    url = reverse("enrollment:dashboard_national")
     for _ in range(3):  # warm caches, as a live server would be
         response = client.get(url)
         assert response.status_code == 200, response.status_code
@@ -106,7 +106,7 @@ def bench_dashboard(manager: Any) -> dict[str, float]:
 
     # The figures alone (the queries on the aggregate tables and their arithmetic), without the
     # HTTP stack, sessions and template: where the time goes.
-    from enrollment.dashboards.selectors import dashboard_figures
+    from enrollment.selectors.dashboards import dashboard_figures
 
     figure_samples = [timed(dashboard_figures, site_ids=None)[0] for _ in range(DASHBOARD_RUNS)]
 

@@ -8,4 +8,4 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         # Synthetic consent ledgers follow synthetic participants (manage.py seed_synthetic).
-        from . import seeding  # noqa: F401
+        from .seeding import ledgers  # noqa: F401

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import campaigns, coming_of_age
+from .services import campaigns, coming_of_age
 
 
 @shared_task(acks_late=True, ignore_result=True)

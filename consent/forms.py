@@ -14,7 +14,7 @@ from enrollment.models import SiteMembership
 from portal.models import User
 
 from .models import ConsentVersion, SamplesFate, WithdrawalLevel
-from .selectors import version_items, version_questions
+from .selectors.records import version_items, version_questions
 from .services.artifacts import PAPER_MAX_BYTES, SIGNATURE_MAX_BYTES
 
 YES_NO = [("yes", _("Yes, I agree")), ("no", _("No, I do not agree"))]

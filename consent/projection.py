@@ -15,7 +15,7 @@ Rules, in ledger order:
   (other voided events excluded); with no consent left the status is ``voided`` (asked again).
 
 A consent on a version that a newer active version replaced with different items is
-``reconsent_due`` (see ``consent.activation``): earlier choices stand until the participant acts.
+``reconsent_due`` (see ``consent.selectors.activation``): earlier choices stand until the participant acts.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ class ReconsentRule:
 
 
 def _version_needs_reconsent(version_id: int) -> bool:
-    from .activation import older_versions_needing_reconsent
+    from .selectors.activation import older_versions_needing_reconsent
 
     version = ConsentVersion.objects.only("form_id", "language", "status").get(pk=version_id)
     if version.status == ConsentVersion.Status.ACTIVE:

@@ -1,43 +1,59 @@
-from django.urls import path
+"""Every consent URL, in one namespace (``consent:``): the participant's pages, the coordinators'
+pages, version activation and campaigns, ledger oversight, and the API under ``/api/consent/``."""
 
-from . import oversight_views, site_views, views
+from django.urls import include, path
+
+from .views import me, oversight, site, staff
+
+app_name = "consent"
 
 urlpatterns = [
-    path(
-        "staff/consent/ledger/",
-        oversight_views.ledger_verifications,
-        name="consent_ledger_verifications",
-    ),
-    path("consent/", views.consent_mine, name="consent_mine"),
-    path("consent/sign/", views.consent_sign, name="consent_sign"),
-    path("consent/change/", views.consent_change, name="consent_change"),
-    path("consent/withdraw/", views.consent_withdraw_view, name="consent_withdraw"),
-    path("consent/receipts/<int:event_id>/", views.consent_receipt, name="consent_receipt"),
-    path("site/consent/", site_views.worklist, name="consent_site_worklist"),
-    path("site/consent/find/", site_views.participant_find_view, name="consent_site_find"),
+    # The participant's own consent.
+    path("consent/", me.consent_mine, name="mine"),
+    path("consent/sign/", me.consent_sign, name="sign"),
+    path("consent/change/", me.consent_change, name="change"),
+    path("consent/withdraw/", me.consent_withdraw_view, name="withdraw"),
+    path("consent/receipts/<int:event_id>/", me.consent_receipt, name="receipt"),
+    # Coordinators at their sites.
+    path("site/consent/", site.worklist, name="site_worklist"),
+    path("site/consent/find/", site.participant_find_view, name="site_find"),
     path(
         "site/consent/participants/<str:code>/",
-        site_views.participant_consent,
-        name="consent_site_participant",
+        site.participant_consent,
+        name="site_participant",
     ),
     path(
         "site/consent/participants/<str:code>/record/<str:mode>/",
-        site_views.record_in_person,
-        name="consent_site_record",
+        site.record_in_person,
+        name="site_record",
     ),
     path(
         "site/consent/participants/<str:code>/withdraw/",
-        site_views.withdraw_on_behalf,
-        name="consent_site_withdraw",
+        site.withdraw_on_behalf,
+        name="site_withdraw",
     ),
-    path(
-        "site/consent/events/<int:event_id>/check/",
-        site_views.quality_check,
-        name="consent_site_qc",
-    ),
+    path("site/consent/events/<int:event_id>/check/", site.quality_check, name="site_qc"),
     path(
         "site/consent/artifacts/<int:artifact_id>/",
-        site_views.artifact_download,
-        name="consent_site_artifact",
+        site.artifact_download,
+        name="site_artifact",
     ),
+    # Version activation and re-consent campaigns.
+    path("consent/activation/", staff.activation_list, name="activation_list"),
+    path(
+        "consent/activation/<int:version_id>/",
+        staff.activation_preview,
+        name="activation_preview",
+    ),
+    path("consent/campaigns/", staff.campaign_list, name="campaign_list"),
+    path("consent/campaigns/<int:campaign_id>/", staff.campaign_detail, name="campaign_detail"),
+    path(
+        "consent/campaigns/<int:campaign_id>/steer/",
+        staff.campaign_steer,
+        name="campaign_steer",
+    ),
+    # Oversight.
+    path("staff/consent/ledger/", oversight.ledger_verifications, name="ledger_verifications"),
+    # The API (names start with ``api_``).
+    path("api/consent/", include("consent.api.urls")),
 ]

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.funnel import participant_transition
 from enrollment.models import Participant, ParticipantStatus
+from enrollment.services.funnel import participant_transition
 from portal.audit import Action, audit_record
 from portal.models import User
 from portal.roles import site_ids_for

@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault
 
+from portal.db import copy_rows
+
 M = TypeVar("M", bound=models.Model)
 
 
-def _uses_copy() -> bool:
+def _usescopy_rows() -> bool:
     return connection.vendor == "postgresql"
 
 
@@ -32,20 +34,10 @@ def _next_ids(model: type[models.Model], count: int) -> list[int]:
         return list(row[0]) if row is not None else []
 
 
-def _copy(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     """``count`` primary keys drawn from the table's sequence, or None where that is not possible
     (then ``insert_models`` assigns them at insert time)."""
-    return _next_ids(model, count) if _uses_copy() else None
+    return _next_ids(model, count) if _usescopy_rows() else None
 
 
 def insert_models(objects: list[M]) -> list[M]:
@@ -54,7 +46,7 @@ def insert_models(objects: list[M]) -> list[M]:
     if not objects:
         return objects
     model = type(objects[0])
-    if not _uses_copy():
+    if not _usescopy_rows():
         return model._default_manager.bulk_create(objects)
     missing = [obj for obj in objects if obj.pk is None]
     if missing:
@@ -65,7 +57,7 @@ def insert_models(objects: list[M]) -> list[M]:
         if isinstance(getattr(objects[0], field.attname), DatabaseDefault):
             raise ValueError(f"{model.__name__}.{field.name} must be set for a bulk insert")
     attnames = [f.attname for f in fields]
-    _copy(
+    copy_rows(
         model._meta.db_table,
         [str(f.column) for f in fields],
         [[getattr(obj, name) for name in attnames] for obj in objects],
@@ -77,12 +69,12 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     """Insert rows given as {attname: value} (all rows with the same keys)."""
     if not rows:
         return
-    if not _uses_copy():
+    if not _usescopy_rows():
         model._default_manager.bulk_create([model(**row) for row in rows])
         return
     names = list(rows[0])
     columns = [str(getattr(model._meta.get_field(name), "column", name)) for name in names]
-    _copy(model._meta.db_table, columns, [[row[name] for name in names] for row in rows])
+    copy_rows(model._meta.db_table, columns, [[row[name] for name in names] for row in rows])
 
 
 def values_matching(
@@ -100,7 +92,7 @@ def values_matching(
     indexes such as the one on (site, external reference), so that the planner can use them."""
     if not values:
         return []
-    if not _uses_copy():
+    if not _usescopy_rows():
         rows = model._default_manager.filter(**{f"{column}__in": values}, **equal)
         if not_empty:
             rows = rows.exclude(**{column: ""})

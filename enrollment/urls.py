@@ -1,6 +1,9 @@
-from django.urls import path
+"""Every enrollment route, one namespace (``enrollment:``); the API's routes come from
+``enrollment.api.urls`` under ``api/enrollment/`` with names prefixed ``api_``."""
 
-from .web import me, sites
+from django.urls import include, path
+
+from .views import dashboards, me, programmes, sites
 
 app_name = "enrollment"
 
@@ -35,4 +38,26 @@ urlpatterns = [
         sites.duplicate_resolve,
         name="site_duplicate_resolve",
     ),
+    # Dashboards (national for programme managers, per site for coordinators).
+    path("dashboards/national/", dashboards.national, name="dashboard_national"),
+    path(
+        "dashboards/national/<slug:name>.csv",
+        dashboards.national_csv,
+        name="dashboard_national_csv",
+    ),
+    path("dashboards/site/", dashboards.site, name="dashboard_site"),
+    path("dashboards/site/<slug:name>.csv", dashboards.site_csv, name="dashboard_site_csv"),
+    # Programmes, phases, targets, sites and cohorts (programme managers).
+    path("programmes/", programmes.index, name="programmes"),
+    path("programmes/new/", programmes.programme_edit, name="programme_new"),
+    path("programmes/<int:pk>/edit/", programmes.programme_edit, name="programme_edit"),
+    path("programmes/<int:programme_pk>/phases/new/", programmes.phase_edit, name="phase_new"),
+    path("programmes/phases/<int:pk>/edit/", programmes.phase_edit, name="phase_edit"),
+    path("programmes/phases/<int:pk>/targets/", programmes.phase_targets, name="phase_targets"),
+    path("programmes/sites/new/", programmes.site_edit, name="programme_site_new"),
+    path("programmes/sites/<int:pk>/edit/", programmes.site_edit, name="programme_site_edit"),
+    path("programmes/cohorts/new/", programmes.cohort_edit, name="cohort_new"),
+    path("programmes/cohorts/<int:pk>/edit/", programmes.cohort_edit, name="cohort_edit"),
+    # The REST API.
+    path("api/enrollment/", include("enrollment.api.urls")),
 ]

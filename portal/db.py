@@ -1,4 +1,6 @@
-"""Database-enforced append-only tables.
+"""Database helpers shared by every app: append-only tables and the one COPY writer.
+
+Append-only tables
 
 The law treats consent events, status transitions and audit rows as records: once written they
 are never changed. The application never tries, and the database refuses too, so that a bug, a
@@ -8,13 +10,21 @@ shell session or a careless migration cannot rewrite history.
 and (on PostgreSQL) TRUNCATE on PostgreSQL and SQLite alike. A PostgreSQL superuser can still
 bypass triggers with ``session_replication_role = replica``; the production database role is not a
 superuser, and the test suite uses that switch only to empty tables between tests.
+
+Bulk writes
+``copy_rows`` is the one PostgreSQL ``COPY ... FROM STDIN`` writer (imports, synthetic seeding of
+every app): the rows are formatted in COPY's text format in one go, which is much faster than
+adapting them row by row.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import migrations
+from django.db import connection, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 APPEND_ONLY_MESSAGE = "append-only table"
@@ -131,3 +141,35 @@ class AppendOnly(TriggerOperation):
 
 def is_append_only_violation(exc: BaseException) -> bool:
     return APPEND_ONLY_MESSAGE in str(exc)
+
+
+def copy_text(value: Any) -> str:
+    """One value in COPY's text format (``\\N`` for NULL, escaped tabs, newlines, backslashes)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write ``rows`` (values in ``columns`` order) into ``table`` with one PostgreSQL COPY."""
+    payload = "".join("\t".join(map(copy_text, row)) + "\n" for row in rows)
+    if not payload:
+        return
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(payload)

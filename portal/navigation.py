@@ -21,28 +21,34 @@ class NavEntry:
 
 NAV: list[NavEntry] = [
     NavEntry(_("Staff home"), "staff_home", tuple(r for r in Role if r != Role.PARTICIPANT)),
-    NavEntry(_("National dashboard"), "dashboards:national", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
-    NavEntry(_("Site dashboard"), "dashboards:site", (Role.COORDINATOR,)),
-    NavEntry(_("Programmes and sites"), "programmes:index", (Role.PROGRAMME_MANAGER, Role.ADMIN)),
+    NavEntry(
+        _("National dashboard"),
+        "enrollment:dashboard_national",
+        (Role.PROGRAMME_MANAGER, Role.ADMIN),
+    ),
+    NavEntry(_("Site dashboard"), "enrollment:dashboard_site", (Role.COORDINATOR,)),
+    NavEntry(
+        _("Programmes and sites"), "enrollment:programmes", (Role.PROGRAMME_MANAGER, Role.ADMIN)
+    ),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
-    NavEntry(_("My consent"), "consent_mine", (Role.PARTICIPANT,)),
-    NavEntry(_("Consent worklist"), "consent_site_worklist", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(_("My consent"), "consent:mine", (Role.PARTICIPANT,)),
+    NavEntry(_("Consent worklist"), "consent:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(
         _("Ledger verification"),
-        "consent_ledger_verifications",
+        "consent:ledger_verifications",
         (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN),
     ),
     NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(_("Enroll a patient"), "enrollment:site_enroll", (Role.COORDINATOR, Role.ADMIN)),
     NavEntry(
         _("Version activation"),
-        "consent_staff:activation_list",
+        "consent:activation_list",
         (Role.PROGRAMME_MANAGER, Role.ETHICS_REVIEWER, Role.ADMIN),
     ),
     NavEntry(
         _("Re-consent campaigns"),
-        "consent_staff:campaign_list",
+        "consent:campaign_list",
         (Role.PROGRAMME_MANAGER, Role.ADMIN, Role.COORDINATOR, Role.ETHICS_REVIEWER),
     ),
 ]

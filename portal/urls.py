@@ -24,12 +24,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("enrollment.urls")),
-    path("", include("enrollment.dashboards.urls")),
-    path("", include("enrollment.programmes.urls")),
-    path("api/enrollment/", include("enrollment.api_urls")),
     path("", include("consent.urls")),
-    path("", include("consent.staff_urls")),
-    path("api/consent/", include("consent.api_urls")),
     path("", include("dam.urls")),
     path("", include("reports.urls")),
 ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 def seed_purposes(apps, schema_editor):
-    from consent.purpose_catalogue import purposes_seed
+    from consent.seeding.purposes import purposes_seed
 
     purposes_seed(apps.get_model("consent", "Purpose"))
 

@@ -1,7 +1,7 @@
 """Purposes of use and the consent items each needs.
 
 A purpose ("genomic research", "recontact for a new study", …) is configuration, not code: the
-programme adds or changes purposes in the admin. ``consent.checks`` answers whether a participant's
+programme adds or changes purposes in the admin. ``consent.selectors.checks`` answers whether a participant's
 consent allows a purpose by looking at the items the purpose lists and at the participant's
 withdrawal level, which blocks purposes according to their ``activity``.
 """

@@ -1,14 +1,14 @@
 """Consent business actions. Views, API, admin, tasks and commands call these, nothing else writes.
 
 - versions: ``version_create``, ``version_update_draft``, ``version_approve`` (draft -> approved);
-  activation (approved -> active) is ``consent.activation.version_activate``, re-exported here.
+  activation (approved -> active) is ``consent.services.activation.version_activate``, re-exported here.
 - signing: ``consent_record`` (grant / re-consent, web or in person), ``consent_update``,
   ``consent_withdraw``, ``consent_void``.
 - quality: ``quality_check_record`` (second-person check of in-person consents).
 - receipts: ``receipt_issue`` (PDF after the commit, stored and mailed).
 """
 
-from ..activation import version_activate
+from .activation import version_activate
 from .quality import quality_check_record
 from .receipts import receipt_issue, receipt_render
 from .signing import (

@@ -29,7 +29,7 @@ NAME_DIGEST_SALT = "consent.signer_name"
 
 def signer_name_digest(typed_name: str) -> str:
     """A keyed digest of a typed name: proves later which name was typed, without storing it."""
-    from enrollment.crypto import normalise_name
+    from enrollment.vault import normalise_name
 
     normalised = normalise_name(typed_name)
     if not normalised:

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment.funnel import participant_transition
 from enrollment.models import Participant, ParticipantStatus
+from enrollment.services.funnel import participant_transition
 from portal.audit import audit_record
 from portal.models import User
 
@@ -36,7 +36,7 @@ from ..models import (
     StateStatus,
     WithdrawalLevel,
 )
-from ..selectors import version_items, version_questions
+from ..selectors.records import version_items, version_questions
 from . import artifacts
 from .events import current_state, event_append, participant_lock, signer_name_digest
 

@@ -7,7 +7,7 @@ receipt quotes cannot differ.
 On approval the version's text is hashed: SHA-256 over a canonical JSON of everything a participant
 is shown (title, rendered body, items, comprehension questions) and what identifies it (form, label,
 language, IRB number and date). From then on the database refuses any change to that content.
-Activation (approved -> active) is ``consent.activation.version_activate``.
+Activation (approved -> active) is ``consent.services.activation.version_activate``.
 """
 
 from __future__ import annotations

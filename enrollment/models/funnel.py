@@ -1,4 +1,4 @@
-"""Funnel aggregates kept current by the funnel service (``enrollment.funnel``).
+"""Funnel aggregates kept current by the funnel service (``enrollment.services.funnel``).
 
 Dashboards read these small tables only, never the participants table. They are changed in the
 same transaction as every status transition, with ``INSERT ... ON CONFLICT DO UPDATE SET n = n +

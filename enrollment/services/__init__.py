@@ -1,9 +1,21 @@
-"""Enrollment business actions (people, screening, visits, invitations, imports).
+"""Enrollment business actions, one module per topic.
 
-Views, API, admin, tasks and commands all call these; each is keyword-only, typed and atomic.
-Status changes go through ``enrollment.funnel``; personal data through ``enrollment.vault``.
+``people``, ``screening``, ``visits``, ``invitations``, ``imports`` (referral files),
+``programmes`` (programmes, phases, targets), ``funnel`` (every status change and the
+pre-aggregated counts moving with it) and ``aggregates`` (rebuilding those counts from the
+transition log). Views, API, admin, tasks and commands all call these; each is keyword-only,
+typed and atomic. Personal data goes through ``enrollment.vault``.
 """
 
+from .aggregates import funnel_aggregates_rebuild
+from .funnel import (
+    IllegalTransition,
+    participant_record_created,
+    participant_site_change,
+    participant_transition,
+    participants_record_created_bulk,
+    status_changed,
+)
 from .imports import ImportResult, RowError, referrals_import
 from .invitations import InvitationClaimRefused, invitation_claim, invitation_issue
 from .people import (
@@ -13,6 +25,7 @@ from .people import (
     participant_profile_update,
     participant_register_volunteer,
 )
+from .programmes import phase_targets_set, programme_object_save
 from .screening import participant_screen, screening_questions_for
 from .visits import (
     VisitRefused,
@@ -26,20 +39,29 @@ from .visits import (
 
 __all__ = [
     "DuplicateRegistration",
+    "IllegalTransition",
     "ImportResult",
     "InvitationClaimRefused",
     "RowError",
     "VisitRefused",
     "bookable_days",
+    "funnel_aggregates_rebuild",
     "invitation_claim",
     "invitation_issue",
     "participant_code_new",
     "participant_enroll_patient",
     "participant_profile_update",
+    "participant_record_created",
     "participant_register_volunteer",
     "participant_screen",
+    "participant_site_change",
+    "participant_transition",
+    "participants_record_created_bulk",
+    "phase_targets_set",
+    "programme_object_save",
     "referrals_import",
     "screening_questions_for",
+    "status_changed",
     "visit_book",
     "visit_cancel",
     "visit_outcome_record",

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.audit import Action, audit_record
 from portal.models import User
 
-from .. import bulk, crypto, funnel, vault
+from .. import bulk, vault
 from ..models import (
     Cohort,
     DuplicateFlag,
@@ -46,6 +46,7 @@ from ..models import (
     Site,
 )
 from ..vault import Profile
+from . import funnel
 from .people import participant_code_new
 
 BATCH_SIZE = 1000
@@ -269,10 +270,10 @@ def _validate(
     for column in ("phone", "guardian_phone"):
         if raw[column]:
             try:
-                phones[column] = crypto.normalise_phone(raw[column])
+                phones[column] = vault.normalise_phone(raw[column])
             except ValueError:
                 error(column, _("not a valid Korean mobile phone number (e.g. 010-1234-5678)."))
-    email = crypto.normalise_email(raw["email"])
+    email = vault.normalise_email(raw["email"])
     if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1] or " " in email):
         error("email", _("not a valid e-mail address."))
     represented_raw = raw["legal_representative"].lower()

@@ -14,9 +14,10 @@ from portal.audit import Action, audit_record
 from portal.models import User
 from portal.roles import Role, grant_role, site_ids_for
 
-from .. import funnel, vault
+from .. import vault
 from ..models import Cohort, Participant, ParticipantKind, Sex, Site
 from ..vault import Profile
+from . import funnel
 
 # Unambiguous when read aloud or printed: no 0/O, 1/I/L.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

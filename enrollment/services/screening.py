@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
 
-from .. import funnel, vault
+from .. import vault
 from ..models import (
     Cohort,
     Participant,
@@ -21,6 +21,7 @@ from ..models import (
     Screening,
     ScreeningQuestion,
 )
+from . import funnel
 
 UNDERAGE = "underage"
 

@@ -25,8 +25,8 @@ from portal.audit import Action, audit_record
 from portal.models import User
 
 from .. import messaging, vault
-from ..funnel import participant_site_change
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
+from .funnel import participant_site_change
 
 logger = logging.getLogger(__name__)
 

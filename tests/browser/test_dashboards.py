@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from enrollment.funnel import participant_transition
 from enrollment.models import Phase, PhaseTarget, Programme
+from enrollment.services.funnel import participant_transition
 from portal.roles import Role
 from tests.browser.helpers import sign_in
 from tests.enrollment.funnel_helpers import registered, walk

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from consent.activation import version_activate
 from consent.models import ConsentEvent, ConsentForm, ConsentVersion
 from consent.services import (
     ItemSpec,
@@ -16,8 +15,9 @@ from consent.services import (
     version_approve,
     version_create,
 )
-from enrollment.funnel import participant_transition
+from consent.services.activation import version_activate
 from enrollment.models import Participant, ParticipantStatus
+from enrollment.services.funnel import participant_transition
 from tests.enrollment.people import participant_with_profile
 
 NAME = "김하늘"

@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from consent.models import ConsentState, ConsentVersion, ReconsentCampaign
+from consent.selectors.impact import version_impact
 from dam.models import Sample
 from portal.roles import Role
-from reports.impact import version_impact
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory, staff_user
 

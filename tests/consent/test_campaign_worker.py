@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from consent import campaigns
-from consent.activation import version_activate
 from consent.models import ReconsentInvitation
+from consent.services import campaigns
+from consent.services.activation import version_activate
 from portal.celery import app
 from portal.roles import Role
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record

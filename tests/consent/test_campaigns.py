@@ -10,10 +10,6 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from consent import campaigns
-from consent.activation import version_activate
-from consent.campaign_selectors import campaign_progress
-from consent.coming_of_age import minors_flag_coming_of_age
 from consent.models import (
     CampaignStatus,
     ConsentState,
@@ -21,6 +17,10 @@ from consent.models import (
     ReconsentCampaign,
     ReconsentInvitation,
 )
+from consent.selectors.campaigns import campaign_progress
+from consent.services import campaigns
+from consent.services.activation import version_activate
+from consent.services.coming_of_age import minors_flag_coming_of_age
 from enrollment.vault import Profile, personal_data_write
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory

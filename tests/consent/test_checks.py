@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consent.activation import version_activate
-from consent.checks import consent_allows, consent_allows_bulk
 from consent.models import ConsentState, Purpose
+from consent.selectors.checks import consent_allows, consent_allows_bulk
+from consent.services.activation import version_activate
 from enrollment.models import Participant
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory

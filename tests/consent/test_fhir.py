@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from fhir.resources.R4B.consent import Consent
 
-from consent.activation import version_activate
-from consent.fhir import DUO_SYSTEM, ITEM_SYSTEM, consent_resource_for
+from consent.selectors.fhir import DUO_SYSTEM, ITEM_SYSTEM, consent_resource_for
+from consent.services.activation import version_activate
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory
 

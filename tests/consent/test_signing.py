@@ -184,7 +184,7 @@ def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, t
     ca.sign_all_yes(participant, version)
     client.force_login(first)
     response = client.post(
-        reverse("consent_site_withdraw", args=[participant.code]),
+        reverse("consent:site_withdraw", args=[participant.code]),
         {
             "signer_kind": "self",
             "reason": "전화 요청",

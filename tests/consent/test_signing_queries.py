@@ -41,7 +41,7 @@ def test_signing_stays_within_its_query_budget(
     version = ca.active_version()
     data = sign_data(version)
     with django_assert_max_num_queries(SIGNING_QUERY_BUDGET):
-        response = client.post(reverse("consent_sign"), data)
+        response = client.post(reverse("consent:sign"), data)
     assert response.status_code == 302
     event = ConsentEvent.objects.get(participant=signed_in_volunteer)
     signed_in_volunteer.refresh_from_db()

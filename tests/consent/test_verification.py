@@ -29,7 +29,7 @@ def test_a_reviewer_starts_a_verification_and_sees_its_result(
     _signed()
     reviewer = staff_user(Role.ETHICS_REVIEWER, mfa=True, all_sites=True)
     client.force_login(reviewer)
-    url = reverse("consent_ledger_verifications")
+    url = reverse("consent:ledger_verifications")
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url).status_code == 302
     run = LedgerVerification.objects.get()
@@ -56,20 +56,20 @@ def test_the_nightly_run_names_a_tampered_event(client):
     assert run.findings[0]["event"] == event.pk
     assert run.findings[0]["participant"] == participant.code
     client.force_login(staff_user(Role.ADMIN, mfa=True))
-    page = client.get(reverse("consent_ledger_verifications")).content.decode()
+    page = client.get(reverse("consent:ledger_verifications")).content.decode()
     assert participant.code in page
 
 
 def test_a_coordinator_cannot_open_the_verification_page(client):
     client.force_login(staff_user(Role.COORDINATOR, mfa=True))
-    assert client.get(reverse("consent_ledger_verifications")).status_code == 404
+    assert client.get(reverse("consent:ledger_verifications")).status_code == 404
 
 
 def test_a_receipt_is_checked_by_its_verification_code(client):
     participant = _signed()
     event = ConsentEvent.objects.get(participant=participant)
     client.force_login(staff_user(Role.ETHICS_REVIEWER, mfa=True, all_sites=True))
-    url = reverse("consent_ledger_verifications")
+    url = reverse("consent:ledger_verifications")
     page = client.get(url, {"code": event.verification_code.lower()}).content.decode()
     assert event.hash in page and participant.code in page
     assert "broken" not in page and "끊어" not in page

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import translation
 
-from consent.activation import version_activate
 from consent.db import frozen_versions_sql
 from consent.models import ConsentItem, ConsentState, ConsentVersion
 from consent.services import (
@@ -22,6 +21,7 @@ from consent.services import (
     version_create,
     version_update_draft,
 )
+from consent.services.activation import version_activate
 from consent.services.versions import version_text_sha256
 from portal.roles import Role
 from tests.consent import signing_builders as ca

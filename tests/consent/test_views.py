@@ -64,10 +64,10 @@ def sign_data(version, **overrides):
 
 
 def test_signing_asks_for_the_password_then_records_the_consent(client, version, volunteer):
-    page = client.get(reverse("consent_sign"))
+    page = client.get(reverse("consent:sign"))
     assert page.status_code == 200
     assert "백만 명" in page.content.decode()
-    response = client.post(reverse("consent_sign"), sign_data(version))
+    response = client.post(reverse("consent:sign"), sign_data(version))
     assert response.status_code == 302 and "reauthenticate" in response["Location"]
     assert not ConsentEvent.objects.exists()
     # After the password, allauth replays the submitted form.
@@ -87,13 +87,13 @@ def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
     reauthenticate(client)
     drawn = "data:image/png;base64," + base64.b64encode(tiny_png()).decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("consent_sign"), sign_data(version, drawn_signature=drawn))
+        client.post(reverse("consent:sign"), sign_data(version, drawn_signature=drawn))
     event = ConsentEvent.objects.get()
     assert event.method == "drawn" and event.signature_sha256
     assert ConsentArtifact.objects.get(event=event).sha256 == event.signature_sha256
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["haneul@example.org"]
     assert event.verification_code in mail.outbox[0].subject
-    response = client.get(reverse("consent_receipt", args=[event.pk]))
+    response = client.get(reverse("consent:receipt", args=[event.pk]))
     assert response["Content-Type"] == "application/pdf"
     pdf = b"".join(response.streaming_content)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
@@ -114,7 +114,7 @@ def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
 
 def test_a_required_item_answered_no_is_explained_plainly(client, version, volunteer):
     reauthenticate(client)
-    response = client.post(reverse("consent_sign"), sign_data(version, item_data_sharing="no"))
+    response = client.post(reverse("consent:sign"), sign_data(version, item_data_sharing="no"))
     assert response.status_code == 400
     assert "참여하지 않으셔도 됩니다" in response.content.decode()
     assert not ConsentEvent.objects.exists()
@@ -123,14 +123,14 @@ def test_a_required_item_answered_no_is_explained_plainly(client, version, volun
 def test_a_wrong_comprehension_answer_blocks_signing(client, version, volunteer):
     reauthenticate(client)
     question = version.questions.get()
-    response = client.post(reverse("consent_sign"), sign_data(version, **{f"q_{question.pk}": "1"}))
+    response = client.post(reverse("consent:sign"), sign_data(version, **{f"q_{question.pk}": "1"}))
     assert response.status_code == 400
     assert not ConsentEvent.objects.exists()
 
 
 def test_a_typed_name_that_is_not_the_registered_name_is_refused(client, version, volunteer):
     reauthenticate(client)
-    response = client.post(reverse("consent_sign"), sign_data(version, typed_name="홍길동"))
+    response = client.post(reverse("consent:sign"), sign_data(version, typed_name="홍길동"))
     assert response.status_code == 400
     assert "등록하신 성명과 일치하지 않습니다" in response.content.decode()
     assert not ConsentEvent.objects.exists()
@@ -139,7 +139,7 @@ def test_a_typed_name_that_is_not_the_registered_name_is_refused(client, version
 def test_a_spoofed_signature_upload_is_refused(client, version, volunteer):
     reauthenticate(client)
     fake = "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode()
-    response = client.post(reverse("consent_sign"), sign_data(version, drawn_signature=fake))
+    response = client.post(reverse("consent:sign"), sign_data(version, drawn_signature=fake))
     assert response.status_code == 400
     assert "PNG 이미지여야 합니다" in response.content.decode()
 
@@ -149,25 +149,25 @@ def test_my_consent_change_and_withdraw(
 ):
     reauthenticate(client)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("consent_sign"), sign_data(version))
-    page = client.get(reverse("consent_mine")).content.decode()
+        client.post(reverse("consent:sign"), sign_data(version))
+    page = client.get(reverse("consent:mine")).content.decode()
     assert ("유전체 분석" in page and "Download PDF" in page) or "PDF" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("consent_change"),
+            reverse("consent:change"),
             {"item_genomic_analysis": "no", "item_recontact": "yes", "confirm": "on"},
         )
     assert response.status_code == 302
     state = ConsentState.objects.get(participant=volunteer)
     assert state.choices["genomic_analysis"] is False
     assert "genomic_analysis" in state.first_granted_at  # the first "yes" is kept
-    page = client.get(reverse("consent_withdraw")).content.decode()
+    page = client.get(reverse("consent:withdraw")).content.decode()
     assert "cannot be recalled" in page or "회수할 수 없" in page
-    refused = client.post(reverse("consent_withdraw"), {"level": "no_further_use", "confirm": "on"})
+    refused = client.post(reverse("consent:withdraw"), {"level": "no_further_use", "confirm": "on"})
     assert refused.status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(
-            reverse("consent_withdraw"),
+            reverse("consent:withdraw"),
             {"level": "no_further_use", "samples_fate": "retain_anonymized", "confirm": "on"},
         )
     assert done.status_code == 302
@@ -187,7 +187,7 @@ def test_another_participants_receipt_is_not_found(client, version, volunteer):
     other = ca.eligible_participant()
 
     event = ca.sign_all_yes(other, version)
-    assert client.get(reverse("consent_receipt", args=[event.pk])).status_code == 404
+    assert client.get(reverse("consent:receipt", args=[event.pk])).status_code == 404
 
 
 @pytest.fixture
@@ -202,7 +202,7 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
     site, first, second = site_team
     participant = ca.eligible_participant(site=site)
     client.force_login(first)
-    url = reverse("consent_site_record", args=[participant.code, "tablet"])
+    url = reverse("consent:site_record", args=[participant.code, "tablet"])
     assert client.get(url).status_code == 200
     response = client.post(
         url,
@@ -215,7 +215,7 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
         first.pk,
         first.pk,
     )
-    qc_url = reverse("consent_site_qc", args=[event.pk])
+    qc_url = reverse("consent:site_qc", args=[event.pk])
     # The one who recorded it cannot check it.
     refused = client.post(
         qc_url,
@@ -228,7 +228,7 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
     )
     assert refused.status_code == 400
     client.force_login(second)
-    worklist = client.get(reverse("consent_site_worklist")).content.decode()
+    worklist = client.get(reverse("consent:site_worklist")).content.decode()
     assert participant.code in worklist and qc_url in worklist
     failed = client.post(
         qc_url,
@@ -247,7 +247,7 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
     participant.refresh_from_db()
     assert participant.status == "eligible"
     client.force_login(first)
-    worklist = client.get(reverse("consent_site_worklist")).content.decode()
+    worklist = client.get(reverse("consent:site_worklist")).content.decode()
     assert participant.code in worklist and "printed name" in worklist
 
 
@@ -260,7 +260,7 @@ def test_legal_representative_signs_with_relationship(client, version, site_team
         guardian_phone="010-1111-2222",
     )
     client.force_login(first)
-    url = reverse("consent_site_record", args=[participant.code, "representative"])
+    url = reverse("consent:site_record", args=[participant.code, "representative"])
     response = client.post(
         url,
         sign_data(
@@ -286,7 +286,7 @@ def test_scanned_paper_form_is_type_checked_and_dated_in_the_past(client, site_t
     site, first, _second = site_team
     participant = ca.eligible_participant(site=site)
     client.force_login(first)
-    url = reverse("consent_site_record", args=[participant.code, "paper"])
+    url = reverse("consent:site_record", args=[participant.code, "paper"])
     data = {f"item_{code}": "yes" for code in ca.all_yes(version)}
     data.update({"confirm": "on", "signed_on": "2026-01-20T10:30"})
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -323,7 +323,7 @@ def test_a_coordinator_of_another_site_gets_not_found(client, version, site_team
     participant = ca.eligible_participant(site=site_team[0])
     outsider = staff_user(Role.COORDINATOR, sites=[SiteFactory()], mfa=True)  # type: ignore[list-item]
     client.force_login(outsider)
-    url = reverse("consent_site_participant", args=[participant.code])
+    url = reverse("consent:site_participant", args=[participant.code])
     assert client.get(url).status_code == 404
 
 
@@ -335,10 +335,10 @@ def test_a_participant_not_yet_screened_is_told_what_to_do_first(client, version
     participant.user = user
     participant.save(update_fields=["user"])
     client.force_login(user)
-    assert client.get(reverse("consent_sign"))["Location"] == reverse("consent_mine")
-    page = client.get(reverse("consent_mine")).content.decode()
+    assert client.get(reverse("consent:sign"))["Location"] == reverse("consent:mine")
+    page = client.get(reverse("consent:mine")).content.decode()
     assert "My participation" in page or "참여" in page
-    assert reverse("consent_sign") not in page
+    assert reverse("consent:sign") not in page
 
 
 def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
@@ -350,7 +350,7 @@ def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
 
     event = ca.sign_all_yes(participant, version)
     client.force_login(first)
-    response = client.get(reverse("consent_receipt", args=[event.pk]))
+    response = client.get(reverse("consent:receipt", args=[event.pk]))
     assert response["Content-Type"] == "application/pdf"
     audit = AuditEvent.objects.get(action=Action.PERSONAL_DATA_VIEWED, actor=first)
     assert audit.object_id == str(participant.pk) and audit.reason == "consent receipt"
@@ -360,10 +360,10 @@ def test_the_english_version_can_be_read_and_signed_with_the_latin_name(client, 
     ca.active_version()
     english = ca.active_version(language="en")
     reauthenticate(client)
-    page = client.get(reverse("consent_sign"), {"lang": "en"}).content.decode()
+    page = client.get(reverse("consent:sign"), {"lang": "en"}).content.decode()
     assert 'name="lang" value="en"' in page
     response = client.post(
-        reverse("consent_sign"), sign_data(english, lang="en", typed_name="kim haneul")
+        reverse("consent:sign"), sign_data(english, lang="en", typed_name="kim haneul")
     )
     assert response.status_code == 302
     assert ConsentEvent.objects.get(participant=volunteer).version_id == english.pk

@@ -8,8 +8,8 @@ from django.utils import timezone, translation
 
 from dam.models import Sample
 from dam.services import sample_record
-from enrollment.funnel import participant_transition
 from enrollment.models import Site
+from enrollment.services.funnel import participant_transition
 from portal.roles import Role
 from tests.enrollment.funnel_helpers import (
     current_direct,

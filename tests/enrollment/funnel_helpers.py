@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db import connection
 
-from enrollment.funnel import participant_record_created, participant_transition
 from enrollment.models import FunnelCurrent, FunnelDaily, FunnelMonthly, Participant
+from enrollment.services.funnel import participant_record_created, participant_transition
 from tests.factories import ParticipantFactory
 
 PATH = ["eligible", "consented", "sample_collected", "in_dam"]

@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone, translation
 
-from enrollment.funnel import participant_record_created
 from enrollment.models import Participant
+from enrollment.services.funnel import participant_record_created
 from enrollment.vault import Profile, personal_data_write
 from tests.factories import ParticipantFactory
 

@@ -53,7 +53,7 @@ def _with_vault(participant):
 def test_participant_list_is_scoped_and_carries_no_personal_data(coordinator_api, two_sites):
     mine = [_with_vault(walk(registered(site=two_sites[0]), i % 3)) for i in range(3)]
     registered(site=two_sites[1])
-    response = coordinator_api.get(reverse("enrollment_api:participants"))
+    response = coordinator_api.get(reverse("enrollment:api_participants"))
     assert response.status_code == 200
     body = response.json()
     assert {p["code"] for p in body["results"]} == {p.code for p in mine}
@@ -76,7 +76,7 @@ def test_participant_list_paginates_with_a_cursor_and_pinned_queries(
 ):
     for _ in range(7):
         registered(site=two_sites[0])
-    url = reverse("enrollment_api:participants") + "?page_size=3"
+    url = reverse("enrollment:api_participants") + "?page_size=3"
     seen = []
     while url:
         with django_assert_max_num_queries(10):
@@ -89,19 +89,19 @@ def test_participant_list_paginates_with_a_cursor_and_pinned_queries(
 def test_participant_list_filters_and_bad_filters_are_json_400(coordinator_api, two_sites):
     walk(registered(site=two_sites[0]), 2)
     registered(site=two_sites[0])
-    response = coordinator_api.get(reverse("enrollment_api:participants"), {"status": "consented"})
+    response = coordinator_api.get(reverse("enrollment:api_participants"), {"status": "consented"})
     assert [p["status"] for p in response.json()["results"]] == ["consented"]
-    response = coordinator_api.get(reverse("enrollment_api:participants"), {"status": "cured"})
+    response = coordinator_api.get(reverse("enrollment:api_participants"), {"status": "cured"})
     assert response.status_code == 400
     assert "status" in response.json()
-    response = coordinator_api.get(reverse("enrollment_api:participants"), {"cursor": "garbage"})
+    response = coordinator_api.get(reverse("enrollment:api_participants"), {"cursor": "garbage"})
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
 
 
 def test_participant_of_another_site_is_404_and_audited(coordinator_api, two_sites):
     other = registered(site=two_sites[1])
-    response = coordinator_api.get(reverse("enrollment_api:participant", args=[other.code]))
+    response = coordinator_api.get(reverse("enrollment:api_participant", args=[other.code]))
     assert response.status_code == 404
     assert response.json()
     assert AuditEvent.objects.filter(action="access.denied", object_id=other.code).exists()
@@ -109,9 +109,9 @@ def test_participant_of_another_site_is_404_and_audited(coordinator_api, two_sit
 
 def test_participant_detail_and_transitions(coordinator_api, two_sites):
     p = walk(registered(site=two_sites[0]), 3)
-    detail = coordinator_api.get(reverse("enrollment_api:participant", args=[p.code.lower()]))
+    detail = coordinator_api.get(reverse("enrollment:api_participant", args=[p.code.lower()]))
     assert detail.json()["status"] == "sample_collected"
-    steps = coordinator_api.get(reverse("enrollment_api:participant_transitions", args=[p.code]))
+    steps = coordinator_api.get(reverse("enrollment:api_participant_transitions", args=[p.code]))
     assert [s["to_status"] for s in steps.json()["results"]] == [
         "sample_collected",
         "consented",
@@ -124,10 +124,10 @@ def test_transition_feed_is_scoped_and_filterable(coordinator_api, two_sites):
     walk(registered(site=two_sites[0]), 2)
     walk(registered(site=two_sites[1]), 2)
     response = coordinator_api.get(
-        reverse("enrollment_api:transitions"), {"to_status": "consented"}
+        reverse("enrollment:api_transitions"), {"to_status": "consented"}
     )
     assert len(response.json()["results"]) == 1
-    bad = coordinator_api.get(reverse("enrollment_api:transitions"), {"since": "yesterday"})
+    bad = coordinator_api.get(reverse("enrollment:api_transitions"), {"since": "yesterday"})
     assert bad.status_code == 400
 
 
@@ -137,10 +137,10 @@ def test_visits_are_scoped(coordinator_api, two_sites):
         participant=registered(site=two_sites[0]), site=two_sites[0], day=day
     )
     Visit.objects.create(participant=registered(site=two_sites[1]), site=two_sites[1], day=day)
-    response = coordinator_api.get(reverse("enrollment_api:visits"), {"day": day.isoformat()})
+    response = coordinator_api.get(reverse("enrollment:api_visits"), {"day": day.isoformat()})
     assert [v["id"] for v in response.json()["results"]] == [mine.pk]
     assert (
-        coordinator_api.get(reverse("enrollment_api:visits"), {"day": "31/02"}).status_code == 400
+        coordinator_api.get(reverse("enrollment:api_visits"), {"day": "31/02"}).status_code == 400
     )
 
 
@@ -159,21 +159,21 @@ def test_dashboard_figures_national_for_managers(
     walk(registered(site=two_sites[0]), 2)
     walk(registered(site=two_sites[1]), 3)
     with django_assert_max_num_queries(16):
-        response = manager_api.get(reverse("enrollment_api:dashboard"))
+        response = manager_api.get(reverse("enrollment:api_dashboard"))
     body = response.json()
     assert body["overall"]["enrolled"] == 2
     assert {s["key"]: s["enrolled"] for s in body["by_site"]} == {"a": 1, "b": 1}
     assert body["forecasts"][0]["enrolled"] == 2
-    assert manager_api.get(reverse("enrollment_api:dashboard"), {"phase": "x"}).status_code == 400
-    assert manager_api.get(reverse("enrollment_api:dashboard"), {"phase": 999}).status_code == 400
+    assert manager_api.get(reverse("enrollment:api_dashboard"), {"phase": "x"}).status_code == 400
+    assert manager_api.get(reverse("enrollment:api_dashboard"), {"phase": 999}).status_code == 400
 
 
 def test_dashboard_figures_for_a_coordinator_cover_their_sites(coordinator_api, two_sites):
     walk(registered(site=two_sites[0]), 2)
     walk(registered(site=two_sites[1]), 2)
-    body = coordinator_api.get(reverse("enrollment_api:dashboard")).json()
+    body = coordinator_api.get(reverse("enrollment:api_dashboard")).json()
     assert body["overall"]["enrolled"] == 1
-    refused = coordinator_api.get(reverse("enrollment_api:dashboard"), {"site": "b"})
+    refused = coordinator_api.get(reverse("enrollment:api_dashboard"), {"site": "b"})
     assert refused.status_code == 400
 
 
@@ -181,7 +181,7 @@ def test_participants_cannot_use_the_staff_api(client):
     from tests.factories import UserFactory
 
     sign_in(client, UserFactory())
-    assert client.get(reverse("enrollment_api:participants")).status_code == 403
+    assert client.get(reverse("enrollment:api_participants")).status_code == 403
 
 
 def test_schema_documents_the_enrollment_api(manager_api):

@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from enrollment.dashboards.selectors import dashboard_figures
-from enrollment.funnel import participant_transition
 from enrollment.models import Phase, PhaseTarget, Programme
+from enrollment.selectors.dashboards import dashboard_figures
+from enrollment.services.funnel import participant_transition
 from portal.roles import Role
 from tests.enrollment.funnel_helpers import registered, sign_in, walk
 from tests.factories import CohortFactory, SiteFactory, staff_user
@@ -111,7 +111,7 @@ def test_national_dashboard_renders_charts_without_touching_participants(
 ):
     sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     with django_assert_max_num_queries(16):
-        response, sql = _capture(client, reverse("dashboards:national"))
+        response, sql = _capture(client, reverse("enrollment:dashboard_national"))
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count("<svg") >= 6
@@ -122,10 +122,10 @@ def test_national_dashboard_renders_charts_without_touching_participants(
 
 def test_query_count_does_not_grow_with_participants(client, programme_data):
     sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
-    _response, before = _capture(client, reverse("dashboards:national"))
+    _response, before = _capture(client, reverse("enrollment:dashboard_national"))
     for _ in range(5):
         walk(registered(site=programme_data["b"]), 3)
-    _response, after = _capture(client, reverse("dashboards:national"))
+    _response, after = _capture(client, reverse("enrollment:dashboard_national"))
 
     def figures_queries(sql):  # the session may or may not be saved on a given request
         return [
@@ -140,19 +140,19 @@ def test_query_count_does_not_grow_with_participants(client, programme_data):
 def test_site_dashboard_shows_only_the_coordinators_sites(client, programme_data):
     a, b = programme_data["a"], programme_data["b"]
     sign_in(client, staff_user(Role.COORDINATOR, sites=[a], mfa=True))
-    response, sql = _capture(client, reverse("dashboards:site"))
+    response, sql = _capture(client, reverse("enrollment:dashboard_site"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Site A" in html and "Site B" not in html
     assert not [q for q in sql if "enrollment_participant" in q]
     # Asking for another site's figures falls back to the coordinator's own sites.
-    response = client.get(reverse("dashboards:site"), {"site": b.pk})
+    response = client.get(reverse("enrollment:dashboard_site"), {"site": b.pk})
     assert "Site B" not in response.content.decode()
 
 
 def test_csv_download_has_the_table(client, programme_data):
     sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
-    response = client.get(reverse("dashboards:national_csv", args=["sites"]))
+    response = client.get(reverse("enrollment:dashboard_national_csv", args=["sites"]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     body = response.content.decode("utf-8-sig").splitlines()
@@ -161,19 +161,23 @@ def test_csv_download_has_the_table(client, programme_data):
 
 def test_unknown_csv_table_is_404_and_bad_params_are_no_500(client, programme_data):
     sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
-    assert client.get(reverse("dashboards:national_csv", args=["nope"])).status_code == 404
-    response = client.get(reverse("dashboards:national"), {"phase": "x'; drop", "site": "-1"})
+    assert (
+        client.get(reverse("enrollment:dashboard_national_csv", args=["nope"])).status_code == 404
+    )
+    response = client.get(
+        reverse("enrollment:dashboard_national"), {"phase": "x'; drop", "site": "-1"}
+    )
     assert response.status_code == 200
-    response = client.get(reverse("dashboards:national"), {"phase": "99999"})
+    response = client.get(reverse("enrollment:dashboard_national"), {"phase": "99999"})
     assert response.status_code == 200
 
 
 def test_coordinators_cannot_open_the_national_dashboard(client, programme_data):
     sign_in(client, staff_user(Role.COORDINATOR, sites=[programme_data["a"]], mfa=True))
-    assert client.get(reverse("dashboards:national")).status_code == 404
+    assert client.get(reverse("enrollment:dashboard_national")).status_code == 404
 
 
 def test_dashboard_without_any_phase_or_data_renders(client):
     sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
-    response = client.get(reverse("dashboards:national"))
+    response = client.get(reverse("enrollment:dashboard_national"))
     assert response.status_code == 200

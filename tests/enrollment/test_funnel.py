@@ -7,14 +7,14 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import translation
 
-from enrollment.funnel import (
+from enrollment.models import FunnelCurrent, FunnelDaily, Participant, StatusTransition
+from enrollment.services.funnel import (
     IllegalTransition,
     participant_record_created,
     participant_site_change,
     participant_transition,
     participants_record_created_bulk,
 )
-from enrollment.models import FunnelCurrent, FunnelDaily, Participant, StatusTransition
 from tests.enrollment.funnel_helpers import (
     current_direct,
     current_from_aggregates,

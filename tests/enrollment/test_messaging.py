@@ -10,9 +10,9 @@ import pytest
 from django.core import mail
 
 from enrollment import messaging
-from enrollment.funnel import participant_transition
 from enrollment.models import Visit
 from enrollment.services import visit_book
+from enrollment.services.funnel import participant_transition
 from tests.enrollment.people import (
     in_english,  # noqa: F401  (fixture)
     participant_with_profile,

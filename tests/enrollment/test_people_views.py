@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from enrollment import vault
 from enrollment.forms import ClaimForm, FindForm, ImportForm, PatientForm, VolunteerForm
-from enrollment.funnel import participant_transition
 from enrollment.models import (
     DuplicateFlag,
     Participant,
@@ -17,6 +16,7 @@ from enrollment.models import (
     SiteDay,
     Visit,
 )
+from enrollment.services.funnel import participant_transition
 from enrollment.services.visits import OPEN_WEEKDAYS
 from portal.audit import Action
 from portal.models import AuditEvent

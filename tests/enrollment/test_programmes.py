@@ -45,7 +45,7 @@ def phase(programme):
 
 def test_manager_creates_a_site_and_it_is_audited(manager_client):
     response = manager_client.post(
-        reverse("programmes:site_new"),
+        reverse("enrollment:programme_site_new"),
         {
             "code": "jnuh",
             "name": "전남대학교병원",
@@ -63,7 +63,7 @@ def test_manager_creates_a_site_and_it_is_audited(manager_client):
 def test_site_with_duplicate_code_or_silly_capacity_is_refused_clearly(manager_client):
     SiteFactory(code="snuh")
     response = manager_client.post(
-        reverse("programmes:site_new"),
+        reverse("enrollment:programme_site_new"),
         {"code": "snuh", "name": "X", "region": "서울", "daily_capacity": "0"},
     )
     assert response.status_code == 200
@@ -74,7 +74,7 @@ def test_site_with_duplicate_code_or_silly_capacity_is_refused_clearly(manager_c
 
 
 def test_phase_must_end_after_it_starts_and_not_overlap(manager_client, phase):
-    url = reverse("programmes:phase_new", args=[phase.programme_id])
+    url = reverse("enrollment:phase_new", args=[phase.programme_id])
     response = manager_client.post(
         url, {"number": "2", "name": "P2", "starts_on": "2030-01-01", "ends_on": "2029-01-01"}
     )
@@ -92,7 +92,7 @@ def test_phase_must_end_after_it_starts_and_not_overlap(manager_client, phase):
 
 def test_phase_end_date_can_be_moved(manager_client, phase):
     response = manager_client.post(
-        reverse("programmes:phase_edit", args=[phase.pk]),
+        reverse("enrollment:phase_edit", args=[phase.pk]),
         {"number": "1", "name": "Phase 1", "starts_on": "2024-01-01", "ends_on": "2029-06-30"},
     )
     assert response.status_code == 302
@@ -103,7 +103,7 @@ def test_phase_end_date_can_be_moved(manager_client, phase):
 def test_targets_per_group_and_site_are_saved_and_removed(manager_client, phase):
     site = SiteFactory()
     PhaseTarget.objects.create(phase=phase, cohort_group="general", target=1)
-    url = reverse("programmes:phase_targets", args=[phase.pk])
+    url = reverse("enrollment:phase_targets", args=[phase.pk])
     assert manager_client.get(url).status_code == 200
     response = manager_client.post(
         url,
@@ -127,7 +127,7 @@ def test_targets_per_group_and_site_are_saved_and_removed(manager_client, phase)
 
 def test_group_targets_above_the_overall_target_are_refused(manager_client, phase):
     response = manager_client.post(
-        reverse("programmes:phase_targets", args=[phase.pk]),
+        reverse("enrollment:phase_targets", args=[phase.pk]),
         {"overall": "100", "group_rare_disease": "80", "group_general": "80"},
     )
     assert response.status_code == 200
@@ -137,7 +137,7 @@ def test_group_targets_above_the_overall_target_are_refused(manager_client, phas
 
 def test_negative_or_text_targets_are_refused(manager_client, phase):
     response = manager_client.post(
-        reverse("programmes:phase_targets", args=[phase.pk]),
+        reverse("enrollment:phase_targets", args=[phase.pk]),
         {"overall": "-5", "group_general": "many"},
     )
     assert response.status_code == 200
@@ -146,17 +146,17 @@ def test_negative_or_text_targets_are_refused(manager_client, phase):
 
 def test_cohort_and_programme_pages(manager_client, programme, phase):
     response = manager_client.post(
-        reverse("programmes:cohort_new"),
+        reverse("enrollment:cohort_new"),
         {"code": "cancer", "name": "Cancer", "group": "severe_disease", "min_age": "0"},
     )
     assert response.status_code == 302
     assert Cohort.objects.get(code="cancer").group == "severe_disease"
-    index = manager_client.get(reverse("programmes:index"))
+    index = manager_client.get(reverse("enrollment:programmes"))
     assert index.status_code == 200
     assert "Bio Data Dam" in index.content.decode() and "cancer" in index.content.decode()
 
 
 def test_coordinators_cannot_manage_programmes(client, site):
     sign_in(client, staff_user(Role.COORDINATOR, sites=[site], mfa=True))
-    assert client.get(reverse("programmes:index")).status_code == 404
-    assert client.post(reverse("programmes:site_new"), {"code": "x"}).status_code == 404
+    assert client.get(reverse("enrollment:programmes")).status_code == 404
+    assert client.post(reverse("enrollment:programme_site_new"), {"code": "x"}).status_code == 404

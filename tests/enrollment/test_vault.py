@@ -6,8 +6,8 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
-from enrollment import crypto
 from enrollment.models import PersonalData
+from enrollment.vault import _crypto as crypto
 from enrollment.vault import (
     name_matches,
     participant_find,

@@ -7,7 +7,6 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from enrollment import messaging
-from enrollment.funnel import participant_transition
 from enrollment.models import SiteDay, Visit, VisitStatus
 from enrollment.services import (
     VisitRefused,
@@ -17,6 +16,7 @@ from enrollment.services import (
     visit_outcome_record,
     visit_reschedule,
 )
+from enrollment.services.funnel import participant_transition
 from enrollment.services.visits import OPEN_WEEKDAYS
 from enrollment.tasks import visit_reminders_send
 from tests.enrollment.people import (

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from enrollment.aggregates import funnel_aggregates_rebuild
+from enrollment.services.aggregates import funnel_aggregates_rebuild
 
 
 class Command(BaseCommand):

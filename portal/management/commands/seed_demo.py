@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from consent.demo import seed_consent_forms
-from enrollment.demo import seed_people, seed_programme
+from consent.seeding.demo import seed_consent_forms
+from enrollment.seeding import seed_people, seed_programme
 from portal.demo import DEMO_PASSWORD, seed_staff
 from portal.models import User
 from portal.roles import Role

@@ -1,0 +1,296 @@
+"""REST API of consent: a participant's own consent, staff views scoped to their sites, active
+versions, purposes, the bulk consent check, and FHIR. HTTP in, one service or selector call, out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from enrollment.models import Participant
+from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
+
+from ..models import (
+    ConsentEvent,
+    ConsentItem,
+    ConsentReceipt,
+    ConsentState,
+    ConsentVersion,
+    Purpose,
+)
+from ..selectors.checks import consent_allows_bulk
+from ..selectors.fhir import active_items_for, consent_resource
+from .serializers import (
+    ActiveVersionSerializer,
+    CheckInput,
+    CheckOutput,
+    EventSerializer,
+    FhirConsent,
+    PurposeSerializer,
+    ReceiptSerializer,
+    StateSerializer,
+)
+
+STAFF = (
+    Role.COORDINATOR,
+    Role.PROGRAMME_MANAGER,
+    Role.ETHICS_REVIEWER,
+    Role.DATA_STEWARD,
+    Role.ADMIN,
+)
+CHECKERS = (Role.DATA_STEWARD, Role.PROGRAMME_MANAGER, Role.COORDINATOR, Role.ADMIN)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+class HistoryPagination(CursorPagination):
+    ordering = "-sequence"
+    page_size = 50
+
+
+class StatePagination(CursorPagination):
+    ordering = "participant_id"
+    page_size = 100
+
+
+def _own_participant(request: Request) -> Participant:
+    user = request.user
+    participant = (
+        Participant.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
+    )
+    if participant is None:
+        raise Http404
+    return participant
+
+
+def _scoped_participant(request: Request, code: str) -> Participant:
+    return get_scoped_or_404(request.user, Participant.objects.all(), code=code)
+
+
+def _states() -> QuerySet[ConsentState]:
+    return ConsentState.objects.select_related("participant", "version__form")
+
+
+def _events() -> QuerySet[ConsentEvent]:
+    return ConsentEvent.objects.select_related("version__form", "receipt")
+
+
+def _fhir_for(participant: Participant) -> dict[str, Any]:
+    state = (
+        _states()
+        .select_related("last_event")
+        .prefetch_related("version__items")
+        .filter(participant=participant)
+        .first()
+    )
+    if state is None:
+        raise Http404
+    return consent_resource(state, active_items=active_items_for(state))
+
+
+# --- the participant's own consent --------------------------------------------------------------
+
+
+@extend_schema(tags=["my consent"], responses=StateSerializer)
+class MyConsentApi(APIView):
+    """The signed-in participant's current consent."""
+
+    def get(self, request: Request) -> Response:
+        participant = _own_participant(request)
+        state = _states().filter(participant=participant).first()
+        if state is None:
+            raise Http404
+        return Response(StateSerializer(state).data)
+
+
+@extend_schema(tags=["my consent"])
+class MyHistoryApi(generics.ListAPIView[ConsentEvent]):
+    """Every event of the signed-in participant's consent ledger, newest first."""
+
+    serializer_class = EventSerializer
+    pagination_class = HistoryPagination
+
+    def get_queryset(self) -> QuerySet[ConsentEvent]:
+        return _events().filter(participant=_own_participant(self.request))
+
+
+@extend_schema(tags=["my consent"])
+class MyReceiptsApi(generics.ListAPIView[ConsentReceipt]):
+    """The signed-in participant's receipts, with download links."""
+
+    serializer_class = ReceiptSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ConsentReceipt]:
+        return (
+            ConsentReceipt.objects.filter(event__participant=_own_participant(self.request))
+            .select_related("event")
+            .order_by("-event__sequence")
+        )
+
+
+@extend_schema(tags=["my consent"], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+class MyReceiptDownloadApi(APIView):
+    """One receipt PDF of the signed-in participant."""
+
+    def get(self, request: Request, receipt_id: int) -> FileResponse:
+        participant = _own_participant(request)
+        receipt = (
+            ConsentReceipt.objects.filter(pk=receipt_id, event__participant=participant)
+            .select_related("event")
+            .first()
+        )
+        if receipt is None:
+            raise Http404
+        return FileResponse(
+            receipt.file.open("rb"),
+            as_attachment=True,
+            filename=f"consent-receipt-{receipt.event.verification_code}.pdf",
+            content_type="application/pdf",
+        )
+
+
+@extend_schema(tags=["my consent"], responses=FhirConsent)
+class MyFhirApi(APIView):
+    """The signed-in participant's current consent as a FHIR R4 Consent resource."""
+
+    def get(self, request: Request) -> Response:
+        return Response(_fhir_for(_own_participant(request)), content_type="application/fhir+json")
+
+
+# --- reference data -----------------------------------------------------------------------------
+
+
+@extend_schema(tags=["consent versions"])
+class ActiveVersionsApi(generics.ListAPIView[ConsentVersion]):
+    """The consent versions in force, per form and language, with their items."""
+
+    serializer_class = ActiveVersionSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ConsentVersion]:
+        return (
+            ConsentVersion.objects.filter(status=ConsentVersion.Status.ACTIVE)
+            .select_related("form")
+            .prefetch_related(Prefetch("items", ConsentItem.objects.order_by("order", "id")))
+            .order_by("form__code", "language")
+        )
+
+
+@extend_schema(tags=["consent checks"])
+class PurposesApi(generics.ListAPIView[Purpose]):
+    """Purposes of use and the consent items each needs."""
+
+    serializer_class = PurposeSerializer
+    pagination_class = None
+    queryset = Purpose.objects.filter(is_active=True).order_by("code")
+
+
+# --- staff views, scoped to their sites ---------------------------------------------------------
+
+
+@extend_schema(
+    tags=["consent (staff)"],
+    parameters=[
+        OpenApiParameter("status", str, enum=list(ConsentState.Status.values)),
+        OpenApiParameter("site", str, description="Site code"),
+    ],
+)
+class StaffStatesApi(generics.ListAPIView[ConsentState]):
+    """Current consent of the participants of the caller's sites (all sites for national roles)."""
+
+    serializer_class = StateSerializer
+    pagination_class = StatePagination
+    permission_classes = [HasRole.of(*STAFF)]
+
+    def get_queryset(self) -> QuerySet[ConsentState]:
+        states = scope_queryset(self.request.user, _states())
+        status = self.request.query_params.get("status")
+        if status:
+            if status not in ConsentState.Status.values:
+                raise serializers.ValidationError({"status": f"Unknown status {status!r}."})
+            states = states.filter(status=status)
+        site = self.request.query_params.get("site")
+        if site:
+            states = states.filter(participant__site__code=site)
+        return states
+
+
+@extend_schema(tags=["consent (staff)"], responses=StateSerializer)
+class StaffStateApi(APIView):
+    permission_classes = [HasRole.of(*STAFF)]
+
+    def get(self, request: Request, code: str) -> Response:
+        participant = _scoped_participant(request, code)
+        state = _states().filter(participant=participant).first()
+        if state is None:
+            raise Http404
+        return Response(StateSerializer(state).data)
+
+
+@extend_schema(tags=["consent (staff)"])
+class StaffHistoryApi(generics.ListAPIView[ConsentEvent]):
+    serializer_class = EventSerializer
+    pagination_class = HistoryPagination
+    permission_classes = [HasRole.of(*STAFF)]
+
+    def get_queryset(self) -> QuerySet[ConsentEvent]:
+        return _events().filter(participant=_scoped_participant(self.request, self.kwargs["code"]))
+
+
+@extend_schema(tags=["consent (staff)"], responses=FhirConsent)
+class StaffFhirApi(APIView):
+    permission_classes = [HasRole.of(*STAFF)]
+
+    def get(self, request: Request, code: str) -> Response:
+        participant = _scoped_participant(request, code)
+        return Response(_fhir_for(participant), content_type="application/fhir+json")
+
+
+# --- the consent check --------------------------------------------------------------------------
+
+
+@extend_schema(tags=["consent checks"], request=CheckInput, responses=CheckOutput)
+class ConsentCheckApi(APIView):
+    """May these participants' data be used for this purpose (now, or as of ``at``)?
+
+    Up to 10,000 participant codes per call. Codes outside the caller's sites answer "unknown
+    participant", exactly like codes that do not exist.
+    """
+
+    permission_classes = [HasRole.of(*CHECKERS)]
+
+    def post(self, request: Request) -> Response:
+        data = CheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        purpose: Purpose = data.validated_data["purpose"]
+        at = data.validated_data.get("at")
+        codes: list[str] = data.validated_data["participants"]
+        decisions = consent_allows_bulk(
+            codes=codes, purpose=purpose, at=at, site_ids=site_ids_for(request.user)
+        )
+        results = []
+        allowed = 0
+        for code in dict.fromkeys(codes):
+            decision = decisions[code]
+            allowed += decision.allowed
+            results.append({"participant": code, **decision.as_dict()})
+        return Response(
+            {
+                "purpose": purpose.code,
+                "at": at,
+                "allowed": allowed,
+                "refused": len(results) - allowed,
+                "results": results,
+            }
+        )

@@ -1,0 +1,357 @@
+"""Re-consent campaigns: start, send in rate-limited batches, remind, pause, close; minors of age.
+
+Delivery is at-least-once and resumable, with the state in the database:
+
+* ``campaign_start`` writes one invitation per participant who is due (one INSERT ... SELECT, unique
+  per campaign and participant) and schedules the first batch after the commit.
+* ``campaign_send_batch`` sends up to ``batch_size`` e-mails. Each e-mail is its own short
+  transaction: lock one pending invitation (``SKIP LOCKED``, so two workers never take the same
+  row), hand the message to the mail server, set ``sent_at``, commit. A worker that dies between
+  the hand-off and the commit leaves the row pending, and that one participant gets the e-mail
+  twice; nobody is ever skipped. The task then schedules the next batch with a countdown that keeps
+  the campaign at ``rate_per_minute``.
+* ``campaigns_resume`` (beat, every few minutes) re-schedules running campaigns whose last batch is
+  overdue, which covers a worker lost together with its scheduled task.
+* ``campaign_send_reminders`` (beat, daily) reminds those who have not acted ``reminder_after_days``
+  after the last e-mail, at most ``max_reminders`` times, the same way.
+
+Participants without an e-mail address are marked so, to be asked at their next site visit.
+Participants who re-consent or withdraw before their e-mail goes out are not e-mailed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from enrollment.models import Participant
+from portal.audit import audit_record
+from portal.metrics import event_count
+from portal.models import User
+
+from ..models import (
+    CampaignStatus,
+    ConsentState,
+    ConsentVersion,
+    InvitationOutcome,
+    ReconsentCampaign,
+    ReconsentInvitation,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "campaign_close",
+    "campaign_pause",
+    "campaign_resume",
+    "campaign_send_batch",
+    "campaign_send_reminders",
+    "campaign_start",
+    "campaigns_resume_stalled",
+]
+
+ACTION_CAMPAIGN_STARTED = "consent.campaign_started"
+ACTION_CAMPAIGN_PAUSED = "consent.campaign_paused"
+ACTION_CAMPAIGN_RESUMED = "consent.campaign_resumed"
+ACTION_CAMPAIGN_CLOSED = "consent.campaign_closed"
+
+OPEN_STATUSES = (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SENT)
+
+
+def batch_interval_seconds(campaign: ReconsentCampaign) -> float:
+    """Seconds between batch starts that keep the campaign at its rate."""
+    return 60.0 * campaign.batch_size / max(campaign.rate_per_minute, 1)
+
+
+def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
+    from ..campaign_tasks import campaign_send_batch_task
+
+    transaction.on_commit(
+        lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
+    )
+
+
+def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
+    from ..campaign_tasks import campaign_send_reminders_task
+
+    transaction.on_commit(
+        lambda: campaign_send_reminders_task.apply_async((campaign_id,), countdown=countdown)
+    )
+
+
+# --- starting and steering --------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_start(*, version: ConsentVersion, by: User, name: str = "") -> ReconsentCampaign:
+    """Invite everyone due to re-consent for ``version`` (which must be active)."""
+    version = ConsentVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != ConsentVersion.Status.ACTIVE:
+        raise ValidationError(_("A campaign can only ask for the active version of a form."))
+    if ReconsentCampaign.objects.filter(version=version, status__in=OPEN_STATUSES).exists():
+        raise ValidationError(_("A campaign for this version is already open; close it first."))
+    options = settings.CONSENT_CAMPAIGN
+    campaign = ReconsentCampaign.objects.create(
+        version=version,
+        name=name or _("Re-consent to %(version)s") % {"version": str(version)},
+        started_by=by,
+        batch_size=options["BATCH_SIZE"],
+        rate_per_minute=options["RATE_PER_MINUTE"],
+        reminder_after_days=options["REMINDER_AFTER_DAYS"],
+        max_reminders=options["MAX_REMINDERS"],
+    )
+    older = list(
+        ConsentVersion.objects.filter(form_id=version.form_id, language=version.language)
+        .exclude(pk=version.pk)
+        .values_list("pk", flat=True)
+    )
+    invited = 0
+    if older:
+        invitation = ReconsentInvitation._meta.db_table
+        state = ConsentState._meta.db_table
+        participant = Participant._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {invitation}
+                    (campaign_id, participant_id, site_id_at, outcome, created_at, reminder_count)
+                SELECT %s, s.participant_id, p.site_id, %s, CURRENT_TIMESTAMP, 0
+                FROM {state} s JOIN {participant} p ON p.id = s.participant_id
+                WHERE s.status = %s AND s.version_id IN ({",".join(["%s"] * len(older))})
+                ON CONFLICT (campaign_id, participant_id) DO NOTHING
+                """,  # noqa: S608 (table names from the models; values are parameters)
+                [
+                    campaign.pk,
+                    InvitationOutcome.PENDING,
+                    ConsentState.Status.RECONSENT_DUE,
+                    *older,
+                ],
+            )
+            invited = cursor.rowcount
+    campaign.invited_count = invited
+    if invited == 0:
+        campaign.status = CampaignStatus.SENT
+    campaign.save(update_fields=["invited_count", "status"])
+    audit_record(
+        action=ACTION_CAMPAIGN_STARTED,
+        actor=by,
+        obj=campaign,
+        details={"version": version.pk, "invited": invited},
+    )
+    if invited:
+        _schedule_batch(campaign.pk)
+    return campaign
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaign:
+    campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.RUNNING:
+        raise ValidationError(_("Only a campaign that is sending can be paused."))
+    campaign.status = CampaignStatus.PAUSED
+    campaign.save(update_fields=["status"])
+    audit_record(action=ACTION_CAMPAIGN_PAUSED, actor=by, obj=campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaign:
+    campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.PAUSED:
+        raise ValidationError(_("Only a paused campaign can be resumed."))
+    campaign.status = CampaignStatus.RUNNING
+    campaign.save(update_fields=["status"])
+    audit_record(action=ACTION_CAMPAIGN_RESUMED, actor=by, obj=campaign)
+    _schedule_batch(campaign.pk)
+    return campaign
+
+
+@transaction.atomic
+def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaign:
+    """Stop sending and reminding. Invitations stay as the record of what was sent."""
+    campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError(_("This campaign is already closed."))
+    campaign.status = CampaignStatus.CLOSED
+    campaign.closed_at = timezone.now()
+    campaign.save(update_fields=["status", "closed_at"])
+    audit_record(action=ACTION_CAMPAIGN_CLOSED, actor=by, obj=campaign)
+    return campaign
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def consent_page_url() -> str:
+    return settings.SITE_URL + reverse("consent:mine")
+
+
+def _email_address(participant: Participant) -> str:
+    """The participant's own address: their account's, else the one in the vault."""
+    if participant.user_id and participant.user and participant.user.email:
+        return participant.user.email
+    from enrollment.vault import profile_for_participant
+
+    profile = profile_for_participant(participant)
+    return profile.email if profile else ""
+
+
+def _mail(*, to: str, campaign: ReconsentCampaign, template: str) -> None:
+    language = campaign.version.language
+    with translation.override(language):
+        context = {"campaign": campaign, "version": campaign.version, "url": consent_page_url()}
+        subject = render_to_string(f"consent/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"consent/email/{template}.txt", context)
+    EmailMessage(subject=subject, body=body, to=[to]).send()
+
+
+def _is_still_due(participant_id: int) -> bool:
+    return ConsentState.objects.filter(
+        participant_id=participant_id, status=ConsentState.Status.RECONSENT_DUE
+    ).exists()
+
+
+def _send_one(
+    campaign: ReconsentCampaign,
+    pick: Callable[[], ReconsentInvitation | None],
+    on_sent: Callable[[ReconsentInvitation, dt.datetime], list[str]],
+    template: str,
+) -> bool:
+    """Lock one invitation chosen by ``pick``, e-mail it, record it; False when none is left."""
+    with transaction.atomic():
+        invitation = pick()
+        if invitation is None:
+            return False
+        now = timezone.now()
+        if not _is_still_due(invitation.participant_id):
+            invitation.outcome = InvitationOutcome.NOT_NEEDED
+            invitation.save(update_fields=["outcome"])
+            return True
+        address = _email_address(invitation.participant)
+        if not address:
+            invitation.outcome = InvitationOutcome.NO_ADDRESS
+            invitation.save(update_fields=["outcome"])
+            return True
+        # Hand-off and record in one transaction: a crash in between re-sends, never skips.
+        _mail(to=address, campaign=campaign, template=template)
+        event_count("campaign_send")
+        invitation.save(update_fields=on_sent(invitation, now))
+        return True
+
+
+def _locked(queryset: object) -> ReconsentInvitation | None:
+    return (
+        queryset.select_for_update(skip_locked=True, of=("self",))  # type: ignore[attr-defined]
+        .select_related("participant__user")
+        .order_by("pk")
+        .first()
+    )
+
+
+def campaign_send_batch(*, campaign_id: int) -> int:
+    """Send the next batch of first invitations; returns how many invitations were handled."""
+    campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
+    if campaign.status != CampaignStatus.RUNNING:
+        return 0
+    pending = ReconsentInvitation.objects.filter(
+        campaign_id=campaign.pk, outcome=InvitationOutcome.PENDING
+    )
+
+    def mark_sent(invitation: ReconsentInvitation, now: dt.datetime) -> list[str]:
+        invitation.outcome = InvitationOutcome.SENT
+        invitation.sent_at = now
+        return ["outcome", "sent_at"]
+
+    handled = 0
+    while handled < campaign.batch_size:
+        if not _send_one(campaign, lambda: _locked(pending), mark_sent, "reconsent_invitation"):
+            break
+        handled += 1
+    with transaction.atomic():
+        campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign.last_batch_at = timezone.now()
+        update = ["last_batch_at"]
+        more = pending.exists()
+        if not more and campaign.status == CampaignStatus.RUNNING:
+            campaign.status = CampaignStatus.SENT
+            update.append("status")
+        campaign.save(update_fields=update)
+        if more and campaign.status == CampaignStatus.RUNNING:
+            _schedule_batch(campaign.pk, countdown=batch_interval_seconds(campaign))
+    return handled
+
+
+def _reminders_due(campaign: ReconsentCampaign, now: dt.datetime) -> object:
+    cutoff = now - dt.timedelta(days=campaign.reminder_after_days)
+    return ReconsentInvitation.objects.filter(
+        campaign_id=campaign.pk,
+        outcome=InvitationOutcome.SENT,
+        reminder_count__lt=campaign.max_reminders,
+        sent_at__lte=cutoff,
+    ).filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=cutoff))
+
+
+def campaign_send_reminders(*, campaign_id: int, now: dt.datetime | None = None) -> int:
+    """Remind, in one batch, those who were e-mailed and have not acted; schedules the next batch."""
+    campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
+    if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SENT):
+        return 0
+    now = now or timezone.now()
+    due = _reminders_due(campaign, now)
+
+    def mark_reminded(invitation: ReconsentInvitation, sent: dt.datetime) -> list[str]:
+        invitation.reminder_count += 1
+        invitation.last_reminded_at = sent
+        return ["reminder_count", "last_reminded_at"]
+
+    handled = 0
+    while handled < campaign.batch_size:
+        if not _send_one(campaign, lambda: _locked(due), mark_reminded, "reconsent_reminder"):
+            break
+        handled += 1
+    if handled == campaign.batch_size and due.exists():  # type: ignore[attr-defined]
+        with transaction.atomic():
+            _schedule_reminders(campaign.pk, countdown=batch_interval_seconds(campaign))
+    return handled
+
+
+def campaigns_remind_all() -> int:
+    """Start reminders for every open campaign (the daily beat task)."""
+    ids = list(
+        ReconsentCampaign.objects.filter(
+            status__in=[CampaignStatus.RUNNING, CampaignStatus.SENT]
+        ).values_list("pk", flat=True)
+    )
+    for campaign_id in ids:
+        with transaction.atomic():
+            _schedule_reminders(campaign_id)
+    return len(ids)
+
+
+def campaigns_resume_stalled(*, now: dt.datetime | None = None) -> list[int]:
+    """Re-schedule running campaigns whose next batch is overdue (a lost worker or task)."""
+    now = now or timezone.now()
+    resumed = []
+    for campaign in ReconsentCampaign.objects.filter(status=CampaignStatus.RUNNING):
+        grace = dt.timedelta(seconds=2 * batch_interval_seconds(campaign) + 120)
+        overdue = campaign.last_batch_at is None or campaign.last_batch_at < now - grace
+        if campaign.last_batch_at is None:
+            overdue = campaign.started_at < now - grace
+        if overdue:
+            with transaction.atomic():
+                _schedule_batch(campaign.pk)
+            resumed.append(campaign.pk)
+    if resumed:
+        logger.info("re-consent campaigns resumed", extra={"campaigns": resumed})
+    return resumed

@@ -1,0 +1,255 @@
+"""The participant's consent pages: sign, "my consent", change choices, withdraw, receipts.
+
+Signing, changing and withdrawing need a recent re-authentication (allauth): the page can be read
+freely, and when the form is sent without a recent password check, allauth asks for the password and
+then replays the sent form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from enrollment.models import Participant
+from portal.audit import Action, audit_record
+from portal.roles import get_scoped_or_404
+
+from ..forms import ChangeForm, SignForm, WithdrawForm
+from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
+from ..selectors import records as selectors
+from ..services import (
+    Signature,
+    consent_record,
+    consent_update,
+    consent_withdraw,
+    receipt_issue,
+)
+
+# Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
+# consented), so these participants are told what to do first instead of filling in the form.
+_NOT_YET_ELIGIBLE = frozenset({Participant.Status.REGISTERED, Participant.Status.INELIGIBLE})
+
+
+def _own_participant(request: HttpRequest, *, with_state: bool = False) -> Participant:
+    participants = Participant.objects.filter(user_id=request.user.pk or 0)
+    if with_state:
+        # The consent state and its version in the same query (read through ``_state_of``).
+        participants = participants.select_related("consent_state__version")
+    participant = participants.first()
+    if participant is None:
+        raise Http404(_("There is no participant record for this account."))
+    return participant
+
+
+def _state_of(participant: Participant) -> ConsentState | None:
+    """The state loaded by ``_own_participant(with_state=True)`` (``None`` before any consent)."""
+    try:
+        return participant.consent_state
+    except ConsentState.DoesNotExist:
+        return None
+
+
+def _errors_to_form(form: Any, exc: ValidationError) -> None:
+    for message in exc.messages:
+        form.add_error(None, message)
+
+
+@login_required
+def consent_mine(request: HttpRequest) -> HttpResponse:
+    """Current choices in plain language, the full history with receipts, and what can be done."""
+    participant = _own_participant(request)
+    state = selectors.consent_state_of(participant)
+    items = []
+    if state is not None and state.version is not None:
+        items = [
+            {"item": item, "choice": state.choices.get(item.code, False)}
+            for item in state.version.items.order_by("order", "id")
+        ]
+    can_sign = state is None or state.status in (StateStatus.VOIDED, StateStatus.RECONSENT_DUE)
+    not_yet_eligible = participant.status in _NOT_YET_ELIGIBLE
+    return render(
+        request,
+        "consent/mine.html",
+        {
+            "participant": participant,
+            "state": state,
+            "items": items,
+            "history": selectors.consent_history(participant),
+            "can_sign": can_sign
+            and not not_yet_eligible
+            and participant.status != Participant.Status.WITHDRAWN,
+            "not_yet_eligible": not_yet_eligible and state is None,
+            "can_change": state is not None
+            and state.status in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE),
+            "can_withdraw": state is None or state.status != StateStatus.WITHDRAWN,
+        },
+    )
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def consent_sign(request: HttpRequest) -> HttpResponse:
+    participant = _own_participant(request, with_state=True)
+    # The language of the text shown travels with the form, so the version signed is the one read.
+    language = request.POST.get("lang") or request.GET.get("lang") or get_language()
+    version = selectors.active_version_for(language=language)
+    if version is None:
+        return render(request, "consent/unavailable.html", status=503)
+    state = _state_of(participant)
+    if state is not None and state.status == StateStatus.WITHDRAWN:
+        messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
+        return redirect("consent:mine")
+    if state is None and participant.status in _NOT_YET_ELIGIBLE:
+        return redirect("consent:mine")
+    if (
+        state is not None
+        and state.status == StateStatus.ACTIVE
+        and state.version is not None
+        and state.version.form_id == version.form_id
+        and state.version.label == version.label
+    ):
+        messages.info(request, _("You have already signed the current consent form."))
+        return redirect("consent:mine")
+    others = selectors.active_versions().exclude(pk=version.pk)
+    # Items and questions read once, for the form and for the checks of the signing service.
+    prefetch_related_objects([version], "items", "questions")
+    form = SignForm(request.POST or None, version=version)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = consent_record(
+                participant=participant,
+                version=version,
+                choices=form.choices(),
+                answers=form.answers(),
+                signature=Signature(
+                    typed_name=form.cleaned_data["typed_name"],
+                    confirmed=form.cleaned_data["confirm"],
+                    drawn_png=form.cleaned_data["drawn_signature"],
+                ),
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your consent is recorded (code %(code)s); the receipt is on its way.")
+                % {"code": event.verification_code},
+            )
+            return redirect("consent:mine")
+    return render(
+        request,
+        "consent/sign.html",
+        {"form": form, "version": version, "other_versions": others, "participant": participant},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def consent_change(request: HttpRequest) -> HttpResponse:
+    participant = _own_participant(request)
+    state = selectors.consent_state_of(participant)
+    if (
+        state is None
+        or state.version is None
+        or state.status
+        not in (
+            StateStatus.ACTIVE,
+            StateStatus.RECONSENT_DUE,
+        )
+    ):
+        messages.error(request, _("There is no consent in force to change."))
+        return redirect("consent:mine")
+    form = ChangeForm(request.POST or None, version=state.version, current=state.choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = consent_update(
+                participant=participant,
+                choices=form.choices(),
+                by=request.user,  # type: ignore[arg-type]
+                confirmed=form.cleaned_data["confirm"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Your choices are changed (code %(code)s); the receipt is on its way.")
+                % {"code": event.verification_code},
+            )
+            return redirect("consent:mine")
+    required = state.version.items.filter(required=True).order_by("order", "id")
+    return render(
+        request,
+        "consent/change.html",
+        {"form": form, "state": state, "required_items": required},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
+    participant = _own_participant(request)
+    state = selectors.consent_state_of(participant)
+    if state is not None and state.status == StateStatus.WITHDRAWN:
+        messages.info(request, _("You have already withdrawn."))
+        return redirect("consent:mine")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_withdraw(
+                participant=participant,
+                level=form.cleaned_data["level"],
+                samples_fate=form.cleaned_data.get("samples_fate") or "",
+                by=request.user,  # type: ignore[arg-type]
+                confirmed=form.cleaned_data["confirm"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Your withdrawal is recorded. The receipt is on its way."))
+            return redirect("consent:mine")
+    return render(
+        request,
+        "consent/withdraw.html",
+        {"form": form, "state": state},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
+    """The PDF receipt of one event: the participant's own, or a participant of a staff member's
+    sites. Made on the spot if the background task has not made it yet."""
+    event = get_scoped_or_404(
+        request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
+    )
+    if event.participant.user_id != request.user.pk:
+        # A receipt shows the signer's printed name: a staff download is a personal-data read.
+        audit_record(
+            action=Action.PERSONAL_DATA_VIEWED,
+            actor=request.user,  # type: ignore[arg-type]
+            obj=event.participant,
+            reason="consent receipt",
+            details={"event": event.pk},
+        )
+    receipt = ConsentReceipt.objects.filter(event=event).first() or receipt_issue(event_id=event.pk)
+    if receipt is None:
+        raise Http404(_("This entry has no receipt."))
+    return FileResponse(
+        receipt.file.open("rb"),
+        as_attachment=True,
+        filename=f"consent-receipt-{event.verification_code}.pdf",
+        content_type="application/pdf",
+    )

@@ -1,0 +1,259 @@
+"""Coordinator pages: in-person consent (tablet, legal representative, scanned paper), withdrawal on a
+participant's behalf, the quality check by a second staff member, and the worklist.
+
+Every participant is looked up within the coordinator's sites (``get_scoped_or_404``): another
+site's participant answers 404 and the attempt is audited.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrollment.models import Participant
+from portal.audit import audit_record
+from portal.models import User
+from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset
+
+from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
+from ..models import Channel, ConsentArtifact, ConsentEvent, SignerKind, StateStatus
+from ..selectors import records as selectors
+from ..services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
+
+SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
+ACTION_ARTIFACT_VIEWED = "consent.artifact_viewed"
+
+
+def _participant(request: HttpRequest, code: str) -> Participant:
+    return get_scoped_or_404(
+        request.user, Participant.objects.select_related("site", "cohort"), code=code.upper()
+    )
+
+
+def _staff(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@role_required(*SITE_ROLES)
+def worklist(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    return render(
+        request,
+        "consent/site/worklist.html",
+        {
+            "awaiting": selectors.awaiting_quality_check(user)[:200],
+            "ask_again": selectors.to_ask_again(user)[:200],
+        },
+    )
+
+
+@role_required(*SITE_ROLES)
+def participant_find_view(request: HttpRequest) -> HttpResponse:
+    code = (request.GET.get("code") or "").strip()
+    if not code:
+        return redirect("consent:site_worklist")
+    participant = _participant(request, code)
+    return redirect("consent:site_participant", code=participant.code)
+
+
+@role_required(*SITE_ROLES)
+def participant_consent(request: HttpRequest, code: str) -> HttpResponse:
+    participant = _participant(request, code)
+    state = selectors.consent_state_of(participant)
+    return render(
+        request,
+        "consent/site/participant.html",
+        {
+            "participant": participant,
+            "state": state,
+            "history": selectors.consent_history(participant),
+            "modes": InPersonMode.ALL,
+            "can_withdraw": state is None or state.status != StateStatus.WITHDRAWN,
+        },
+    )
+
+
+@role_required(*SITE_ROLES)
+def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse:
+    participant = _participant(request, code)
+    if mode not in InPersonMode.ALL:
+        raise Http404()
+    language = request.GET.get("lang") or (
+        participant.user.preferred_language if participant.user else "ko"
+    )
+    version = selectors.active_version_for(language=language)
+    if version is None:
+        return render(request, "consent/unavailable.html", status=503)
+    form = InPersonForm(
+        request.POST or None,
+        request.FILES or None,
+        version=version,
+        mode=mode,
+        site_id=participant.site_id,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        representative = mode == InPersonMode.REPRESENTATIVE or (
+            mode == InPersonMode.PAPER and bool(data.get("representative_relationship"))
+        )
+        paper = data.get("paper_form")
+        try:
+            event = consent_record(
+                participant=participant,
+                version=version,
+                choices=form.choices(),
+                answers=form.answers(),
+                signature=Signature(
+                    typed_name=data.get("typed_name") or "",
+                    confirmed=data["confirm"],
+                    drawn_png=data.get("drawn_signature"),
+                    signer_kind=(
+                        SignerKind.LEGAL_REPRESENTATIVE if representative else SignerKind.SELF
+                    ),
+                    representative_relationship=data.get("representative_relationship") or "",
+                ),
+                by=_staff(request),
+                in_person=InPerson(
+                    channel=Channel.SCANNED_PAPER
+                    if mode == InPersonMode.PAPER
+                    else Channel.SITE_TABLET,
+                    countersigned_by=data.get("countersigned_by"),
+                    countersignature_png=data.get("countersignature"),
+                    countersignature_confirmed=bool(data.get("countersign_confirm")),
+                    paper_form=paper.read() if paper else None,
+                    signed_at=data.get("signed_on"),
+                ),
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("Consent recorded (code %(code)s). A second staff member must now check it.")
+                % {"code": event.verification_code},
+            )
+            return redirect("consent:site_participant", code=participant.code)
+    return render(
+        request,
+        "consent/site/record.html",
+        {
+            "participant": participant,
+            "form": form,
+            "version": version,
+            "mode": mode,
+            "other_versions": selectors.active_versions().exclude(pk=version.pk),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@role_required(*SITE_ROLES)
+def withdraw_on_behalf(request: HttpRequest, code: str) -> HttpResponse:
+    participant = _participant(request, code)
+    form = StaffWithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            consent_withdraw(
+                participant=participant,
+                level=data["level"],
+                samples_fate=data.get("samples_fate") or "",
+                by=_staff(request),
+                staff=_staff(request),
+                confirmed=data["confirm"],
+                reason=data["reason"],
+                signer_kind=data["signer_kind"],
+                representative_relationship=data.get("representative_relationship") or "",
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The withdrawal is recorded."))
+            return redirect("consent:site_participant", code=participant.code)
+    return render(
+        request,
+        "consent/site/withdraw.html",
+        {"participant": participant, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@role_required(*SITE_ROLES)
+def quality_check(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = get_scoped_or_404(
+        request.user,
+        ConsentEvent.objects.select_related("participant", "version", "staff", "countersigned_by"),
+        pk=event_id,
+    )
+    user = _staff(request)
+    form = QualityCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check = quality_check_record(event=event, by=user, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            if check.passed:
+                messages.success(request, _("Check recorded: the consent is in order."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Check recorded: the consent is voided and the participant is on the "
+                        "worklist to be asked again."
+                    ),
+                )
+            return redirect("consent:site_worklist")
+    from enrollment.vault import personal_data_read
+
+    profile = personal_data_read(
+        participant=event.participant, by=user, reason="consent quality check"
+    )
+    age = profile.age_on(timezone.localtime(event.signed_at).date()) if profile else None
+    return render(
+        request,
+        "consent/site/quality_check.html",
+        {
+            "event": event,
+            "form": form,
+            "registered_name": profile.name if profile else "",
+            "age_at_signing": age,
+            "artifacts": event.artifacts.all(),
+            "own_record": user.pk in (event.staff_id, event.countersigned_by_id),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@role_required(*SITE_ROLES)
+def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
+    visible_events = scope_queryset(request.user, ConsentEvent.objects.all())
+    artifact = ConsentArtifact.objects.filter(pk=artifact_id, event__in=visible_events).first()
+    if artifact is None:
+        raise Http404()
+    audit_record(
+        action=ACTION_ARTIFACT_VIEWED,
+        actor=_staff(request),
+        obj=artifact.event,
+        details={"artifact": artifact.pk, "kind": artifact.kind},
+    )
+    suffix = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+    # A streamed file; typed as HttpResponse for role_required's signature.
+    return cast(
+        HttpResponse,
+        FileResponse(
+            artifact.file.open("rb"),
+            content_type=artifact.content_type,
+            filename=f"{artifact.kind}-{artifact.event_id}.{suffix.get(artifact.content_type, 'bin')}",
+        ),
+    )

@@ -1,0 +1,24 @@
+"""Enrollment forms: ``people`` (volunteers, patients, coordinators' searches and imports) and
+``programmes`` (programmes, phases, targets, sites and cohorts)."""
+
+from .people import (
+    BookingForm,
+    ClaimForm,
+    FindForm,
+    ImportForm,
+    PatientForm,
+    ProfileEditForm,
+    ScreeningForm,
+    VolunteerForm,
+)
+
+__all__ = [
+    "BookingForm",
+    "ClaimForm",
+    "FindForm",
+    "ImportForm",
+    "PatientForm",
+    "ProfileEditForm",
+    "ScreeningForm",
+    "VolunteerForm",
+]
