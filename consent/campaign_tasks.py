@@ -11,8 +11,9 @@ from .services import campaigns, coming_of_age
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def campaign_send_batch_task(campaign_id: int) -> int:
-    return campaigns.campaign_send_batch(campaign_id=campaign_id)
+def campaign_send_batch_task(campaign_id: int, chain_token: str = "") -> int:
+    # A message without a token (queued before chains had one) is stale: the sweep restarts it.
+    return campaigns.campaign_send_batch(campaign_id=campaign_id, chain_token=chain_token)
 
 
 @shared_task(acks_late=True, ignore_result=True)
