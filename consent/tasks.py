@@ -29,3 +29,11 @@ def consent_ledger_verify_nightly() -> None:
     from .services.verification import ledger_verification_nightly
 
     ledger_verification_nightly()
+
+
+@shared_task(ignore_result=True)
+def consent_receipts_reissue() -> int:
+    """Beat: send again the receipt tasks of events whose receipt was never made or mailed."""
+    from .services.receipts import receipts_reissue_missing
+
+    return len(receipts_reissue_missing())

@@ -284,6 +284,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "portal.tasks.sessions_clear_expired",
         "schedule": crontab(hour=4, minute=15),
     },
+    # Receipts never made or never mailed (a lost task, a file that was missing) are re-issued.
+    "consent-receipts-reissue": {
+        "task": "consent.tasks.consent_receipts_reissue",
+        "schedule": crontab(minute="7,37"),
+    },
     # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
     "consent-ledger-verify": {
         "task": "consent.tasks.consent_ledger_verify_nightly",
@@ -371,9 +376,39 @@ LEGAL_AGE = 19
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = VAR_DIR / "media"
+# Stored files (receipts, signatures, scanned forms; encrypted by the apps that write them) must
+# be readable from every web and worker node. FILE_STORAGE chooses where they go:
+#   s3         an S3-compatible object store (S3_BUCKET, S3_ENDPOINT_URL, S3_REGION,
+#              S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY); objects are private, served by the portal;
+#   directory  MEDIA_ROOT; production accepts it only with MEDIA_ROOT_SHARED=true, declaring that
+#              the directory is one shared file system (NFS or alike) mounted on every node.
+FILE_STORAGE = env("FILE_STORAGE", "" if PRODUCTION else "directory", required_in_production=True)
+if FILE_STORAGE not in {"s3", "directory"}:
+    raise ImproperlyConfigured("FILE_STORAGE must be s3 or directory")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+_default_storage: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if FILE_STORAGE == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET", required_in_production=True) or "portal",
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            "region_name": env("S3_REGION") or None,
+            "access_key": env("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "location": env("S3_PREFIX", ""),
+        },
+    }
+elif PRODUCTION and not env_bool("MEDIA_ROOT_SHARED", False):
+    raise ImproperlyConfigured(
+        "MEDIA_ROOT_SHARED must be true when FILE_STORAGE=directory in production (a directory "
+        "on one machine's disk is missing on the others); or use FILE_STORAGE=s3"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

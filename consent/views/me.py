@@ -244,7 +244,9 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
             reason="consent receipt",
             details={"event": event.pk},
         )
-    receipt = ConsentReceipt.objects.filter(event=event).first() or receipt_issue(event_id=event.pk)
+    receipt = ConsentReceipt.objects.filter(event=event).first()
+    if receipt is None or not receipt.file:  # not made yet, or being made by a worker
+        receipt = receipt_issue(event_id=event.pk)
     if receipt is None:
         raise Http404(_("This entry has no receipt."))
     return FileResponse(

@@ -64,7 +64,9 @@ def test_rate_stays_as_set_after_pause_resume_and_the_sweep(tmp_path, settings, 
         app.conf.task_always_eager = eager
         for worker in workers:
             process_stop(worker)
-    times = sorted(sent.filter(sent_at__gt=resumed_at).values_list("sent_at", flat=True))
+    times = sorted(
+        t for t in sent.filter(sent_at__gt=resumed_at).values_list("sent_at", flat=True) if t
+    )
     assert len(times) >= 4 * BATCH
     per_minute = (len(times) - 1) / (times[-1] - times[0]).total_seconds() * 60
     assert per_minute <= RATE * 1.35, f"{per_minute:.0f}/min against {RATE}/min"

@@ -30,6 +30,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "TEXT_SENDER": "enrollment.messaging.HttpTextSender",
         "TEXT_SENDER_URL": "https://texts.example.org/send",
         "TEXT_SENDER_TOKEN": secrets.token_urlsafe(24),
+        "FILE_STORAGE": "s3",
+        "S3_BUCKET": "portal-files",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -55,6 +57,7 @@ REQUIRED = [
     "BLIND_INDEX_KEY",
     "ALLOWED_HOSTS",
     "TEXT_SENDER",
+    "FILE_STORAGE",
 ]
 
 
@@ -84,6 +87,9 @@ def test_production_refuses_to_start_without_each_required_variable(variable):
         ("TEXT_SENDER", "enrollment.messaging.LocmemTextSender", "TEXT_SENDER"),
         ("TEXT_SENDER_URL", "http://texts.example.org/send", "TEXT_SENDER_URL"),
         ("TEXT_SENDER_TOKEN", "", "TEXT_SENDER_TOKEN"),
+        ("FILE_STORAGE", "directory", "MEDIA_ROOT_SHARED"),
+        ("FILE_STORAGE", "local", "FILE_STORAGE"),
+        ("S3_BUCKET", "", "S3_BUCKET"),
     ],
 )
 def test_production_refuses_default_or_unsafe_values(variable, value, message):
@@ -100,5 +106,13 @@ def test_production_with_every_variable_passes_the_deployment_checks():
 
 def test_embedded_default_needs_no_variables(tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "PORTAL_VAR_DIR": str(tmp_path / "var")}
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_accepts_a_directory_declared_shared():
+    env = production_env(
+        FILE_STORAGE="directory", MEDIA_ROOT_SHARED="true", MEDIA_ROOT="/srv/shared"
+    )
     result = manage("check", env=env)
     assert result.returncode == 0, result.stderr
