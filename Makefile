@@ -35,9 +35,12 @@ system-deps:
 services:
 	bash scripts/services.sh
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]: apps depend one way,
+# private modules stay private).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .

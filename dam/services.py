@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Participant, ParticipantStatus
 from enrollment.services.funnel import participant_transition
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import site_ids_for
 
+from .audit import Action
 from .models import Sample, SampleType
 
 __all__ = ["sample_record"]

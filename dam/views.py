@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
-from portal.models import User
 from portal.roles import Role, deny, role_required, scope_queryset
+from portal.web import current_user, form_errors_add
 
 from .forms import SampleForm
 from .selectors import sample_worklist, samples_recent
@@ -20,8 +20,7 @@ from .services import sample_record
 
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def samples(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = current_user(request)
     if request.method == "POST":
         form = SampleForm(request.POST)
         if form.is_valid():
@@ -68,8 +67,5 @@ def samples(request: HttpRequest) -> HttpResponse:
 def _add_errors(form: SampleForm, exc: ValidationError | PermissionDenied) -> None:
     if isinstance(exc, PermissionDenied):
         form.add_error(None, str(exc))
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, exc.messages)
+        form_errors_add(form, exc)

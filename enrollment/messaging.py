@@ -24,6 +24,11 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+# The channels a message to a participant goes by, each sent (and retried) by its own task.
+EMAIL = "email"
+TEXT = "text"
+CHANNELS = (EMAIL, TEXT)
+
 
 @dataclass(frozen=True)
 class TextMessage:

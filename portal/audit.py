@@ -7,6 +7,7 @@ database, so an audit row, once written, stays as it was.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from django.db import models
@@ -20,8 +21,8 @@ _FORBIDDEN_DETAIL_KEYS = frozenset(
 )
 
 
-class Action:
-    """Audited action names, in one place so reports can rely on them."""
+class Action(StrEnum):
+    """The portal's own audited actions; each app names its own in ``<app>/audit.py``."""
 
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
@@ -33,19 +34,6 @@ class Action:
     PERMISSION_DENIED = "access.denied"
     PERSONAL_DATA_VIEWED = "pii.viewed"
     STAFF_CREATED = "staff.created"
-    # Enrollment: searches, duplicates, invitations, visits and imports.
-    PARTICIPANT_SEARCHED = "participant.searched"
-    PARTICIPANT_ENROLLED = "participant.enrolled"
-    DUPLICATE_RESOLVED = "participant.duplicate_resolved"
-    INVITATION_ISSUED = "invitation.issued"
-    INVITATION_CLAIMED = "invitation.claimed"
-    INVITATION_CLAIM_FAILED = "invitation.claim_failed"
-    VISIT_RECORDED = "visit.recorded"
-    REFERRALS_IMPORTED = "referrals.imported"
-    PII_KEY_ROTATED = "pii.key_rotated"
-    # Programme structure (programmes, phases, targets, sites, cohorts) and samples.
-    PROGRAMME_CHANGED = "programme.changed"
-    SAMPLE_RECORDED = "sample.recorded"
 
 
 def audit_record(

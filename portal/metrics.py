@@ -69,7 +69,7 @@ def _task_names() -> list[str]:
     for config in apps.get_app_configs():
         if importlib.util.find_spec(f"{config.name}.tasks") is not None:
             importlib.import_module(f"{config.name}.tasks")
-    for module in settings.CELERY_IMPORTS:
+    for module in getattr(settings, "CELERY_IMPORTS", []):
         importlib.import_module(module)
     return sorted(name for name in app.tasks if not name.startswith("celery."))
 

@@ -1,8 +1,10 @@
 """Roles, and the one way to ask "may this user see this object?".
 
 Roles are Django groups named after ``Role`` values. Coordinators (and ethics reviewers of a local
-IRB) are scoped to sites through ``enrollment.SiteMembership``; ``User.all_sites`` widens the scope to
-every site (central IRB, national staff).
+IRB) are scoped to sites; ``User.all_sites`` widens the scope to every site (central IRB, national
+staff). The sites and their memberships belong to the enrollment app, which registers a
+``SiteDirectory`` here when it is ready (``site_directory_register``): the portal asks it, and
+imports no app.
 
 Scoped models declare where their site and owner are, as ORM paths::
 
@@ -19,11 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, Group
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -86,6 +87,37 @@ def grant_role(user: User, role: Role) -> None:
         del user._portal_roles
 
 
+class SiteDirectory(Protocol):
+    """What the portal needs to know about sites; the app that owns them answers."""
+
+    def site_ids_of_member(self, user: User) -> frozenset[int]:
+        """The sites ``user`` is a member of."""
+        ...
+
+    def site_ids_by_code(self, codes: Iterable[str]) -> dict[str, int]:
+        """Site ids of the known codes among ``codes``."""
+        ...
+
+    def memberships_add(self, *, user: User, site_ids: Iterable[int]) -> None:
+        """Make ``user`` a member of the sites ``site_ids``."""
+        ...
+
+
+_site_directory: SiteDirectory | None = None
+
+
+def site_directory_register(directory: SiteDirectory) -> None:
+    """Called once by the app owning the sites, from its ``AppConfig.ready``."""
+    global _site_directory
+    _site_directory = directory
+
+
+def site_directory() -> SiteDirectory:
+    if _site_directory is None:
+        raise ImproperlyConfigured("no installed app registered the site directory")
+    return _site_directory
+
+
 def site_ids_for(user: AnyUser | None) -> frozenset[int] | None:
     """The sites whose participants ``user`` may see; ``None`` means every site."""
     if user is None or not user.is_authenticated:
@@ -96,8 +128,7 @@ def site_ids_for(user: AnyUser | None) -> frozenset[int] | None:
     if user.all_sites and roles & SITE_SCOPED_ROLES:
         return None
     if roles & SITE_SCOPED_ROLES:
-        membership = apps.get_model("enrollment", "SiteMembership")
-        return frozenset(membership.objects.filter(user=user).values_list("site_id", flat=True))
+        return site_directory().site_ids_of_member(user)
     return frozenset()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from .audit import Action, audit_record
 from .models import User
-from .roles import SITE_SCOPED_ROLES, STAFF_ROLES, Role, grant_role
+from .roles import SITE_SCOPED_ROLES, STAFF_ROLES, Role, grant_role, site_directory
 
 
 @transaction.atomic
@@ -34,20 +33,18 @@ def staff_user_create(
     """
     from allauth.account.models import EmailAddress
 
-    site_model = apps.get_model("enrollment", "Site")
-    membership_model = apps.get_model("enrollment", "SiteMembership")
-
+    sites = site_directory()
     email = User.objects.normalize_email(email).strip().lower()
     if role not in STAFF_ROLES:
         raise ValidationError(_("%(role)s is not a staff role.") % {"role": role})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(_("An account with this e-mail address already exists."))
     codes = sorted(set(site_codes))
-    sites = list(site_model.objects.filter(code__in=codes))
-    unknown = sorted(set(codes) - {s.code for s in sites})
+    site_ids = sites.site_ids_by_code(codes)
+    unknown = sorted(set(codes) - set(site_ids))
     if unknown:
         raise ValidationError(_("Unknown site code(s): %(codes)s") % {"codes": ", ".join(unknown)})
-    if role in SITE_SCOPED_ROLES and not sites and not all_sites:
+    if role in SITE_SCOPED_ROLES and not site_ids and not all_sites:
         raise ValidationError(_("This role needs at least one site, or all sites."))
 
     user = User(email=email, display_name=display_name, all_sites=all_sites)
@@ -59,14 +56,13 @@ def staff_user_create(
         user.is_superuser = True
     user.save()
     grant_role(user, role)
-    for site in sites:
-        membership_model.objects.create(user=user, site=site)
+    sites.memberships_add(user=user, site_ids=site_ids.values())
     # Created by an administrator for a known address: verified, so the first sign-in works.
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     audit_record(
         action=Action.STAFF_CREATED,
         actor=by,
         obj=user,
-        details={"role": role.value, "sites": [s.pk for s in sites], "all_sites": all_sites},
+        details={"role": role.value, "sites": sorted(site_ids.values()), "all_sites": all_sites},
     )
     return user

@@ -268,15 +268,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Re-consent campaigns: pick up campaigns whose worker was lost; daily reminders; minors who
     # came of age overnight are asked for their own consent.
     "consent-campaigns-resume": {
-        "task": "consent.campaign_tasks.campaigns_resume_stalled_task",
+        "task": "consent.tasks.campaigns_resume_stalled_task",
         "schedule": crontab(minute="*/5"),
     },
     "consent-campaign-reminders": {
-        "task": "consent.campaign_tasks.campaigns_remind_task",
+        "task": "consent.tasks.campaigns_remind_task",
         "schedule": crontab(hour=11, minute=0),
     },
     "consent-minors-coming-of-age": {
-        "task": "consent.campaign_tasks.minors_coming_of_age_task",
+        "task": "consent.tasks.minors_coming_of_age_task",
         "schedule": crontab(hour=6, minute=30),
     },
     # Sessions are kept in the database; expired ones are removed every night.
@@ -295,7 +295,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(hour=3, minute=0),
     },
 }
-CELERY_IMPORTS = ["consent.campaign_tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -574,6 +573,8 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 60)
 VISIT_BOOKING_DAYS_AHEAD = env_int("VISIT_BOOKING_DAYS_AHEAD", 42)
 # Failed invitation claims allowed per account (and per client address) within 15 minutes.
 INVITATION_CLAIM_ATTEMPTS = env_int("INVITATION_CLAIM_ATTEMPTS", 5)
+# A mail or text that failed is tried again after this many seconds, doubled at each retry.
+MESSAGE_RETRY_SECONDS = env_int("MESSAGE_RETRY_SECONDS", 60)
 
 # --- Consent campaigns ----------------------------------------------------------------------
 # E-mails per batch and per minute (the mail relay's limit), days before a reminder, reminders.

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db.backends.postgresql.operations import DatabaseOperations
+from django.utils import translation
 
+from enrollment import messaging
 from portal.roles import Role
 from tests import factories
 
@@ -48,6 +51,37 @@ def _isolated_mail_and_media(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DAM_DIRECTORY = tmp_path / "dam-outbox"
+
+
+@pytest.fixture(autouse=True)
+def _empty_text_outbox() -> Iterator[None]:
+    """Text messages sent in one test are never seen by the next."""
+    messaging.outbox.clear()
+    yield
+    messaging.outbox.clear()
+
+
+@pytest.fixture
+def in_english(client: Any) -> Iterator[None]:
+    """Pages and messages in English, so that assertions read the source strings (Korean is the
+    default; the browser tests check the Korean pages)."""
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def fast_passwords(settings: Any) -> None:
+    """A fast password hasher for tests that create many accounts (the real one is slow on purpose)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def volunteer(client: Any) -> Any:
+    """A signed-in volunteer account (verified e-mail, English pages), not yet registered."""
+    user = factories.UserFactory(preferred_language="en")  # e-mail verified by the factory
+    client.force_login(user)
+    return user
 
 
 @pytest.fixture

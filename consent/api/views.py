@@ -17,7 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollment.models import Participant
-from portal.roles import HasRole, Role, get_scoped_or_404, scope_queryset, site_ids_for
+from portal.roles import (
+    HasRole,
+    Role,
+    deny,
+    get_scoped_or_404,
+    scope_queryset,
+    site_ids_for,
+)
 
 from ..models import (
     ConsentEvent,
@@ -151,7 +158,13 @@ class MyReceiptDownloadApi(APIView):
             .first()
         )
         if receipt is None:
-            raise Http404
+            # Someone else's receipt, or none: the same audited 404 either way.
+            raise deny(
+                request.user,
+                object_type="consent.consentreceipt",
+                object_id=receipt_id,
+                reason="not own",
+            )
         return FileResponse(
             receipt.file.open("rb"),
             as_attachment=True,

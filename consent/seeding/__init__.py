@@ -5,3 +5,8 @@
 - ``ledgers``: synthetic consent ledgers that follow ``manage.py seed_synthetic``'s participants,
   written with COPY; ``synthetic``: the stories they tell.
 """
+
+# Importing the package connects the synthetic ledgers to ``synthetic_participants_seeded``.
+from .ledgers import ConsentSeedResult, consent_ledgers_seed
+
+__all__ = ["ConsentSeedResult", "consent_ledgers_seed"]

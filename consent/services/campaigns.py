@@ -59,6 +59,7 @@ from ..models import (
     ReconsentCampaign,
     ReconsentInvitation,
 )
+from ..tasks import campaign_send_batch_task, campaign_send_reminders_task
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,6 @@ CLAIM_EXPIRES = dt.timedelta(minutes=10)
 def _chain_schedule(campaign: ReconsentCampaign, countdown: float = 0) -> None:
     """Make a new live chain for ``campaign`` (its row locked by the caller): the batch scheduled
     here is the only one that may run; every older scheduled batch is now stale."""
-    from ..campaign_tasks import campaign_send_batch_task
-
     token = uuid.uuid4().hex
     campaign.chain_token = token
     campaign.next_batch_due_at = timezone.now() + dt.timedelta(seconds=countdown)
@@ -112,8 +111,6 @@ def _chain_end(campaign: ReconsentCampaign) -> None:
 
 
 def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
-    from ..campaign_tasks import campaign_send_reminders_task
-
     transaction.on_commit(
         lambda: campaign_send_reminders_task.apply_async((campaign_id,), countdown=countdown)
     )

@@ -18,8 +18,8 @@ from portal.models import User
 from portal.roles import Role, has_role, site_ids_for
 
 from ..models import ConsentEvent, ConsentQualityCheck, EventKind
+from .changes import consent_void
 from .events import participant_lock
-from .signing import consent_void
 
 ACTION_QC_RECORDED = "consent.quality_checked"
 

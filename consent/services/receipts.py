@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -31,8 +32,11 @@ from ..models import (
     EventKind,
     SignerKind,
 )
+from ..tasks import consent_receipt_issue
 
 RECEIPT_TEMPLATE = "consent/receipt.html"
+# A page that finds no receipt queues its task again at most this often per event.
+RECEIPT_REQUEST_INTERVAL_SECONDS = 300
 RECEIPT_KINDS = frozenset(
     {EventKind.GRANT, EventKind.RECONSENT, EventKind.UPDATE, EventKind.WITHDRAW}
 )
@@ -164,6 +168,22 @@ def _receipt_made(event: ConsentEvent) -> ConsentReceipt:
         return receipt
 
 
+def receipt_request(*, event: ConsentEvent) -> bool:
+    """Ask for the receipt of an event that has none stored yet (someone asked to download it).
+
+    Queues the task that makes, stores and mails it, after the commit and at most once per event
+    every few minutes; renders and mails nothing itself, so a page may call it on a GET. Returns
+    whether the event has a receipt to wait for at all (a void has none).
+    """
+    if event.kind not in RECEIPT_KINDS:
+        return False
+    key = f"consent:receipt-requested:{event.pk}"
+    if cache.add(key, True, timeout=RECEIPT_REQUEST_INTERVAL_SECONDS):
+        event_id = event.pk
+        transaction.on_commit(lambda: consent_receipt_issue.delay(event_id))
+    return True
+
+
 def receipt_issue(*, event_id: int) -> ConsentReceipt | None:
     """Make, store and mail the receipt of one event; safe to run twice or at once.
 
@@ -199,8 +219,6 @@ def receipt_issue(*, event_id: int) -> ConsentReceipt | None:
 def receipts_reissue_missing(*, now: dt.datetime | None = None) -> list[int]:
     """Events of the last days whose receipt was never made or never mailed (a lost task, a file
     that was missing): the ids whose receipt task is sent again (beat)."""
-    from ..tasks import consent_receipt_issue
-
     now = now or timezone.now()
     recent = ConsentEvent.objects.filter(
         kind__in=RECEIPT_KINDS,

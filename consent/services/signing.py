@@ -1,6 +1,8 @@
-"""Giving, changing, withdrawing and voiding consent: one ledger event each.
+"""Giving consent (grant, or re-consent on a newer version): one ledger event.
 
-Every service here locks the participant's row first, validates against the chain as it is under
+``consent_record`` checks the version, the choices, the comprehension answers and the signer, and
+appends the event; changing, withdrawing and voiding are in ``consent.services.changes``. Every
+service there and here locks the participant's row first, validates against the chain as it is under
 that lock, appends one event (``events.event_append``), refreshes the projection, moves the
 enrollment status through ``enrollment.funnel`` where consent changes it, and asks for the PDF
 receipt *after* the commit (a Celery task that takes the event id only).
@@ -30,13 +32,12 @@ from ..models import (
     ConsentState,
     ConsentVersion,
     EventKind,
-    SamplesFate,
     SignatureMethod,
     SignerKind,
     StateStatus,
-    WithdrawalLevel,
 )
 from ..selectors.records import version_items, version_questions
+from ..tasks import consent_receipt_issue
 from . import artifacts
 from .events import current_state, event_append, participant_lock, signer_name_digest
 
@@ -49,16 +50,10 @@ __all__ = [
     "choices_check",
     "comprehension_check",
     "consent_record",
-    "consent_update",
-    "consent_void",
-    "consent_withdraw",
     "receipt_schedule",
 ]
 
 ACTION_CONSENT_RECORDED = "consent.recorded"
-ACTION_CONSENT_UPDATED = "consent.updated"
-ACTION_CONSENT_WITHDRAWN = "consent.withdrawn"
-ACTION_CONSENT_VOIDED = "consent.voided"
 
 ADULT_AGE = 19
 
@@ -88,8 +83,6 @@ class InPerson:
 
 def receipt_schedule(event: ConsentEvent) -> None:
     """Make (and mail) the receipt after the commit; the request never waits for the PDF."""
-    from ..tasks import consent_receipt_issue
-
     event_id = event.pk
     transaction.on_commit(lambda: consent_receipt_issue.delay(event_id))
 
@@ -353,159 +346,3 @@ def consent_record(
     )
     receipt_schedule(event)
     return event
-
-
-@transaction.atomic
-def consent_update(
-    *,
-    participant: Participant,
-    choices: Mapping[str, bool],
-    by: User | None,
-    confirmed: bool,
-    staff: User | None = None,
-) -> ConsentEvent:
-    """Change optional items of the consent in force (a new ``update`` event and receipt).
-
-    Items not mentioned keep their current answer. A required item cannot be turned to "no" here:
-    that is a withdrawal, which has its own service.
-    """
-    participant = participant_lock(participant)
-    state = current_state(participant)
-    if state is None or state.status not in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE):
-        raise ValidationError(_("There is no consent in force to change."))
-    if not confirmed:
-        raise ValidationError(_("Please confirm the change."))
-    version = state.version
-    assert version is not None
-    merged = {**state.choices, **{code: bool(v) for code, v in choices.items()}}
-    merged = {
-        code: merged.get(code, False) for code in version.items.values_list("code", flat=True)
-    }
-    if merged == state.choices:
-        raise ValidationError(_("Nothing changed: your choices are the same as before."))
-    clean = choices_check(version, merged)
-    event = event_append(
-        participant=participant,
-        kind=EventKind.UPDATE,
-        version=version,
-        choices=clean,
-        signed_at=None,
-        channel=Channel.WEB if staff is None else Channel.SITE_TABLET,
-        staff=staff,
-        state_before=state,
-    )
-    audit_record(
-        action=ACTION_CONSENT_UPDATED,
-        actor=by,
-        obj=event,
-        details={"changed": sorted(c for c in clean if clean[c] != state.choices.get(c))},
-    )
-    receipt_schedule(event)
-    return event
-
-
-@transaction.atomic
-def consent_withdraw(
-    *,
-    participant: Participant,
-    level: str,
-    by: User | None,
-    confirmed: bool,
-    samples_fate: str = "",
-    staff: User | None = None,
-    reason: str = "",
-    signer_kind: str = SignerKind.SELF,
-    representative_relationship: str = "",
-) -> ConsentEvent:
-    """Withdraw at ``level``; the enrollment status becomes "withdrawn".
-
-    "No further use" needs the fate of samples and data (destroyed, or kept anonymized if the
-    participant chooses so); the lower levels keep what was collected in use.
-    ``staff`` is set when a coordinator records the withdrawal on the participant's behalf.
-    """
-    participant = participant_lock(participant)
-    if level not in WithdrawalLevel.values:
-        raise ValidationError(_("Choose how far you want to withdraw."))
-    if level == WithdrawalLevel.NO_FURTHER_USE:
-        if samples_fate not in SamplesFate.values:
-            raise ValidationError(
-                _("Choose what should happen to the samples and data already collected.")
-            )
-    else:
-        samples_fate = ""
-    if not confirmed:
-        raise ValidationError(_("Please confirm the withdrawal."))
-    state = current_state(participant)
-    if state is not None and state.status == StateStatus.WITHDRAWN:
-        raise ValidationError(_("This participant has already withdrawn."))
-    if signer_kind == SignerKind.LEGAL_REPRESENTATIVE and not representative_relationship.strip():
-        raise ValidationError(
-            _("Enter how the legal representative is related to the participant.")
-        )
-    event = event_append(
-        participant=participant,
-        kind=EventKind.WITHDRAW,
-        version=state.version if state is not None else None,
-        choices=state.choices if state is not None else {},
-        signed_at=None,
-        channel=Channel.WEB if staff is None else Channel.SITE_TABLET,
-        signer_kind=signer_kind,
-        representative_relationship=representative_relationship.strip()[:64],
-        staff=staff,
-        withdrawal_level=level,
-        samples_fate=samples_fate,
-        reason=reason.strip()[:255],
-        state_before=state,
-    )
-    if participant.status != ParticipantStatus.WITHDRAWN:
-        participant_transition(
-            participant=participant,
-            to_status=ParticipantStatus.WITHDRAWN,
-            actor=by,
-            reason=f"consent withdrawal ({level})",
-        )
-    audit_record(
-        action=ACTION_CONSENT_WITHDRAWN,
-        actor=by,
-        obj=event,
-        details={"level": level, "samples_fate": samples_fate, "on_behalf": staff is not None},
-    )
-    receipt_schedule(event)
-    return event
-
-
-@transaction.atomic
-def consent_void(*, event: ConsentEvent, by: User, reason: str) -> ConsentEvent:
-    """Void a consent event (e.g. a failed quality check) with a new ``void`` event.
-
-    If no other valid consent remains, the participant's state becomes "voided" (they are asked to
-    sign again) and an enrollment status of "consented" goes back to "eligible".
-    """
-    participant = participant_lock(event.participant)
-    event = ConsentEvent.objects.get(pk=event.pk)
-    if event.kind not in (EventKind.GRANT, EventKind.RECONSENT):
-        raise ValidationError(_("Only a signed consent can be voided."))
-    if ConsentEvent.objects.filter(voids=event).exists():
-        raise ValidationError(_("This consent has already been voided."))
-    if not reason.strip():
-        raise ValidationError(_("Say why the consent is voided."))
-    void = event_append(
-        participant=participant,
-        kind=EventKind.VOID,
-        version=event.version,
-        signed_at=None,
-        channel=event.channel,
-        staff=by,
-        voids=event,
-        reason=reason.strip()[:255],
-    )
-    state = ConsentState.objects.get(participant_id=participant.pk)
-    if state.status == StateStatus.VOIDED and participant.status == ParticipantStatus.CONSENTED:
-        participant_transition(
-            participant=participant,
-            to_status=ParticipantStatus.ELIGIBLE,
-            actor=by,
-            reason=f"consent event {event.pk} voided",
-        )
-    audit_record(action=ACTION_CONSENT_VOIDED, actor=by, obj=void, details={"voids": event.pk})
-    return void

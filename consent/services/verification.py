@@ -16,6 +16,7 @@ from portal.models import User
 
 from ..ledger import ledger_verify
 from ..models import LedgerVerification
+from ..tasks import consent_ledger_verification_run
 
 ACTION_LEDGER_VERIFIED = "consent.ledger_verified"
 FINDINGS_KEPT = 100
@@ -24,8 +25,6 @@ logger = logging.getLogger(__name__)
 
 def ledger_verification_request(*, by: User | None) -> LedgerVerification:
     """Record a request and run it after the commit in a Celery task (it may take a minute)."""
-    from ..tasks import consent_ledger_verification_run
-
     verification = LedgerVerification.objects.create(requested_by=by)
     verification_id = verification.pk
     transaction.on_commit(lambda: consent_ledger_verification_run.delay(verification_id))

@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from enrollment.models import Participant
 from portal.audit import Action, audit_record
@@ -31,7 +32,7 @@ from ..services import (
     consent_record,
     consent_update,
     consent_withdraw,
-    receipt_issue,
+    receipt_request,
 )
 
 # Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
@@ -229,12 +230,21 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
-    """The PDF receipt of one event: the participant's own, or a participant of a staff member's
-    sites. Made on the spot if the background task has not made it yet."""
+    """The stored PDF receipt of one event: the participant's own, or a participant of a staff
+    member's sites. A receipt not made yet is asked for again (a task makes and mails it); this
+    page only says that it is being prepared, and never renders nor mails anything itself."""
     event = get_scoped_or_404(
         request.user, ConsentEvent.objects.select_related("participant"), pk=event_id
     )
+    receipt = ConsentReceipt.objects.filter(event=event).first()
+    if receipt is None or not receipt.file:  # not made yet, or being made by a worker right now
+        if not receipt_request(event=event):
+            raise Http404(_("This entry has no receipt."))
+        response = render(request, "consent/receipt_pending.html", {"event": event}, status=202)
+        response["Retry-After"] = "30"
+        return response
     if event.participant.user_id != request.user.pk:
         # A receipt shows the signer's printed name: a staff download is a personal-data read.
         audit_record(
@@ -244,11 +254,6 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
             reason="consent receipt",
             details={"event": event.pk},
         )
-    receipt = ConsentReceipt.objects.filter(event=event).first()
-    if receipt is None or not receipt.file:  # not made yet, or being made by a worker
-        receipt = receipt_issue(event_id=event.pk)
-    if receipt is None:
-        raise Http404(_("This entry has no receipt."))
     return FileResponse(
         receipt.file.open("rb"),
         as_attachment=True,

@@ -130,7 +130,8 @@ class PhaseTarget(models.Model):
 
 
 class SiteMembership(models.Model):
-    """Which sites a coordinator (or a local ethics reviewer) works for; read by portal.roles."""
+    """Which sites a coordinator (or a local ethics reviewer) works for; the portal reads it through
+    ``enrollment.scoping.EnrollmentSites``."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships"

@@ -34,7 +34,6 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
 
-from .. import bulk
 from ..models import (
     NO_SITE,
     AgeBand,
@@ -46,6 +45,7 @@ from ..models import (
     Site,
     StatusTransition,
 )
+from . import _bulk as bulk
 
 __all__ = [
     "ALLOWED_STEPS",

@@ -29,10 +29,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 
-from .. import bulk, vault
+from .. import vault
+from ..audit import Action
 from ..models import (
     Cohort,
     DuplicateFlag,
@@ -46,6 +47,7 @@ from ..models import (
     Site,
 )
 from ..vault import Profile
+from . import _bulk as bulk
 from . import funnel
 from .people import participant_code_new
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import logging
 import secrets
 
 from allauth.account.models import EmailAddress
@@ -25,16 +24,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from portal import request_context
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, grant_role
 
 from .. import messaging, vault
+from ..audit import Action
 from ..models import Invitation, Participant, ParticipantStatus
 
-logger = logging.getLogger(__name__)
-
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_TABLE = Invitation._meta.db_table
 CODE_LENGTH = 12
 ATTEMPT_WINDOW_SECONDS = 15 * 60
 
@@ -63,7 +62,7 @@ def invitation_issue(
     """Issue a new code for ``participant`` (earlier open codes are revoked); returns the code.
 
     The caller shows the code once (printable letter). With ``send`` the code also goes to the
-    patient's e-mail and mobile phone after the commit.
+    patient's e-mail and mobile phone, from tasks queued after the commit.
     """
     if participant.user_id is not None:
         raise ValidationError(
@@ -87,23 +86,29 @@ def invitation_issue(
     code = _format_code(raw)
     if send:
         invitation_id = invitation.pk
-        transaction.on_commit(lambda: _invitation_send(invitation_id, code))
+        sealed = vault.secret_seal(code, table=CODE_TABLE, row_id=invitation_id, field="code")
+        transaction.on_commit(lambda: _invitation_messages_queue(invitation_id, sealed))
     return invitation, code
 
 
-def _invitation_send(invitation_id: int, code: str) -> None:
-    """After the commit; a failing gateway is logged (ids and error type only), the letter stands."""
-    try:
-        _invitation_deliver(invitation_id, code)
-    except Exception as exc:
-        logger.warning("invitation %s not sent: %s", invitation_id, type(exc).__name__)
+def _invitation_messages_queue(invitation_id: int, sealed_code: str) -> None:
+    from ..tasks import invitation_message_send
+
+    for channel in messaging.CHANNELS:
+        invitation_message_send.delay(invitation_id, channel, sealed_code)
 
 
-def _invitation_deliver(invitation_id: int, code: str) -> None:
+def invitation_message_send(*, invitation_id: int, channel: str, sealed_code: str) -> bool:
+    """Send an invitation's code by ``channel`` (``messaging.EMAIL`` or ``messaging.TEXT``) to the
+    patient (or their guardian); False when there is nowhere to send it, or the code was claimed
+    or replaced meanwhile. Called by the task the issuing queued after its commit."""
     invitation = Invitation.objects.select_related("participant__site").get(pk=invitation_id)
+    if invitation.claimed_at is not None or invitation.revoked_at is not None:
+        return False
     profile = vault.profile_for_participant(invitation.participant)
     if profile is None:
-        return
+        return False
+    code = vault.secret_open(sealed_code, table=CODE_TABLE, row_id=invitation_id, field="code")
     with translation.override("ko"):
         context = {
             "name": profile.guardian_name or profile.name,
@@ -112,12 +117,15 @@ def _invitation_deliver(invitation_id: int, code: str) -> None:
             "expires": date_format(timezone.localtime(invitation.expires_at).date(), "DATE_FORMAT"),
             "site_url": settings.SITE_URL,
         }
-        if profile.email:
+        if channel == messaging.EMAIL and profile.email:
             body = render_to_string("enrollment/messages/invitation.txt", context).strip()
             send_mail(str(_("Your Bio Data Dam invitation code")), body, None, [profile.email])
-        if profile.contact_phone:
+            return True
+        if channel == messaging.TEXT and profile.contact_phone:
             text = render_to_string("enrollment/messages/invitation_text.txt", context).strip()
             messaging.text_send(to_phone=profile.contact_phone, body=text)
+            return True
+    return False
 
 
 def _attempt_keys(user: User) -> list[str]:

@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import Role, grant_role, site_ids_for
 
 from .. import vault
+from ..audit import Action
 from ..models import Cohort, Participant, ParticipantKind, Sex, Site
 from ..vault import Profile
 from . import funnel

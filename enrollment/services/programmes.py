@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import Phase, PhaseTarget
 
 M = TypeVar("M", bound=models.Model)

@@ -8,7 +8,6 @@ place are decided one after the other; a check constraint (booked <= capacity) b
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,14 +20,13 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 from portal.models import User
 
 from .. import messaging, vault
+from ..audit import Action
 from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
 from .funnel import participant_site_change
-
-logger = logging.getLogger(__name__)
 
 # Visits can be booked by participants in these states (consent may be given at the visit).
 BOOKABLE_STATUSES = frozenset({ParticipantStatus.ELIGIBLE, ParticipantStatus.CONSENTED})
@@ -125,7 +123,8 @@ def visit_book(*, participant: Participant, site: Site, day: dt.date, by: User |
         )
         participant.site = site
     visit = Visit.objects.create(participant=locked, site=site, day=day, recorded_by=by)
-    transaction.on_commit(lambda: _confirmation_send(visit.pk))
+    visit_id = visit.pk
+    transaction.on_commit(lambda: _messages_queue(visit_id, BOOKED))
     return visit
 
 
@@ -154,7 +153,8 @@ def visit_reschedule(*, visit: Visit, day: dt.date, by: User | None) -> Visit:
     locked.reminder_sent_at = None
     locked.changed_at = timezone.now()
     locked.save(update_fields=["day", "reminder_sent_at", "changed_at"])
-    transaction.on_commit(lambda: _confirmation_send(locked.pk))
+    visit_id = locked.pk
+    transaction.on_commit(lambda: _messages_queue(visit_id, BOOKED))
     return locked
 
 
@@ -187,10 +187,26 @@ def visit_outcome_record(*, visit: Visit, attended: bool, by: User) -> Visit:
 # --- messages -------------------------------------------------------------------------------
 
 
-def _send(visit: Visit, *, template: str, subject: object) -> None:
+BOOKED = "visit_booked"
+REMINDER = "visit_reminder"
+SUBJECTS = {BOOKED: _("Your visit is booked"), REMINDER: _("Reminder: your visit tomorrow")}
+
+
+def _messages_queue(visit_id: int, kind: str) -> None:
+    from ..tasks import visit_message_send
+
+    for channel in messaging.CHANNELS:
+        visit_message_send.delay(visit_id, kind, channel)
+
+
+def visit_message_send(*, visit_id: int, kind: str, channel: str) -> bool:
+    """Send a visit's confirmation (``BOOKED``) or reminder (``REMINDER``) by ``channel``
+    (``messaging.EMAIL`` or ``messaging.TEXT``); False when there is nowhere to send it. Called by
+    the task queued after the booking's commit (or by the reminder)."""
+    visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
     profile = vault.profile_for_participant(visit.participant)
     if profile is None:
-        return
+        return False
     language = getattr(visit.participant.user, "preferred_language", None) or "ko"
     with translation.override(language):
         context = {
@@ -201,30 +217,22 @@ def _send(visit: Visit, *, template: str, subject: object) -> None:
             "code": visit.participant.code,
             "site_url": settings.SITE_URL,
         }
-        body = render_to_string(f"enrollment/messages/{template}.txt", context).strip()
-        if profile.email:
-            send_mail(str(subject), body, None, [profile.email])
-        if profile.contact_phone:
-            text = render_to_string(f"enrollment/messages/{template}_text.txt", context).strip()
+        if channel == messaging.EMAIL and profile.email:
+            body = render_to_string(f"enrollment/messages/{kind}.txt", context).strip()
+            send_mail(str(SUBJECTS[kind]), body, None, [profile.email])
+            return True
+        if channel == messaging.TEXT and profile.contact_phone:
+            text = render_to_string(f"enrollment/messages/{kind}_text.txt", context).strip()
             messaging.text_send(to_phone=profile.contact_phone, body=text)
-
-
-def _confirmation_send(visit_id: int) -> None:
-    """After the booking committed: a mail or text gateway that fails must not turn the booking
-    into an error page. The log names the visit by id and the error by type only."""
-    try:
-        visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
-        _send(visit, template="visit_booked", subject=_("Your visit is booked"))
-    except Exception as exc:
-        logger.warning("visit confirmation for visit %s not sent: %s", visit_id, type(exc).__name__)
+            return True
+    return False
 
 
 def visit_reminder_send(*, visit_id: int) -> bool:
-    """Send the day-before reminder of one visit once (e-mail and text); True if sent now."""
+    """Queue the day-before reminder of one visit once (e-mail and text); True if queued now."""
     with transaction.atomic():
         visit = (
             Visit.objects.select_for_update(of=("self",))
-            .select_related("site", "participant__user")
             .filter(pk=visit_id, status=VisitStatus.BOOKED, reminder_sent_at__isnull=True)
             .first()
         )
@@ -232,8 +240,8 @@ def visit_reminder_send(*, visit_id: int) -> bool:
             return False
         visit.reminder_sent_at = timezone.now()
         visit.save(update_fields=["reminder_sent_at"])
-    # Sent after the commit: a crash between the two loses one reminder rather than sending two.
-    _send(visit, template="visit_reminder", subject=_("Reminder: your visit tomorrow"))
+    # Queued after the commit: a crash between the two loses one reminder rather than sending two.
+    _messages_queue(visit_id, REMINDER)
     return True
 
 

@@ -1,7 +1,8 @@
 """The personal-data vault: the one way in and out of identifying data.
 
 ``personal_data`` seals and opens ``PersonalData`` rows, finds participants through the blind
-indexes and flags duplicates (see its docstring). ``_crypto`` (AES-GCM per field, HMAC blind
+indexes and flags duplicates (see its docstring); ``sealed`` seals short-lived secrets (an
+invitation code on its way to the task that sends it). ``_crypto`` (AES-GCM per field, HMAC blind
 indexes, the keyring) is private to this package: everything else, inside enrollment or outside,
 goes through the names exported here. import-linter holds that in ``make lint``.
 """
@@ -31,6 +32,7 @@ from .personal_data import (
     profile_for_participant,
     profile_name_matches,
 )
+from .sealed import secret_open, secret_seal
 
 __all__ = [
     "TABLE",
@@ -54,4 +56,6 @@ __all__ = [
     "profile_decrypt",
     "profile_for_participant",
     "profile_name_matches",
+    "secret_open",
+    "secret_seal",
 ]

@@ -21,10 +21,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.audit import Action, audit_record
+from portal.audit import Action as PortalAction
+from portal.audit import audit_record
 from portal.models import User
 from portal.roles import scope_queryset
 
+from ..audit import Action
 from ..models import DuplicateFlag, DuplicateMatch, Participant, PersonalData
 from ..models.vault import ENCRYPTED_FIELDS
 from . import _crypto as crypto
@@ -146,7 +148,7 @@ def profile_for_participant(participant: Participant) -> Profile | None:
 def personal_data_read(*, participant: Participant, by: User, reason: str) -> Profile | None:
     """Staff read of a participant's personal data, always audited (even when there is none)."""
     audit_record(
-        action=Action.PERSONAL_DATA_VIEWED,
+        action=PortalAction.PERSONAL_DATA_VIEWED,
         actor=by,
         object_type=Participant._meta.label_lower,
         object_id=participant.pk,

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import User
+from portal.web import current_user, form_errors_add, posted
 
 from .. import selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
@@ -30,19 +30,12 @@ from ..services import (
     visit_cancel,
     visit_reschedule,
 )
-from .common import add_service_errors, posted
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
     """The participant's page: where they are, their visit, what to do next."""
-    participant = selectors.participant_of_user(_user(request))
+    participant = selectors.participant_of_user(current_user(request))
     if participant is None:
         return render(request, "enrollment/me/start.html")
     visit = selectors.visit_current(participant)
@@ -67,7 +60,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if selectors.participant_of_user(user) is not None:
         return redirect("enrollment:me")
     duplicate = False
@@ -87,7 +80,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 duplicate = True
                 form.add_error(None, exc.messages)
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 messages.success(
                     request, _("Thank you for registering. Next: the eligibility questions.")
@@ -99,7 +92,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 def _own_participant(request: HttpRequest) -> Participant | None:
-    return selectors.participant_of_user(_user(request))
+    return selectors.participant_of_user(current_user(request))
 
 
 @login_required
@@ -115,7 +108,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             try:
                 participant_profile_update(participant=participant, profile=form.profile(current))
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 messages.success(request, _("Your details have been saved."))
                 return redirect("enrollment:me")
@@ -145,10 +138,10 @@ def screening(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = participant_screen(
-                participant=participant, answers=form.answers(), by=_user(request)
+                participant=participant, answers=form.answers(), by=current_user(request)
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             if result.eligible:
                 messages.success(request, _("You can take part. Next: book your visit."))
@@ -182,10 +175,10 @@ def visit(request: HttpRequest) -> HttpResponse:
         day = form.cleaned_data["day"]
         try:
             if booked is None:
-                visit_book(participant=participant, site=site, day=day, by=_user(request))
+                visit_book(participant=participant, site=site, day=day, by=current_user(request))
                 messages.success(request, _("Your visit is booked. We sent you a confirmation."))
             else:
-                visit_reschedule(visit=booked, day=day, by=_user(request))
+                visit_reschedule(visit=booked, day=day, by=current_user(request))
                 messages.success(request, _("Your visit has been moved."))
         except VisitRefused as exc:
             form.add_error("day", exc.messages)
@@ -220,7 +213,7 @@ def visit_cancel_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("You have no booked visit to cancel."))
         return redirect("enrollment:me")
     try:
-        visit_cancel(visit=current, by=_user(request))
+        visit_cancel(visit=current, by=current_user(request))
     except VisitRefused as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -231,7 +224,7 @@ def visit_cancel_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def claim(request: HttpRequest) -> HttpResponse:
     """A patient enrolled at a hospital links this account to their record with the code."""
-    user = _user(request)
+    user = current_user(request)
     if selectors.participant_of_user(user) is not None:
         messages.info(request, _("Your account is already linked to your participation."))
         return redirect("enrollment:me")

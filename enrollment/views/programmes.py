@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from portal.models import User
 from portal.roles import Role, role_required
+from portal.web import current_user, form_errors_add
 
 from ..forms.programmes import CohortForm, PhaseForm, ProgrammeForm, SiteForm, TargetsForm
 from ..models import Cohort, Phase, PhaseTarget, Programme, Site
@@ -51,13 +51,10 @@ def _edit(
         obj = form.save(commit=False)
         if prepare:
             prepare(obj)
-        user = request.user
-        assert isinstance(user, User)
         try:
-            programme_object_save(obj=obj, by=user, changed=form.changed_data)
+            programme_object_save(obj=obj, by=current_user(request), changed=form.changed_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_errors_add(form, exc)
         else:
             messages.success(request, saved)
             return redirect("enrollment:programmes")
@@ -118,13 +115,10 @@ def phase_targets(request: HttpRequest, pk: int) -> HttpResponse:
             initial["overall" if not group else f"group_{group}"] = value
     form = TargetsForm(request.POST or None, initial=initial, sites=sites)
     if request.method == "POST" and form.is_valid():
-        user = request.user
-        assert isinstance(user, User)
         try:
-            phase_targets_set(phase=phase, targets=form.targets(), by=user)
+            phase_targets_set(phase=phase, targets=form.targets(), by=current_user(request))
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("The targets of %(phase)s are saved.") % {"phase": phase})
             return redirect("enrollment:programmes")

@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required
+from portal.web import current_user, form_errors_add, posted
 
 from .. import selectors, vault
 from ..forms import FindForm, ImportForm, PatientForm, ScreeningForm
@@ -31,26 +31,19 @@ from ..services import (
     visit_outcome_record,
 )
 from ..services.imports import COLUMNS, REQUIRED, ImportRefused
-from .common import add_service_errors, posted
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _participant(request: HttpRequest, code: str) -> Participant:
     return get_scoped_or_404(
-        _user(request), Participant.objects.select_related("site", "cohort"), code=code
+        current_user(request), Participant.objects.select_related("site", "cohort"), code=code
     )
 
 
 @role_required(*STAFF)
 def worklist(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     return render(
         request,
         "enrollment/sites/worklist.html",
@@ -71,7 +64,7 @@ def find(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         found = vault.participant_find(
-            by=_user(request),
+            by=current_user(request),
             code=data.get("code") or None,
             phone=data.get("phone") or None,
             email=data.get("email") or None,
@@ -84,7 +77,7 @@ def find(request: HttpRequest) -> HttpResponse:
 
 @role_required(*STAFF)
 def enroll(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     sites = selectors.sites_of(user)
     form = PatientForm(posted(request), sites=sites)
     duplicate = False
@@ -106,7 +99,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
             duplicate = True
             form.add_error(None, exc.messages)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request, _("Patient enrolled with code %(code)s.") % {"code": participant.code}
@@ -119,7 +112,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
 def participant_detail(request: HttpRequest, code: str) -> HttpResponse:
     participant = _participant(request, code)
     profile = vault.personal_data_read(
-        participant=participant, by=_user(request), reason="coordinator participant page"
+        participant=participant, by=current_user(request), reason="coordinator participant page"
     )
     return render(
         request,
@@ -145,10 +138,10 @@ def participant_screening(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = participant_screen(
-                participant=participant, answers=form.answers(), by=_user(request)
+                participant=participant, answers=form.answers(), by=current_user(request)
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             if result.eligible:
                 messages.success(request, _("Screened: eligible."))
@@ -165,7 +158,7 @@ def participant_screening(request: HttpRequest, code: str) -> HttpResponse:
 def invitation_new(request: HttpRequest, code: str) -> HttpResponse:
     """Issue a code and show the printable letter. The code is shown this once only."""
     participant = _participant(request, code)
-    user = _user(request)
+    user = current_user(request)
     try:
         invitation, invitation_code = invitation_issue(participant=participant, by=user)
     except ValidationError as exc:
@@ -189,11 +182,11 @@ def invitation_new(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def visit_outcome(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = get_scoped_or_404(
-        _user(request), Visit.objects.select_related("participant"), pk=visit_id
+        current_user(request), Visit.objects.select_related("participant"), pk=visit_id
     )
     attended = request.POST.get("outcome") == "attended"
     try:
-        visit_outcome_record(visit=visit, attended=attended, by=_user(request))
+        visit_outcome_record(visit=visit, attended=attended, by=current_user(request))
     except VisitRefused as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -210,9 +203,9 @@ def visit_outcome(request: HttpRequest, visit_id: int) -> HttpResponse:
 @require_POST
 def duplicate_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
     flag = get_scoped_or_404(
-        _user(request), DuplicateFlag.objects.select_related("participant"), pk=flag_id
+        current_user(request), DuplicateFlag.objects.select_related("participant"), pk=flag_id
     )
-    vault.duplicate_flag_resolve(flag=flag, by=_user(request))
+    vault.duplicate_flag_resolve(flag=flag, by=current_user(request))
     messages.success(
         request,
         _("%(code)s: marked as checked, not a duplicate.") % {"code": flag.participant.code},
@@ -222,7 +215,7 @@ def duplicate_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
 
 @role_required(*STAFF)
 def import_referrals(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     form = ImportForm(
         posted(request),
         request.FILES if request.method == "POST" else None,

@@ -1,10 +1,16 @@
 """Builders for the consent-core tests: versions through the lifecycle services, participants with
-a vault profile and an eligible enrollment status, and signatures that match them."""
+a vault profile and an eligible enrollment status, signatures that match them, and the web form
+data and re-authentication the signing pages ask for."""
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from typing import Any
+
+from django.test import Client
+from django.urls import reverse
 
 from consent.models import ConsentEvent, ConsentForm, ConsentVersion
 from consent.services import (
@@ -19,6 +25,7 @@ from consent.services.activation import version_activate
 from enrollment.models import Participant, ParticipantStatus
 from enrollment.services.funnel import participant_transition
 from tests.enrollment.people import participant_with_profile
+from tests.factories import DEFAULT_PASSWORD
 
 NAME = "김하늘"
 ITEMS = [
@@ -114,3 +121,35 @@ def sign_all_yes(participant: Participant, version: ConsentVersion) -> ConsentEv
         by=None,
         answers=right_answers(version),
     )
+
+
+def tiny_png() -> bytes:
+    """A valid one-pixel PNG, as the signature pad sends."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    raw = b"\x00\x00\x00\x00"
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw + b"\xff"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def reauthenticate(client: Client) -> None:
+    """Confirm the password, as the signing, change and withdrawal pages ask."""
+    response = client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+
+
+def sign_data(version: ConsentVersion, **overrides: Any) -> dict[str, Any]:
+    """The signing form filled in: every item yes, right answers, the registered name, confirmed."""
+    data: dict[str, Any] = {f"item_{code}": "yes" for code in all_yes(version)}
+    data.update({f"q_{q}": str(a) for q, a in right_answers(version).items()})
+    data.update({"typed_name": NAME, "confirm": "on"})
+    data.update(overrides)
+    return data

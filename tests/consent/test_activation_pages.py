@@ -14,17 +14,13 @@ from consent.models import ConsentState, ConsentVersion, ReconsentCampaign
 from consent.selectors.impact import version_impact
 from dam.models import Sample
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
 YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "recontact": True}
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -108,10 +104,15 @@ def test_ethics_reviewer_sees_the_impact_but_cannot_activate(setup):
     assert ConsentVersion.objects.get(pk=setup["v2"].pk).status == "approved"
 
 
-def test_coordinator_cannot_open_activation(setup, coordinator):
+def test_coordinator_cannot_open_activation(setup):
+    elsewhere: Any = SiteFactory()
+    coordinator = staff_user(Role.COORDINATOR, sites=[elsewhere], mfa=True)
     client = Client()
     client.force_login(coordinator)
-    assert client.get(f"/consent/activation/{setup['v2'].pk}/").status_code in (302, 404)
+    assert client.get(f"/consent/activation/{setup['v2'].pk}/").status_code == 404
+    assert_access_denied(
+        actor=coordinator, object_type="view", object_id="activation_preview", reason="role"
+    )
 
 
 def test_campaign_started_from_the_page_shows_progress_per_site(setup, settings):

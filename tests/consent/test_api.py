@@ -11,17 +11,13 @@ from fhir.resources.R4B.consent import Consent
 
 from consent.models import ConsentReceipt
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.consent.ledger_builders import make_version, record
 from tests.factories import ParticipantFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
 YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "recontact": False}
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -81,6 +77,9 @@ def test_participant_cannot_download_someone_elses_receipt(me, v1):
     ParticipantFactory(user=other)
     response = client_for(other).get(f"/api/consent/me/receipts/{receipt.pk}/download/")
     assert response.status_code == 404
+    assert_access_denied(
+        actor=other, object_type="consent.consentreceipt", object_id=receipt.pk, reason="not own"
+    )
 
 
 def test_participant_gets_own_fhir_consent(me):
@@ -100,7 +99,7 @@ def test_active_versions_list_items(v1, django_assert_max_num_queries):
     assert [i["code"] for i in versions[0]["items"]][:2] == ["data_sharing", "sample_storage"]
 
 
-def test_coordinator_sees_only_their_sites(v1, django_assert_max_num_queries):
+def test_coordinator_sees_only_their_sites(v1, django_assert_max_num_queries, denials):
     mine: Any = SiteFactory()
     theirs: Any = SiteFactory()
     coordinator = staff_user(Role.COORDINATOR, sites=[mine], mfa=True)
@@ -112,16 +111,21 @@ def test_coordinator_sees_only_their_sites(v1, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         listed = client.get("/api/consent/participants/").json()
     assert len(listed["results"]) == 6
-    assert client.get(f"/api/consent/participants/{other.code}/").status_code == 404
-    assert client.get(f"/api/consent/participants/{other.code}/fhir/").status_code == 404
-    assert client.get(f"/api/consent/participants/{other.code}/history/").status_code == 404
+    for tried, suffix in enumerate(("", "fhir/", "history/"), start=1):
+        url = f"/api/consent/participants/{other.code}/{suffix}"
+        assert client.get(url).status_code == 404
+        refusal = {"object_type": "enrollment.participant", "object_id": other.code}
+        assert denials(actor=coordinator, reason="out of scope", **refusal) == tried
     own = listed["results"][0]["participant"]
     assert client.get(f"/api/consent/participants/{own}/fhir/").status_code == 200
 
 
 def test_participant_cannot_use_staff_views(me):
-    _participant, client, *_ = me
+    participant, client, *_ = me
     assert client.get("/api/consent/participants/").status_code == 403
+    assert_access_denied(
+        actor=participant.user, object_type="api", object_id="StaffStatesApi", reason="role"
+    )
 
 
 def test_bulk_check_answers_each_code_with_reason(v1, django_assert_max_num_queries):
@@ -213,13 +217,16 @@ def test_bulk_check_accepts_ten_thousand_codes(v1):
 
 
 def test_bulk_check_refused_to_participants(me):
-    _participant, client, *_ = me
+    participant, client, *_ = me
     response = client.post(
         "/api/consent/checks/",
         {"purpose": "general_research", "participants": ["P1"]},
         content_type="application/json",
     )
     assert response.status_code == 403
+    assert_access_denied(
+        actor=participant.user, object_type="api", object_id="ConsentCheckApi", reason="role"
+    )
 
 
 def test_schema_lists_the_consent_api():

@@ -18,12 +18,13 @@ from consent.services.activation import version_activate
 from portal.celery import app
 from portal.roles import Role
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
-from tests.consent.test_campaign_worker import YES, recipients, start_worker
 from tests.factories import ParticipantFactory, UserFactory, staff_user
-from tests.workers import process_stop, wait_for
+from tests.workers import campaign_worker_start as start_worker
+from tests.workers import process_stop, recipients, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
+YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "recontact": True}
 PEOPLE = 24
 BATCH = 3
 RATE = 90  # a batch every 2 seconds

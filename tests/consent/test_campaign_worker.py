@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,32 +20,13 @@ from portal.celery import app
 from portal.roles import Role
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, UserFactory, staff_user
-from tests.workers import process_stop, wait_for, worker_start
+from tests.workers import campaign_worker_start as start_worker
+from tests.workers import process_stop, recipients, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "recontact": True}
 PEOPLE = 12
-
-
-def start_worker(tmp_path: Path, name: str, worker_env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = dict(worker_env)
-    env.update(
-        PORTAL_VAR_DIR=str(tmp_path),
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        CONSENT_CAMPAIGN_BATCH_SIZE="3",
-        CONSENT_CAMPAIGN_RATE_PER_MINUTE="90",  # a batch every 2 seconds
-    )
-    return worker_start(tmp_path, name, env)
-
-
-def recipients(tmp_path: Path) -> list[str]:
-    found = []
-    for path in (tmp_path / "mail").glob("*.log"):
-        for line in path.read_text(errors="replace").splitlines():
-            if line.startswith("To: "):
-                found.append(line[4:].strip())
-    return found
 
 
 def test_campaign_survives_a_killed_worker(tmp_path, settings, worker_env):
@@ -78,8 +57,9 @@ def test_campaign_survives_a_killed_worker(tmp_path, settings, worker_env):
         first.send_signal(signal.SIGKILL)  # lost: no warm shutdown, its countdown task with it
         first.wait(timeout=10)
         assert sent.count() < PEOPLE
-        # What the five-minute sweep does once the campaign is overdue: schedule a batch again.
-        app.send_task("consent.campaign_tasks.campaign_send_batch_task", args=[campaign.pk])
+        # The five-minute sweep, once the campaign's next batch is overdue, starts a new chain.
+        later = timezone.now() + campaigns.OVERDUE_GRACE + dt.timedelta(seconds=1)
+        assert campaigns.campaigns_resume_stalled(now=later) == [campaign.pk]
         second = start_worker(tmp_path, "second", worker_env)
         try:
             done = wait_for(lambda: sent.count() == PEOPLE, 90)

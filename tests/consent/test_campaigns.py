@@ -30,11 +30,6 @@ pytestmark = pytest.mark.django_db
 YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "recontact": True}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def small_batches(settings: Any) -> None:
     settings.CONSENT_CAMPAIGN = {

@@ -10,7 +10,7 @@ from django.utils import timezone
 from consent.ledger import ledger_verify
 from consent.models import ConsentEvent, ConsentState
 from consent.projection import state_rebuild_all
-from consent.seeding.ledgers import consent_ledgers_seed
+from consent.seeding import consent_ledgers_seed
 from enrollment.models import StatusTransition
 from tests.factories import ParticipantFactory
 

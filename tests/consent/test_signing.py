@@ -9,7 +9,6 @@ import pypdf
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import translation
 
 from consent.models import ConsentEvent, ConsentQualityCheck, ConsentState
 from consent.services import (
@@ -24,13 +23,8 @@ from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.factories import SiteFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    with translation.override("en"):
-        yield
+# Service messages are asserted in English, their source language.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture

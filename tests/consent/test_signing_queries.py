@@ -14,7 +14,7 @@ from django.urls import reverse
 from consent.models import ConsentEvent, ConsentState
 from consent.projection import ReconsentRule, state_fold
 from tests.consent import signing_builders as ca
-from tests.consent.test_views import reauthenticate, sign_data
+from tests.consent.signing_builders import reauthenticate, sign_data
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +25,10 @@ SIGNING_QUERY_BUDGET = 26
 
 
 @pytest.fixture
-def signed_in_volunteer(client):
-    user = UserFactory(email="haneul@example.org")
-    participant = ca.eligible_participant(email="haneul@example.org")
-    participant.user = user
-    participant.save(update_fields=["user"])
-    client.force_login(user)
+def signed_in_volunteer(client, signed_in_participant):
+    """The signed-in participant, with the password just confirmed (signing asks for it)."""
     reauthenticate(client)
-    return participant
+    return signed_in_participant
 
 
 def test_signing_stays_within_its_query_budget(

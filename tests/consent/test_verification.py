@@ -10,6 +10,7 @@ from django.urls import reverse
 from consent.models import ConsentEvent, LedgerVerification
 from consent.services.verification import ledger_verification_nightly
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.consent import signing_builders as ca
 from tests.factories import staff_user
 
@@ -34,10 +35,7 @@ def test_a_reviewer_starts_a_verification_and_sees_its_result(
         assert client.post(url).status_code == 302
     run = LedgerVerification.objects.get()
     assert run.ok and (run.events, run.chains, run.requested_by_id) == (1, 1, reviewer.pk)
-    assert (
-        "every chain holds" in client.get(url).content.decode()
-        or "모든" in client.get(url).content.decode()
-    )
+    assert "모든 체인 정상" in client.get(url).content.decode()
 
 
 def test_the_nightly_run_names_a_tampered_event(client):
@@ -62,8 +60,12 @@ def test_the_nightly_run_names_a_tampered_event(client):
 
 
 def test_a_coordinator_cannot_open_the_verification_page(client):
-    client.force_login(staff_user(Role.COORDINATOR, mfa=True))
+    coordinator = staff_user(Role.COORDINATOR, mfa=True)
+    client.force_login(coordinator)
     assert client.get(reverse("consent:ledger_verifications")).status_code == 404
+    assert_access_denied(
+        actor=coordinator, object_type="view", object_id="ledger_verifications", reason="role"
+    )
 
 
 def test_a_receipt_is_checked_by_its_verification_code(client):
@@ -73,6 +75,7 @@ def test_a_receipt_is_checked_by_its_verification_code(client):
     url = reverse("consent:ledger_verifications")
     page = client.get(url, {"code": event.verification_code.lower()}).content.decode()
     assert event.hash in page and participant.code in page
+    assert "참여자의 체인이 정상입니다" in page
     assert "broken" not in page and "끊어" not in page
     missing = client.get(url, {"code": "00000-00000"}).content.decode()
     assert event.hash not in missing

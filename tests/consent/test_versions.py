@@ -9,7 +9,6 @@ import sqlite3
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.utils import translation
 
 from consent.db import frozen_versions_sql
 from consent.models import ConsentItem, ConsentState, ConsentVersion
@@ -27,13 +26,8 @@ from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.factories import staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english_messages():
-    with translation.override("en"):
-        yield
+# Service messages are asserted in English, their source language.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 def test_markdown_is_rendered_and_sanitized():

@@ -5,65 +5,25 @@ from __future__ import annotations
 
 import base64
 import io
-import struct
-import zlib
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-from consent.models import ConsentArtifact, ConsentEvent, ConsentState
+from consent.models import ConsentArtifact, ConsentEvent, ConsentReceipt, ConsentState
+from consent.services import receipt_issue
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.consent import signing_builders as ca
+from tests.consent.signing_builders import reauthenticate, sign_data, tiny_png
 from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
 
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    raw = b"\x00\x00\x00\x00"
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw + b"\xff"))
-        + chunk(b"IEND", b"")
-    )
-
-
-@pytest.fixture
-def version():
-    return ca.active_version()
-
-
-@pytest.fixture
-def volunteer(client):
-    user = UserFactory(email="haneul@example.org")
-    participant = ca.eligible_participant(email="haneul@example.org")
-    participant.user = user
-    participant.save(update_fields=["user"])
-    client.force_login(user)
-    return participant
-
-
-def reauthenticate(client) -> None:
-    response = client.post(reverse("account_reauthenticate"), {"password": DEFAULT_PASSWORD})
-    assert response.status_code == 302
-
-
-def sign_data(version, **overrides):
-    data = {f"item_{code}": "yes" for code in ca.all_yes(version)}
-    data.update({f"q_{q}": str(a) for q, a in ca.right_answers(version).items()})
-    data.update({"typed_name": ca.NAME, "confirm": "on"})
-    data.update(overrides)
-    return data
-
-
-def test_signing_asks_for_the_password_then_records_the_consent(client, version, volunteer):
+def test_signing_asks_for_the_password_then_records_the_consent(
+    client, version, signed_in_participant
+):
     page = client.get(reverse("consent:sign"))
     assert page.status_code == 200
     assert "백만 명" in page.content.decode()
@@ -75,12 +35,12 @@ def test_signing_asks_for_the_password_then_records_the_consent(client, version,
     assert replay.status_code == 302
     event = ConsentEvent.objects.get()
     assert event.kind == "grant" and event.method == "typed_name" and event.channel == "web"
-    volunteer.refresh_from_db()
-    assert volunteer.status == "consented"
+    signed_in_participant.refresh_from_db()
+    assert signed_in_participant.status == "consented"
 
 
 def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
-    client, version, volunteer, django_capture_on_commit_callbacks
+    client, version, signed_in_participant, django_capture_on_commit_callbacks
 ):
     import pypdf
 
@@ -112,7 +72,7 @@ def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(
     assert any(name.endswith("+NanumGothic") for name in fonts), fonts
 
 
-def test_a_required_item_answered_no_is_explained_plainly(client, version, volunteer):
+def test_a_required_item_answered_no_is_explained_plainly(client, version, signed_in_participant):
     reauthenticate(client)
     response = client.post(reverse("consent:sign"), sign_data(version, item_data_sharing="no"))
     assert response.status_code == 400
@@ -120,7 +80,7 @@ def test_a_required_item_answered_no_is_explained_plainly(client, version, volun
     assert not ConsentEvent.objects.exists()
 
 
-def test_a_wrong_comprehension_answer_blocks_signing(client, version, volunteer):
+def test_a_wrong_comprehension_answer_blocks_signing(client, version, signed_in_participant):
     reauthenticate(client)
     question = version.questions.get()
     response = client.post(reverse("consent:sign"), sign_data(version, **{f"q_{question.pk}": "1"}))
@@ -128,7 +88,9 @@ def test_a_wrong_comprehension_answer_blocks_signing(client, version, volunteer)
     assert not ConsentEvent.objects.exists()
 
 
-def test_a_typed_name_that_is_not_the_registered_name_is_refused(client, version, volunteer):
+def test_a_typed_name_that_is_not_the_registered_name_is_refused(
+    client, version, signed_in_participant
+):
     reauthenticate(client)
     response = client.post(reverse("consent:sign"), sign_data(version, typed_name="홍길동"))
     assert response.status_code == 400
@@ -136,7 +98,7 @@ def test_a_typed_name_that_is_not_the_registered_name_is_refused(client, version
     assert not ConsentEvent.objects.exists()
 
 
-def test_a_spoofed_signature_upload_is_refused(client, version, volunteer):
+def test_a_spoofed_signature_upload_is_refused(client, version, signed_in_participant):
     reauthenticate(client)
     fake = "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode()
     response = client.post(reverse("consent:sign"), sign_data(version, drawn_signature=fake))
@@ -145,24 +107,26 @@ def test_a_spoofed_signature_upload_is_refused(client, version, volunteer):
 
 
 def test_my_consent_change_and_withdraw(
-    client, version, volunteer, django_capture_on_commit_callbacks
+    client, version, signed_in_participant, django_capture_on_commit_callbacks
 ):
     reauthenticate(client)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("consent:sign"), sign_data(version))
     page = client.get(reverse("consent:mine")).content.decode()
-    assert ("유전체 분석" in page and "Download PDF" in page) or "PDF" in page
+    signed = ConsentEvent.objects.get(participant=signed_in_participant)
+    assert "유전체 분석" in page and "PDF 내려받기" in page
+    assert reverse("consent:receipt", args=[signed.pk]) in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("consent:change"),
             {"item_genomic_analysis": "no", "item_recontact": "yes", "confirm": "on"},
         )
     assert response.status_code == 302
-    state = ConsentState.objects.get(participant=volunteer)
+    state = ConsentState.objects.get(participant=signed_in_participant)
     assert state.choices["genomic_analysis"] is False
     assert "genomic_analysis" in state.first_granted_at  # the first "yes" is kept
     page = client.get(reverse("consent:withdraw")).content.decode()
-    assert "cannot be recalled" in page or "회수할 수 없" in page
+    assert "이미 연구자에게 제공된 자료는 회수할 수 없습니다" in page
     refused = client.post(reverse("consent:withdraw"), {"level": "no_further_use", "confirm": "on"})
     assert refused.status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
@@ -172,30 +136,68 @@ def test_my_consent_change_and_withdraw(
         )
     assert done.status_code == 302
     state.refresh_from_db()
-    volunteer.refresh_from_db()
+    signed_in_participant.refresh_from_db()
     assert (state.status, state.withdrawal_level, state.samples_fate) == (
         "withdrawn",
         "no_further_use",
         "retain_anonymized",
     )
-    assert volunteer.status == "withdrawn"
-    assert ConsentEvent.objects.filter(participant=volunteer).count() == 3
+    assert signed_in_participant.status == "withdrawn"
+    assert ConsentEvent.objects.filter(participant=signed_in_participant).count() == 3
     assert len(mail.outbox) == 3
 
 
-def test_another_participants_receipt_is_not_found(client, version, volunteer):
+def test_another_participants_receipt_is_not_found(client, version, signed_in_participant):
     other = ca.eligible_participant()
 
     event = ca.sign_all_yes(other, version)
     assert client.get(reverse("consent:receipt", args=[event.pk])).status_code == 404
+    assert_access_denied(
+        actor=signed_in_participant.user,
+        object_type="consent.consentevent",
+        object_id=event.pk,
+        reason="out of scope",
+    )
 
 
-@pytest.fixture
-def site_team():
-    site = SiteFactory()
-    first = staff_user(Role.COORDINATOR, sites=[site], mfa=True)  # type: ignore[list-item]
-    second = staff_user(Role.COORDINATOR, sites=[site], mfa=True)  # type: ignore[list-item]
-    return site, first, second
+def test_a_receipt_not_made_yet_is_queued_and_the_page_renders_and_mails_nothing(
+    client, version, signed_in_participant, django_capture_on_commit_callbacks
+):
+    event = ca.sign_all_yes(
+        signed_in_participant, version
+    )  # its receipt task never ran (no commit here)
+    url = reverse("consent:receipt", args=[event.pk])
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.get(url)
+    assert response.status_code == 202
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "동의 확인서를 준비하고 있습니다" in page and event.verification_code in page
+    assert not ConsentReceipt.objects.exists()
+    assert mail.outbox == []
+    assert len(queued) == 1  # the task that makes and mails it, after the commit
+    with django_capture_on_commit_callbacks() as again:
+        assert client.get(url).status_code == 202
+    assert again == []  # asked for once, not once per reload
+
+    queued[0]()  # the task runs (eagerly here): it renders, stores and mails the receipt
+    assert ConsentReceipt.objects.filter(event=event).count() == 1
+    assert len(mail.outbox) == 1
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert len(mail.outbox) == 1
+
+
+def test_a_stored_receipt_is_served_without_mailing_it_again(
+    client, version, signed_in_participant
+):
+    event = ca.sign_all_yes(signed_in_participant, version)
+    receipt_issue(event_id=event.pk)
+    assert len(mail.outbox) == 1
+    response = client.get(reverse("consent:receipt", args=[event.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert len(mail.outbox) == 1
 
 
 def test_tablet_consent_with_countersignature_then_failed_check(client, version, site_team):
@@ -325,6 +327,12 @@ def test_a_coordinator_of_another_site_gets_not_found(client, version, site_team
     client.force_login(outsider)
     url = reverse("consent:site_participant", args=[participant.code])
     assert client.get(url).status_code == 404
+    assert_access_denied(
+        actor=outsider,
+        object_type="enrollment.participant",
+        object_id=participant.code,
+        reason="out of scope",
+    )
 
 
 def test_a_participant_not_yet_screened_is_told_what_to_do_first(client, version):
@@ -337,7 +345,7 @@ def test_a_participant_not_yet_screened_is_told_what_to_do_first(client, version
     client.force_login(user)
     assert client.get(reverse("consent:sign"))["Location"] == reverse("consent:mine")
     page = client.get(reverse("consent:mine")).content.decode()
-    assert "My participation" in page or "참여" in page
+    assert "먼저 “나의 참여”에서 선별 질문에" in page
     assert reverse("consent:sign") not in page
 
 
@@ -349,6 +357,7 @@ def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
     participant = ca.eligible_participant(site=site)
 
     event = ca.sign_all_yes(participant, version)
+    receipt_issue(event_id=event.pk)  # what the task does after the commit
     client.force_login(first)
     response = client.get(reverse("consent:receipt", args=[event.pk]))
     assert response["Content-Type"] == "application/pdf"
@@ -356,7 +365,9 @@ def test_a_staff_download_of_a_receipt_is_audited(client, version, site_team):
     assert audit.object_id == str(participant.pk) and audit.reason == "consent receipt"
 
 
-def test_the_english_version_can_be_read_and_signed_with_the_latin_name(client, volunteer):
+def test_the_english_version_can_be_read_and_signed_with_the_latin_name(
+    client, signed_in_participant
+):
     ca.active_version()
     english = ca.active_version(language="en")
     reauthenticate(client)
@@ -366,4 +377,4 @@ def test_the_english_version_can_be_read_and_signed_with_the_latin_name(client, 
         reverse("consent:sign"), sign_data(english, lang="en", typed_name="kim haneul")
     )
     assert response.status_code == 302
-    assert ConsentEvent.objects.get(participant=volunteer).version_id == english.pk
+    assert ConsentEvent.objects.get(participant=signed_in_participant).version_id == english.pk

@@ -4,13 +4,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dam.models import Sample
 from dam.services import sample_record
 from enrollment.models import Site
 from enrollment.services.funnel import participant_transition
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.enrollment.funnel_helpers import (
     current_direct,
     current_from_aggregates,
@@ -20,15 +21,7 @@ from tests.enrollment.funnel_helpers import (
 )
 from tests.factories import SiteFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    """Assertions read the English source strings."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture
@@ -183,5 +176,6 @@ def test_samples_page_shows_not_consented_message(signed_in, site):
 
 
 def test_samples_page_is_not_for_managers(client):
-    sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
+    manager = sign_in(client, staff_user(Role.PROGRAMME_MANAGER, mfa=True))
     assert client.get(reverse("dam:samples")).status_code == 404
+    assert_access_denied(actor=manager, object_type="view", object_id="samples", reason="role")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from enrollment.models import Participant
-from enrollment.services.funnel import participant_record_created
+from enrollment.services.funnel import participant_record_created, participant_transition
+from enrollment.services.visits import OPEN_WEEKDAYS
 from enrollment.vault import Profile, personal_data_write
 from tests.factories import ParticipantFactory
 
@@ -50,6 +48,21 @@ def participant_with_profile(**overrides: Any) -> Participant:
     return participant
 
 
+def open_day(after: int = 1) -> dt.date:
+    """The first day, ``after`` days from today or later, on which sites take visits."""
+    day = timezone.localdate() + dt.timedelta(days=after)
+    while day.weekday() not in OPEN_WEEKDAYS:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def eligible(**overrides: Any) -> Participant:
+    """A participant with personal data who passed the eligibility screen."""
+    participant = participant_with_profile(**overrides)
+    participant_transition(participant=participant, to_status="eligible", actor=None)
+    return participant
+
+
 def verify_email(user: Any) -> Any:
     """Mark the user's e-mail address verified, as allauth does after the confirmation link."""
     from allauth.account.models import EmailAddress
@@ -58,11 +71,3 @@ def verify_email(user: Any) -> Any:
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
     return user
-
-
-@pytest.fixture
-def in_english(client: Any) -> Iterator[None]:
-    """Messages in English for assertions (Korean is the default; browser tests check Korean)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield

@@ -2,22 +2,17 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from enrollment.models import Phase, Programme, Visit
 from enrollment.vault import Profile, personal_data_write
 from portal.models import AuditEvent
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.enrollment.funnel_helpers import registered, sign_in, walk
 from tests.factories import SiteFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture
@@ -104,7 +99,9 @@ def test_participant_of_another_site_is_404_and_audited(coordinator_api, two_sit
     response = coordinator_api.get(reverse("enrollment:api_participant", args=[other.code]))
     assert response.status_code == 404
     assert response.json()
-    assert AuditEvent.objects.filter(action="access.denied", object_id=other.code).exists()
+    assert AuditEvent.objects.get(action="access.denied", object_id=other.code).reason == (
+        "out of scope"
+    )
 
 
 def test_participant_detail_and_transitions(coordinator_api, two_sites):
@@ -180,8 +177,11 @@ def test_dashboard_figures_for_a_coordinator_cover_their_sites(coordinator_api, 
 def test_participants_cannot_use_the_staff_api(client):
     from tests.factories import UserFactory
 
-    sign_in(client, UserFactory())
+    participant = sign_in(client, UserFactory())
     assert client.get(reverse("enrollment:api_participants")).status_code == 403
+    assert_access_denied(
+        actor=participant, object_type="api", object_id="ParticipantListApi", reason="role"
+    )
 
 
 def test_schema_documents_the_enrollment_api(manager_api):

@@ -4,24 +4,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from enrollment.models import Phase, PhaseTarget, Programme
 from enrollment.selectors.dashboards import dashboard_figures
 from enrollment.services.funnel import participant_transition
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.enrollment.funnel_helpers import registered, sign_in, walk
 from tests.factories import CohortFactory, SiteFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    """Assertions read the English source strings."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture
@@ -173,8 +166,11 @@ def test_unknown_csv_table_is_404_and_bad_params_are_no_500(client, programme_da
 
 
 def test_coordinators_cannot_open_the_national_dashboard(client, programme_data):
-    sign_in(client, staff_user(Role.COORDINATOR, sites=[programme_data["a"]], mfa=True))
+    coordinator = sign_in(
+        client, staff_user(Role.COORDINATOR, sites=[programme_data["a"]], mfa=True)
+    )
     assert client.get(reverse("enrollment:dashboard_national")).status_code == 404
+    assert_access_denied(actor=coordinator, object_type="view", object_id="national", reason="role")
 
 
 def test_dashboard_without_any_phase_or_data_renders(client):

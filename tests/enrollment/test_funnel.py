@@ -5,7 +5,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
-from django.utils import translation
 
 from enrollment.models import FunnelCurrent, FunnelDaily, Participant, StatusTransition
 from enrollment.services.funnel import (
@@ -27,15 +26,7 @@ from tests.enrollment.funnel_helpers import (
 )
 from tests.factories import CohortFactory, ParticipantFactory, SiteFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    """Assertions read the English source strings."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 def test_creation_is_recorded_as_the_first_step():

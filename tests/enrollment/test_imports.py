@@ -13,7 +13,6 @@ from enrollment.services import referrals_import
 from enrollment.services.imports import ImportRefused
 from enrollment.vault import profile_for_participant
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
 )
 from tests.factories import CohortFactory

@@ -2,27 +2,19 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from enrollment import messaging
+from enrollment.audit import Action
 from enrollment.models import Invitation
 from enrollment.services import InvitationClaimRefused, invitation_claim, invitation_issue
-from portal.audit import Action
 from portal.models import AuditEvent
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
     verify_email,
 )
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits_and_outbox():
-    cache.clear()
-    messaging.outbox.clear()
 
 
 def verified_user():

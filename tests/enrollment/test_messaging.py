@@ -14,10 +14,9 @@ from enrollment.models import Visit
 from enrollment.services import visit_book
 from enrollment.services.funnel import participant_transition
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
+    open_day,
     participant_with_profile,
 )
-from tests.enrollment.test_visits import open_day
 from tests.factories import SiteFactory
 
 

@@ -19,7 +19,6 @@ from enrollment.services.people import participant_code_is_well_formed, particip
 from enrollment.vault import profile_for_participant
 from portal.roles import Role, has_role
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
     profile,
     years_ago,

@@ -21,8 +21,8 @@ from enrollment.services.visits import OPEN_WEEKDAYS
 from portal.audit import Action
 from portal.models import AuditEvent
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
     verify_email,
     years_ago,
@@ -30,14 +30,6 @@ from tests.enrollment.people import (
 from tests.factories import CohortFactory, SiteFactory, UserFactory, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
-
-
-@pytest.fixture
-def volunteer(client):
-    user = UserFactory(preferred_language="en")
-    verify_email(user)
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
@@ -181,12 +173,17 @@ def test_coordinator_enrolls_and_sees_the_patient_page_audited(staff_client, coo
     assert viewed.actor == coordinator and viewed.object_id == str(participant.pk)
 
 
-def test_another_sites_participant_answers_404_and_is_audited(staff_client):
+def test_another_sites_participant_answers_404_and_is_audited(staff_client, coordinator):
     other = participant_with_profile(site=SiteFactory())
     response = staff_client.get(reverse("enrollment:site_participant", args=[other.code]))
     assert response.status_code == 404
     assert "홍길동" not in response.content.decode()
-    assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED, outcome="denied").exists()
+    assert_access_denied(
+        actor=coordinator,
+        object_type="enrollment.participant",
+        object_id=other.code,
+        reason="out of scope",
+    )
     assert not AuditEvent.objects.filter(action=Action.PERSONAL_DATA_VIEWED).exists()
 
 
@@ -267,6 +264,7 @@ def test_import_page_refuses_a_workbook_with_a_clear_message(staff_client, site)
 def test_volunteer_pages_need_no_staff_role_but_coordinator_pages_do(client, volunteer):
     response = client.get(reverse("enrollment:site_worklist"))
     assert response.status_code == 404
+    assert_access_denied(actor=volunteer, object_type="view", object_id="worklist", reason="role")
 
 
 def test_participant_corrects_their_phone_and_the_blind_index_follows(client, volunteer):

@@ -2,23 +2,15 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from enrollment.models import Cohort, Phase, PhaseTarget, Programme, Site
 from portal.models import AuditEvent
 from portal.roles import Role
+from tests.audits import assert_access_denied
 from tests.enrollment.funnel_helpers import sign_in
 from tests.factories import SiteFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    """Assertions read the English source strings."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 @pytest.fixture
@@ -157,6 +149,11 @@ def test_cohort_and_programme_pages(manager_client, programme, phase):
 
 
 def test_coordinators_cannot_manage_programmes(client, site):
-    sign_in(client, staff_user(Role.COORDINATOR, sites=[site], mfa=True))
+    coordinator = sign_in(client, staff_user(Role.COORDINATOR, sites=[site], mfa=True))
     assert client.get(reverse("enrollment:programmes")).status_code == 404
     assert client.post(reverse("enrollment:programme_site_new"), {"code": "x"}).status_code == 404
+    assert_access_denied(actor=coordinator, object_type="view", object_id="index", reason="role")
+    assert_access_denied(
+        actor=coordinator, object_type="view", object_id="site_edit", reason="role"
+    )
+    assert not Site.objects.filter(code="x").exists()

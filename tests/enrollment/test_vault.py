@@ -6,6 +6,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
+from enrollment.audit import Action as EnrollmentAction
 from enrollment.models import PersonalData
 from enrollment.vault import _crypto as crypto
 from enrollment.vault import (
@@ -17,7 +18,6 @@ from enrollment.vault import (
 from portal.audit import Action
 from portal.models import AuditEvent
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
     participant_with_profile,
 )
 from tests.factories import SiteFactory
@@ -108,7 +108,7 @@ def test_find_by_exact_phone_or_email_in_any_written_form(coordinator):
     # No substring search: part of a phone or an e-mail finds nobody.
     assert participant_find(by=coordinator, phone="2345 6789") is None
     assert participant_find(by=coordinator, email="gildong.hong") is None
-    searches = AuditEvent.objects.filter(action=Action.PARTICIPANT_SEARCHED, outcome="ok")
+    searches = AuditEvent.objects.filter(action=EnrollmentAction.PARTICIPANT_SEARCHED, outcome="ok")
     assert searches.count() == 4
 
 
@@ -116,7 +116,9 @@ def test_coordinator_cannot_find_another_sites_participant_and_the_try_is_audite
     other = participant_with_profile(site=SiteFactory())
     assert participant_find(by=coordinator, email="gildong.hong@example.org") is None
     assert participant_find(by=coordinator, code=other.code) is None
-    denied = AuditEvent.objects.filter(action=Action.PARTICIPANT_SEARCHED, outcome="denied")
+    denied = AuditEvent.objects.filter(
+        action=EnrollmentAction.PARTICIPANT_SEARCHED, outcome="denied"
+    )
     assert denied.count() == 2
     assert set(denied.values_list("object_id", flat=True)) == {str(other.pk)}
 

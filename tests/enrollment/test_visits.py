@@ -16,34 +16,15 @@ from enrollment.services import (
     visit_outcome_record,
     visit_reschedule,
 )
-from enrollment.services.funnel import participant_transition
-from enrollment.services.visits import OPEN_WEEKDAYS
 from enrollment.tasks import visit_reminders_send
 from tests.enrollment.people import (
-    in_english,  # noqa: F401  (fixture)
+    eligible,
+    open_day,
     participant_with_profile,
 )
 from tests.factories import SiteFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
-
-
-@pytest.fixture(autouse=True)
-def _empty_text_outbox():
-    messaging.outbox.clear()
-
-
-def open_day(after: int = 1) -> dt.date:
-    day = timezone.localdate() + dt.timedelta(days=after)
-    while day.weekday() not in OPEN_WEEKDAYS:
-        day += dt.timedelta(days=1)
-    return day
-
-
-def eligible(**kwargs):
-    participant = participant_with_profile(**kwargs)
-    participant_transition(participant=participant, to_status="eligible", actor=None)
-    return participant
 
 
 def test_booking_takes_a_place_and_confirms_by_mail_and_text(django_capture_on_commit_callbacks):

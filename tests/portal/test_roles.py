@@ -13,6 +13,7 @@ from portal.audit import Action
 from portal.models import AuditEvent, User
 from portal.roles import Role, get_scoped_or_404, has_role, scope_queryset, site_ids_for
 from tests import factories
+from tests.audits import assert_access_denied
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +50,15 @@ def test_other_sites_participant_is_a_404_and_the_attempt_is_audited(two_sites_w
         "enrollment.participant",
         str(in_b.pk),
     )
-    # A participant that does not exist answers exactly the same.
+    # A participant that does not exist answers exactly the same, audited the same.
     with pytest.raises(Http404):
         get_scoped_or_404(coordinator, Participant.objects.all(), pk=10**9)
+    assert_access_denied(
+        actor=coordinator,
+        object_type="enrollment.participant",
+        object_id=10**9,
+        reason="out of scope",
+    )
 
 
 def test_national_roles_and_all_sites_reviewers_see_every_site(two_sites_with_participants):

@@ -14,8 +14,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from enrollment.audit import Action
 from enrollment.vault import personal_data_rotate_batch
-from portal.audit import Action, audit_record
+from portal.audit import audit_record
 
 
 class Command(BaseCommand):

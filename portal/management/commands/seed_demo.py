@@ -1,16 +1,13 @@
-"""Seed the embedded default with demo data and print the demo accounts (idempotent)."""
+"""Seed the embedded default with demo data and print the demo accounts (idempotent).
+
+Each app adds its own demo data through its ``AppConfig`` (``portal.demo``)."""
 
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from consent.seeding.demo import seed_consent_forms
-from enrollment.seeding import seed_people, seed_programme
-from portal.demo import DEMO_PASSWORD, seed_staff
-from portal.models import User
-from portal.roles import Role
+from portal.demo import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
@@ -19,19 +16,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("demo data is never seeded in production")
-        with transaction.atomic():
-            seed_programme()
-            accounts = seed_staff(site_codes_for_coordinator=["snuh"])
-            seed_consent_forms(by=User.objects.get(email=dict(accounts)[str(Role.ADMIN.label)]))
-            people = seed_people(password=DEMO_PASSWORD)
+        demo = demo_seed()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Staff accounts (password for all: {DEMO_PASSWORD}):"
             )
         )
-        for label, email in accounts:
+        for label, email in demo.accounts:
             self.stdout.write(f"  {label:<20} {email}")
-        for line in people:
+        for line in demo.lines:
             self.stdout.write(line)
         self.stdout.write(
             "Staff accounts are asked to set up two-factor authentication at first sign-in."

@@ -1,23 +1,8 @@
-"""The hash chain of the consent ledger: canonical form, hashing, database time, verification.
+"""Verification of the consent ledger: recompute every chain and name the first broken event.
 
-Each ``ConsentEvent`` is hashed as SHA-256 over a canonical JSON document holding *every* stored
-field of the event (except its own ``hash`` and the ``verification_code`` derived from it), the
-previous event's hash included. Canonical means: no whitespace, UTF-8 (no ``\\u`` escapes of
-non-ASCII), times in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, absent foreign keys as ``null``, a
-format number (``"v"``) so the format can evolve without breaking old chains, and keys sorted: the
-event's fields by code point, the item codes inside ``choices`` in PostgreSQL's ``jsonb`` key order
-(shorter codes first, then by code point). That second rule lets the database rebuild the document
-from the stored ``jsonb`` without sorting, which makes verifying millions of events fast; item codes
-are plain ``[a-z0-9_]`` and choices are booleans, so nothing else in ``choices`` needs care.
-
-``recorded_at`` is the database's clock, and it is hashed too. Because the table is append-only (the
-hash cannot be filled in after the insert), the writer first reads the database clock
-(``database_now``) while holding the participant's row lock, then inserts the event with that exact
-value and the hash over it. Under the lock, the chain of a participant is written strictly one
-event after the other, so recorded times follow the sequence.
-
-``ledger_verify`` recomputes every chain: inside PostgreSQL (one query, no rows moved to Python),
-or elsewhere by streaming the events through a server-side cursor.
+``ledger_verify`` recomputes every chain: inside PostgreSQL (one query, no rows moved to Python,
+the canonical JSON of ``consent.ledger.chain`` rebuilt in SQL), or elsewhere by streaming the events
+through a server-side cursor.
 """
 
 from __future__ import annotations
@@ -25,144 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 
-FORMAT_VERSION = 1
-UTC = dt.UTC
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-# Every hashed column of consent_consentevent, in the order verification selects them.
-HASHED_FIELDS: tuple[str, ...] = (
-    "participant_id",
-    "sequence",
-    "kind",
-    "version_id",
-    "version_sha256",
-    "choices",
-    "signed_at",
-    "recorded_at",
-    "signer_kind",
-    "representative_relationship",
-    "method",
-    "channel",
-    "staff_id",
-    "countersigned_by_id",
-    "withdrawal_level",
-    "samples_fate",
-    "voids_id",
-    "reason",
-    "signer_name_digest",
-    "signature_sha256",
-    "countersignature_sha256",
-    "document_sha256",
-    "prev_hash",
+from .chain import (
+    FORMAT_VERSION,
+    HASHED_FIELDS,
+    TIME_FIELDS,
+    UTC,
+    canonical_json,
+    format_time,
+    verification_code,
 )
-TIME_FIELDS = frozenset({"signed_at", "recorded_at"})
 
-
-def format_time(value: dt.datetime) -> str:
-    """A time in the canonical form (UTC, microseconds, ``Z``)."""
-    if value.tzinfo is None:
-        raise ValueError("ledger times must be timezone-aware")
-    return value.astimezone(UTC).strftime(_TIME_FORMAT)
-
-
-def canonical_document(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The dictionary that is hashed, from the stored field values (times as datetimes)."""
-    missing = set(HASHED_FIELDS) - set(values)
-    if missing:
-        raise ValueError(f"missing ledger fields: {sorted(missing)}")
-    document: dict[str, Any] = {"v": FORMAT_VERSION}
-    for name in HASHED_FIELDS:
-        value = values[name]
-        if name in TIME_FIELDS and isinstance(value, dt.datetime):
-            value = format_time(value)
-        document[name] = value
-    return document
-
-
-def _jsonb_key_order(key: str) -> tuple[int, bytes]:
-    raw = key.encode("utf-8")
-    return len(raw), raw
-
-
-def canonical_json(document: Mapping[str, Any]) -> bytes:
-    """The bytes that are hashed (see the module docstring for the ordering rules)."""
-    ordered = {key: document[key] for key in sorted(document)}
-    choices = ordered.get("choices")
-    if isinstance(choices, Mapping):
-        ordered["choices"] = {k: choices[k] for k in sorted(choices, key=_jsonb_key_order)}
-    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
-
-
-def event_hash(values: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of an event's stored values."""
-    return hashlib.sha256(canonical_json(canonical_document(values))).hexdigest()
-
-
-def verification_code(event_hash_hex: str) -> str:
-    """A short code for receipts (``3FA9C-07B21``): the first 40 bits of the hash, in hex.
-
-    Short enough to read over the phone (hex has no letters to confuse, such as O and 0 or I and 1)
-    and enough to find the event; the full hash is on the receipt to compare.
-    """
-    head = event_hash_hex[:10].upper()
-    return f"{head[:5]}-{head[5:]}"
-
-
-def database_now() -> dt.datetime:
-    """The database's clock, as an aware UTC datetime, at the moment of the call.
-
-    PostgreSQL: ``clock_timestamp()`` (not ``now()``, which is the start of the transaction and
-    could be earlier than an event a concurrent transaction committed while we waited for the lock).
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT clock_timestamp()")
-            value = cursor.fetchone()[0]
-            return value.astimezone(UTC)
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
-            text = cursor.fetchone()[0]
-            return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
-    raise NotImplementedError(f"database time is not written for {connection.vendor}")
-
-
-def chain_head_and_now(participant_id: int) -> tuple[tuple[int, str, int] | None, dt.datetime]:
-    """The participant's last event as ``(sequence, hash, id)`` (``None`` for an empty chain) and
-    ``database_now()``, read under the participant's lock; on PostgreSQL in one round trip.
-
-    The clock is read by the same statement that reads the head, so it is still read after the
-    lock was granted (what ``database_now`` is for).
-    """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sequence, hash, id FROM consent_consentevent WHERE participant_id = %s "
-                "ORDER BY sequence DESC LIMIT 1",
-                [participant_id],
-            )
-            row = cursor.fetchone()
-        return (tuple(row) if row else None), database_now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT clock_timestamp(), head.sequence, head.hash, head.id FROM (SELECT 1) AS one "
-            "LEFT JOIN LATERAL (SELECT sequence, hash, id FROM consent_consentevent "
-            "WHERE participant_id = %s ORDER BY sequence DESC LIMIT 1) AS head ON true",
-            [participant_id],
-        )
-        now, sequence, digest, event_id = cursor.fetchone()
-    head = (sequence, digest, event_id) if sequence is not None else None
-    return head, now.astimezone(UTC)
-
-
-# --- verification -------------------------------------------------------------------------------
+__all__ = ["BrokenEvent", "VerifyResult", "ledger_verify"]
 
 
 @dataclass(frozen=True)

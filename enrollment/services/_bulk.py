@@ -1,4 +1,5 @@
-"""Fast inserts for bulk imports: PostgreSQL COPY, with ids drawn from the table's sequence.
+"""Fast inserts for bulk imports (private to ``enrollment.services``): PostgreSQL COPY through
+``portal.db.copy_rows``, with ids drawn from the table's sequence.
 
 ``bulk_create`` spends most of its time building one huge INSERT in Python; COPY streams plain
 rows. Other databases (the embedded SQLite) fall back to ``bulk_create``.
