@@ -58,7 +58,7 @@ def test_campaign_survives_a_killed_worker(tmp_path, settings, worker_env):
         first.wait(timeout=10)
         assert sent.count() < PEOPLE
         # The five-minute sweep, once the campaign's next batch is overdue, starts a new chain.
-        later = timezone.now() + campaigns.OVERDUE_GRACE + dt.timedelta(seconds=1)
+        later = timezone.now() + campaigns.OVERDUE_GRACE + dt.timedelta(seconds=30)
         assert campaigns.campaigns_resume_stalled(now=later) == [campaign.pk]
         second = start_worker(tmp_path, "second", worker_env)
         try:

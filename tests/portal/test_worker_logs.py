@@ -43,7 +43,7 @@ def test_worker_logs_are_json_with_the_request_id_tracebacks_and_extra_fields(tm
     try:
         # A request starts a task (after its commit): the worker's lines carry the request's id.
         response = client.post(
-            reverse("consent_ledger_verifications"), HTTP_X_REQUEST_ID=REQUEST_ID
+            reverse("consent:ledger_verifications"), HTTP_X_REQUEST_ID=REQUEST_ID
         )
         assert response.status_code == 302
         assert response["X-Request-ID"] == REQUEST_ID
