@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# System packages the tests need on Debian: WeasyPrint's Pango, a Korean font, gettext, Chromium.
+# System packages the tests need on Debian: WeasyPrint's Pango, a Korean font, gettext, Chromium,
+# PgBouncer (the worker tests also run through a transaction pooler, as production does).
 # Installs only what is missing, and only when it can (root with apt-get); otherwise it says what to do.
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-nanum fonts-dejavu-core gettext chromium nodejs npm)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-nanum fonts-dejavu-core gettext chromium nodejs npm pgbouncer)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

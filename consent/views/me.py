@@ -260,7 +260,7 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
             request.user, Data.RECEIPT, object_type="consent.consentevent", object_id=event.pk
         )
     receipt = ConsentReceipt.objects.filter(event=event).first()
-    if receipt is None:
+    if receipt is None or not receipt.file:  # not made yet, or being made by a worker right now
         if not receipt_request(event=event):
             raise Http404(_("This entry has no receipt."))
         response = render(request, "consent/receipt_pending.html", {"event": event}, status=202)

@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('consent', '0006_coming_of_age'),
         ('consent', '0006_frozen_versions_truncate_and_start'),
+        ('consent', '0006_campaign_chain_and_receipt_claims'),
     ]
 
     operations = [
