@@ -27,6 +27,12 @@ class ConsentConfig(AppConfig):
         # Enrollment's doors (messages, visit booking, invitations) ask the withdrawal level.
         door_checks_register()
 
+    def pii_rotate_batch(self, *, batch_size: int) -> int:
+        """Stored consent files re-sealed under the vault's current key (``rotate_pii_key``)."""
+        from .services.sealed_files import sealed_files_rotate_batch
+
+        return sealed_files_rotate_batch(batch_size=batch_size)
+
     def nav_entries(self) -> list["NavEntry"]:
         from portal.navigation import NavEntry
         from portal.roles import Role

@@ -22,6 +22,14 @@ def consent_receipt_issue(event_id: int) -> None:
     receipt_issue(event_id=event_id)
 
 
+@shared_task(ignore_result=True)
+def consent_receipts_reissue() -> int:
+    """Beat: send again the receipt tasks of events whose receipt was never made or mailed."""
+    from .services.receipts import receipts_reissue_missing
+
+    return len(receipts_reissue_missing())
+
+
 # --- ledger verification ------------------------------------------------------------------------
 
 
@@ -45,11 +53,14 @@ def consent_ledger_verify_nightly() -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def campaign_send_batch_task(campaign_id: int) -> int:
-    """Send the next batch of a campaign's first invitations; schedules the batch after it."""
+def campaign_send_batch_task(campaign_id: int, chain_token: str = "") -> int:
+    """Send the next batch of a campaign's first invitations; schedules the batch after it.
+
+    Runs only while ``chain_token`` is the campaign's live chain; a message without a token
+    (queued before chains had one) is stale, and the sweep restarts its campaign."""
     from .services.campaigns import campaign_send_batch
 
-    return campaign_send_batch(campaign_id=campaign_id)
+    return campaign_send_batch(campaign_id=campaign_id, chain_token=chain_token)
 
 
 @shared_task(acks_late=True, ignore_result=True)

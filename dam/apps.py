@@ -16,10 +16,10 @@ class DamConfig(AppConfig):
     def ready(self) -> None:
         from consent.hooks import identifier_resolver_register, my_consent_link_register
         from consent.signals import consent_event_recorded
-        from portal.health import health_check_register
+        from portal.health import figure_register, health_check_register
 
         from .consent_hooks import certificate_link, pseudonyms_to_codes
-        from .health import outbox_health
+        from .health import outbox_dead_letters, outbox_health, outbox_oldest_pending_seconds
         from .receivers import on_consent_event_recorded
 
         consent_event_recorded.connect(
@@ -29,6 +29,16 @@ class DamConfig(AppConfig):
         identifier_resolver_register(pseudonyms_to_codes)
         my_consent_link_register(certificate_link)
         health_check_register("dam_outbox", outbox_health)
+        figure_register(
+            "dam_outbox_oldest_pending_seconds",
+            outbox_oldest_pending_seconds,
+            documentation="Age in seconds of the oldest dam outbox message not yet delivered.",
+        )
+        figure_register(
+            "dam_dead_letters",
+            outbox_dead_letters,
+            documentation="Dam outbox messages the dam refused for good (waiting for a steward).",
+        )
 
     def nav_entries(self) -> list[NavEntry]:
         from portal.navigation import NavEntry

@@ -2,7 +2,8 @@
 
 Senders implement ``send(*, to_phone, body)``. The embedded default writes each message to a file
 under ``TEXT_DIRECTORY`` and names the file on the console; tests use ``LocmemTextSender``
-and read ``messaging.outbox``. ``HttpTextSender`` posts to a gateway (``TEXT_SENDER_URL``,
+and read ``messaging.outbox`` (the latest ``OUTBOX_KEPT`` messages). Production refuses both and
+requires a real sender (see ``portal/settings.py``). ``HttpTextSender`` posts to a gateway (``TEXT_SENDER_URL``,
 ``TEXT_SENDER_TOKEN``).
 """
 
@@ -14,6 +15,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,8 +40,10 @@ class TextSender(Protocol):
     def send(self, *, to_phone: str, body: str) -> None: ...
 
 
-# Messages "sent" by LocmemTextSender (and kept by FileTextSender too), for tests.
-outbox: list[TextMessage] = []
+# Messages "sent" by LocmemTextSender (and kept by FileTextSender too), for tests and the
+# embedded default. Bounded: a long-running process keeps only the latest ones.
+OUTBOX_KEPT = 1000
+outbox: deque[TextMessage] = deque(maxlen=OUTBOX_KEPT)
 
 
 class LocmemTextSender:

@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the sign-in and MFA audit receivers)
+        from .health import register_portal_checks
+
+        register_portal_checks()

@@ -10,6 +10,7 @@ Two shapes share this one file:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -112,6 +113,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    "django_prometheus",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -123,6 +125,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -139,6 +142,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffMfaRequiredMiddleware",
     "portal.middleware.NoStoreMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -168,10 +172,25 @@ DATABASE_URL = env("DATABASE_URL", _default_db_url, required_in_production=True)
 if PRODUCTION and not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when PORTAL_ENV=production")
 try:
-    DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES: dict[str, Any] = {"default": dj_database_url.parse(DATABASE_URL)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Behind a transaction pooler (PgBouncer, pool_mode=transaction) set DISABLE_SERVER_SIDE_CURSORS
+# and DATABASE_PREPARED_STATEMENTS=false: a server-side cursor or a prepared statement belongs to
+# one server connection, which the pooler hands to another client after each transaction.
+# CONN_MAX_AGE keeps the connection to the pooler (or database) open between requests, and
+# CONN_HEALTH_CHECKS tests a kept connection before reusing it (after a pooler or database restart).
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", False)
+if DATABASES["default"]["CONN_MAX_AGE"] < 0:
+    raise ImproperlyConfigured("CONN_MAX_AGE must be 0 or more seconds")
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # psycopg prepares a statement after it ran a few times; None never prepares.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -229,13 +248,36 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT // 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_DEFAULT_QUEUE = "celery"  # logging comes from LOGGING below
 # A task whose worker lost the broker connection is cancelled and re-delivered (acks_late).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "Asia/Seoul"
+# One scheduler for the whole cluster: with a Redis broker, beat keeps its schedule in Redis
+# (celery-redbeat) and holds a lock there, so a second `celery beat` started by mistake waits for
+# the lock instead of sending every task twice. A beat that dies without releasing the lock is
+# replaced after five loop intervals (BEAT_MAX_LOOP_INTERVAL, seconds).
+CELERY_BEAT_MAX_LOOP_INTERVAL = env_int("BEAT_MAX_LOOP_INTERVAL", 30)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = env("REDBEAT_REDIS_URL", CELERY_BROKER_URL)
+    CELERY_REDBEAT_KEY_PREFIX = env("REDBEAT_KEY_PREFIX", "portal:beat")
+    CELERY_REDBEAT_LOCK_TIMEOUT = 5 * CELERY_BEAT_MAX_LOOP_INTERVAL
+    CELERY_REDBEAT_REDIS_OPTIONS: dict[str, Any] = {"retry_period": 60}
+# Beat sends the heartbeat this often; readiness reports beat as stale when the last heartbeat is
+# older than HEARTBEAT_STALE_AFTER_SECONDS (by default three missed beats).
+HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60)
+HEARTBEAT_STALE_AFTER_SECONDS = env_int(
+    "HEARTBEAT_STALE_AFTER_SECONDS", 3 * HEARTBEAT_INTERVAL_SECONDS + 60
+)
+if HEARTBEAT_INTERVAL_SECONDS < 1 or CELERY_BEAT_MAX_LOOP_INTERVAL < 1:
+    raise ImproperlyConfigured(
+        "HEARTBEAT_INTERVAL_SECONDS and BEAT_MAX_LOOP_INTERVAL must be positive"
+    )
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "portal-heartbeat": {
         "task": "portal.tasks.heartbeat",
-        "schedule": crontab(minute="*/15"),
+        "schedule": dt.timedelta(seconds=HEARTBEAT_INTERVAL_SECONDS),
     },
     # Reminders for tomorrow's visits, in the morning in Korea. The task takes no arguments.
     "enrollment-visit-reminders": {
@@ -264,6 +306,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "portal-audit-verify": {
         "task": "portal.tasks.audit_chain_verify_nightly",
         "schedule": crontab(hour=3, minute=0),
+    },
+    # Sessions are kept in the database; expired ones are removed every night.
+    "portal-sessions-clear": {
+        "task": "portal.tasks.sessions_clear_expired",
+        "schedule": crontab(hour=4, minute=15),
+    },
+    # Receipts never made or never mailed (a lost task, a file that was missing) are re-issued.
+    "consent-receipts-reissue": {
+        "task": "consent.tasks.consent_receipts_reissue",
+        "schedule": crontab(minute="7,37"),
     },
     # Recompute every consent hash chain at night; the outcome is kept for ethics reviewers.
     "consent-ledger-verify": {
@@ -380,9 +432,39 @@ MAJORITY_GRACE_DAYS = env_int("MAJORITY_GRACE_DAYS", 180)
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = VAR_DIR / "media"
+# Stored files (receipts, signatures, scanned forms; encrypted by the apps that write them) must
+# be readable from every web and worker node. FILE_STORAGE chooses where they go:
+#   s3         an S3-compatible object store (S3_BUCKET, S3_ENDPOINT_URL, S3_REGION,
+#              S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY); objects are private, served by the portal;
+#   directory  MEDIA_ROOT; production accepts it only with MEDIA_ROOT_SHARED=true, declaring that
+#              the directory is one shared file system (NFS or alike) mounted on every node.
+FILE_STORAGE = env("FILE_STORAGE", "" if PRODUCTION else "directory", required_in_production=True)
+if FILE_STORAGE not in {"s3", "directory"}:
+    raise ImproperlyConfigured("FILE_STORAGE must be s3 or directory")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+_default_storage: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if FILE_STORAGE == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET", required_in_production=True) or "portal",
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            "region_name": env("S3_REGION") or None,
+            "access_key": env("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "location": env("S3_PREFIX", ""),
+        },
+    }
+elif PRODUCTION and not env_bool("MEDIA_ROOT_SHARED", False):
+    raise ImproperlyConfigured(
+        "MEDIA_ROOT_SHARED must be true when FILE_STORAGE=directory in production (a directory "
+        "on one machine's disk is missing on the others); or use FILE_STORAGE=s3"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -467,12 +549,18 @@ if PRODUCTION:
 
 # --- Logging: structured, with a request id, never personal data --------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# Web, workers and beat share this configuration (portal.task_context hands it to Celery): JSON
+# lines in production, one record per event with its traceback inside, extra fields kept.
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "portal.logging.RequestIdFilter"},
         "no_data_urls": {"()": "portal.logging.DataUrlRedactingFilter"},
+        "task": {"()": "portal.task_context.TaskFilter"},
     },
     "formatters": {
         "json": {
@@ -485,8 +573,8 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id", "no_data_urls"],
-            "formatter": "json" if PRODUCTION else "plain",
+            "filters": ["request_id", "no_data_urls", "task"],
+            "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -505,6 +593,11 @@ LOGGING = {
 
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_HEALTHZ_CHECK_BROKER = not CELERY_TASK_ALWAYS_EAGER
+# /metrics answers a scraper that sends "Authorization: Bearer <METRICS_TOKEN>", or a signed-in
+# administrator; anyone else gets 404. Without a token only administrators see it.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be a random value of at least 32 characters")
 DAM_TRANSPORT = env("DAM_TRANSPORT", "directory")
 if DAM_TRANSPORT not in ("http", "directory"):
     raise ImproperlyConfigured("DAM_TRANSPORT must be http or directory")
@@ -550,15 +643,31 @@ DAM_RECEIPT_GRACE_HOURS = env_int("DAM_RECEIPT_GRACE_HOURS", 36)
 
 # --- Enrollment -----------------------------------------------------------------------------
 # Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.
+# Production must name a sender that really sends: the file and in-memory senders only keep
+# messages on the node that "sent" them.
 TEXT_SENDER = env(
     "TEXT_SENDER",
     "enrollment.messaging.LocmemTextSender"
     if PORTAL_ENV == "test"
     else "enrollment.messaging.FileTextSender",
+    required_in_production=True,
 )
+if PRODUCTION and TEXT_SENDER in {
+    "enrollment.messaging.FileTextSender",
+    "enrollment.messaging.LocmemTextSender",
+}:
+    raise ImproperlyConfigured(
+        "TEXT_SENDER must name a sender that sends (e.g. enrollment.messaging.HttpTextSender), "
+        "not one that keeps messages on this machine"
+    )
 TEXT_DIRECTORY = Path(env("TEXT_DIRECTORY", str(VAR_DIR / "texts")))
 TEXT_SENDER_URL = env("TEXT_SENDER_URL", "")  # for enrollment.messaging.HttpTextSender
 TEXT_SENDER_TOKEN = env("TEXT_SENDER_TOKEN", "")
+if PRODUCTION and TEXT_SENDER == "enrollment.messaging.HttpTextSender":
+    if not TEXT_SENDER_URL.startswith("https://"):
+        raise ImproperlyConfigured("TEXT_SENDER_URL must be an https:// address in production")
+    if not TEXT_SENDER_TOKEN:
+        raise ImproperlyConfigured("TEXT_SENDER_TOKEN must be set for the text gateway")
 REFERRAL_IMPORT_MAX_BYTES = env_int("REFERRAL_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 60)
 VISIT_BOOKING_DAYS_AHEAD = env_int("VISIT_BOOKING_DAYS_AHEAD", 42)

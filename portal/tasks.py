@@ -1,13 +1,16 @@
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+HEARTBEAT_KEY = "portal:heartbeat"
 
-@shared_task
+
+@shared_task(ignore_result=True)
 def heartbeat() -> str:
-    """Mark that beat and a worker are alive; /healthz and tests can read the mark."""
+    """Mark that beat and a worker are alive; readiness (/healthz/ready) reads the mark."""
     stamp = timezone.now().isoformat()
-    cache.set("portal:heartbeat", stamp, timeout=3600)
+    cache.set(HEARTBEAT_KEY, stamp, timeout=max(3600, 2 * settings.HEARTBEAT_STALE_AFTER_SECONDS))
     return stamp
 
 
@@ -25,3 +28,12 @@ def audit_chain_verify_nightly() -> bool:
     from .audit_chain import audit_chain_verification_run
 
     return audit_chain_verification_run().ok
+
+
+@shared_task(ignore_result=True)
+def sessions_clear_expired() -> None:
+    """Beat: remove expired sessions (what ``manage.py clearsessions`` does)."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

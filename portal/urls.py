@@ -14,7 +14,10 @@ admin.site.site_header = "Dam Portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("staff/", views.staff_home, name="staff_home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", views.healthz_ready, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    path("metrics", views.metrics, name="metrics"),
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),

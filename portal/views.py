@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+import hmac
+import os
 
+import prometheus_client
 from django.conf import settings
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from prometheus_client import multiprocess
 
-from .health import health_checks
-from .roles import STAFF_ROLES, is_staff_member, role_required
+from .health import OK, figure_values, readiness
+from .metrics import PortalCollector
+from .roles import STAFF_ROLES, Role, has_role, is_staff_member, role_required
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,38 +27,56 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """200 only when the database and (outside the embedded default) the broker answer, and every
-    check the apps registered (``portal.health``) passes."""
-    checks: dict[str, str] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception:
-        checks["database"] = "unavailable"
-    if settings.PORTAL_HEALTHZ_CHECK_BROKER:
-        checks["broker"] = _broker_status()
-    details: dict[str, dict[str, Any]] = {}
-    for name, check in health_checks().items():
-        try:
-            ok, details[name] = check()
-        except Exception:
-            ok = False
-        checks[name] = "ok" if ok else "unhealthy"
-    status = 200 if all(v == "ok" for v in checks.values()) else 503
-    body: dict[str, Any] = {"status": "ok" if status == 200 else "unavailable", "checks": checks}
-    if details:
-        body["details"] = details
-    return JsonResponse(body, status=status)
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Nothing outside it is asked (a restart would not help)."""
+    return JsonResponse({"status": "ok"})
 
 
-def _broker_status() -> str:
-    from .celery import app
+@never_cache
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when every critical check (database, cache, broker, app checks) passes.
 
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        return "ok"
-    except Exception:
-        return "unavailable"
+    Non-critical checks (a stale beat heartbeat) are reported in ``checks`` and turn the status
+    into ``degraded`` while the node stays ready. ``/healthz`` answers the same, as it always did.
+    The figures apps register (the dam outbox's oldest pending message, …) come along.
+    """
+    outcome = readiness()
+    if not outcome.ready:
+        status = "unavailable"
+    elif all(value == OK for value in outcome.checks.values()):
+        status = "ok"
+    else:
+        status = "degraded"
+    return JsonResponse(
+        {"status": status, "checks": outcome.checks, "figures": figure_values()},
+        status=200 if outcome.ready else 503,
+    )
+
+
+_portal_registry = prometheus_client.CollectorRegistry(auto_describe=False)
+_portal_registry.register(PortalCollector())
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer "):
+        return hmac.compare_digest(header[len("Bearer ") :].encode(), token.encode())
+    return has_role(request.user, Role.ADMIN)
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition: this process's (or, multi-process, this node's) request metrics,
+    then the cluster-wide figures of ``portal.metrics``. Not public: 404 for anyone else."""
+    if not _may_read_metrics(request):
+        raise Http404
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = prometheus_client.REGISTRY
+    body = prometheus_client.generate_latest(registry) + prometheus_client.generate_latest(
+        _portal_registry
+    )
+    return HttpResponse(body, content_type=prometheus_client.CONTENT_TYPE_LATEST)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # System packages the tests need on Debian: WeasyPrint's Pango, a Korean font, gettext, Chromium,
-# poppler-utils (pdffonts and pdftotext, to read back the PDFs the tests make).
+# poppler-utils (pdffonts and pdftotext, to read back the PDFs the tests make), PgBouncer (the worker tests also run through a transaction pooler, as production does).
 # Installs only what is missing, and only when it can (root with apt-get); otherwise it says what to do.
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-nanum fonts-dejavu-core gettext poppler-utils chromium nodejs npm)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-nanum fonts-dejavu-core gettext poppler-utils chromium nodejs npm pgbouncer)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -97,3 +97,33 @@ def coordinator(site: Any) -> Any:
 @pytest.fixture
 def manager(db: None) -> Any:
     return factories.staff_user(Role.PROGRAMME_MANAGER)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One PgBouncer in transaction mode for the session, in front of the test database server."""
+    from django.conf import settings
+
+    from tests.pgbouncer import pgbouncer_start
+
+    database = settings.DATABASES["default"]
+    yield from pgbouncer_start(
+        tmp_path_factory.mktemp("pgbouncer"),
+        server_host=database["HOST"] or "127.0.0.1",
+        server_port=int(database["PORT"] or 5432),
+        user=database["USER"],
+        password=database["PASSWORD"] or "",
+    )
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def worker_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Environment for a real Celery worker (or beat) on this test's database and Redis.
+
+    Tests that take it run twice: straight to PostgreSQL, and through PgBouncer in transaction mode
+    with the settings production uses behind it.
+    """
+    from tests.workers import worker_environment
+
+    pooler = request.getfixturevalue("pgbouncer") if request.param == "pgbouncer" else None
+    return worker_environment(pooler=pooler)

@@ -4,6 +4,7 @@ versions, purposes, the bulk consent check, and FHIR. HTTP in, one service or se
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -39,6 +40,7 @@ from ..models import (
 from ..selectors.checks import consent_allows_bulk
 from ..selectors.fhir import active_items_for, consent_resource
 from ..services.reads import consent_read_record
+from ..services.sealed_files import receipt_read
 from .serializers import (
     ActiveVersionSerializer,
     CheckInput,
@@ -176,7 +178,7 @@ class MyReceiptDownloadApi(APIView):
                 reason="not own",
             )
         return FileResponse(
-            receipt.file.open("rb"),
+            io.BytesIO(receipt_read(receipt=receipt)),
             as_attachment=True,
             filename=f"consent-receipt-{receipt.event.verification_code}.pdf",
             content_type="application/pdf",

@@ -58,6 +58,11 @@ class ReconsentCampaign(models.Model):
     reminder_after_days = models.PositiveSmallIntegerField(_("remind after (days)"))
     max_reminders = models.PositiveSmallIntegerField(_("reminders at most"))
     last_batch_at = models.DateTimeField(_("last batch sent at"), null=True, blank=True)
+    # The one live chain of batch tasks: each scheduled batch carries this token and runs only
+    # while it is still the campaign's; pausing, closing or restarting the chain replaces it.
+    chain_token = models.CharField(max_length=32, blank=True, default="")
+    # When the chain's next batch should start; the recovery sweep judges "overdue" by it.
+    next_batch_due_at = models.DateTimeField(null=True, blank=True)
     invited_count = models.PositiveIntegerField(_("participants invited"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -78,8 +83,9 @@ class InvitationOutcome(models.TextChoices):
 
 
 class ReconsentInvitation(models.Model):
-    """One participant of a campaign. ``sent_at`` is set in the transaction that hands the e-mail
-    to the mail server, so a crash can at worst send one e-mail twice, never skip one."""
+    """One participant of a campaign. The invitation is claimed, the e-mail handed to the mail
+    server, then ``sent_at`` recorded: a crash in between can at worst send one e-mail twice
+    (after the claim expires), never skip one."""
 
     Outcome = InvitationOutcome
 
@@ -98,6 +104,9 @@ class ReconsentInvitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reminder_count = models.PositiveSmallIntegerField(default=0)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
+    # Set when a worker takes the invitation to hand its e-mail to the relay (outside any
+    # transaction); another worker leaves it alone until the claim is old enough to be a lost one.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     scope_site_path = "participant__site_id"
     scope_owner_path = "participant__user_id"

@@ -89,13 +89,18 @@ class ConsentQualityCheck(models.Model):
 
 
 class ConsentReceipt(models.Model):
-    """The PDF receipt of one signed event, made after the commit by a Celery task."""
+    """The PDF receipt of one signed event, made after the commit by a Celery task.
+
+    The row is claimed first (an empty ``file``), then the PDF made under its lock, so a worker and
+    a web download never both render or store it."""
 
     event = models.OneToOneField(ConsentEvent, on_delete=models.DO_NOTHING, related_name="receipt")
     file = models.FileField(upload_to=receipt_path, max_length=200)
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(db_default=Now())
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Set by whoever takes the mailing; a claim older than a few minutes was lost with its worker.
+    mail_claimed_at = models.DateTimeField(null=True, blank=True)
 
     scope_site_path = "event__participant__site_id"
     scope_owner_path = "event__participant__user_id"

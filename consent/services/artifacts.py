@@ -2,7 +2,7 @@
 
 The type of an upload is decided by its first bytes (magic numbers), never by its name or the
 browser's claim, and its size is bounded before anything is stored. Files are stored under their
-SHA-256, which the ledger event also carries.
+SHA-256, which the ledger event also carries, and encrypted at rest (``sealed_files``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import io
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image
 
 from ..models import ArtifactKind, ConsentArtifact, ConsentEvent
+from .sealed_files import artifact_label, sealed_file_write
 
 SIGNATURE_MAX_BYTES = 512 * 1024
 # A signature pad is at most a wide strip of screen; anything larger is not a drawn signature.
@@ -100,6 +100,11 @@ def artifact_store(*, event: ConsentEvent, kind: ArtifactKind, upload: Upload) -
         size=len(upload.content),
         sha256=upload.sha256,
     )
-    artifact.file.save(f"{kind}{upload.suffix}", ContentFile(upload.content), save=False)
+    sealed_file_write(
+        field=artifact.file,
+        name=f"{kind}{upload.suffix}",
+        data=upload.content,
+        label=artifact_label(event_id=event.pk, kind=kind),
+    )
     artifact.save()
     return artifact

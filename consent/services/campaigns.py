@@ -4,14 +4,23 @@ Delivery is at-least-once and resumable, with the state in the database:
 
 * ``campaign_start`` writes one invitation per participant who is due (one INSERT ... SELECT, unique
   per campaign and participant) and schedules the first batch after the commit.
-* ``campaign_send_batch`` sends up to ``batch_size`` e-mails. Each e-mail is its own short
-  transaction: lock one pending invitation (``SKIP LOCKED``, so two workers never take the same
-  row), hand the message to the mail server, set ``sent_at``, commit. A worker that dies between
-  the hand-off and the commit leaves the row pending, and that one participant gets the e-mail
-  twice; nobody is ever skipped. The task then schedules the next batch with a countdown that keeps
-  the campaign at ``rate_per_minute``.
-* ``campaigns_resume`` (beat, every few minutes) re-schedules running campaigns whose last batch is
-  overdue, which covers a worker lost together with its scheduled task.
+* One live chain of batches per campaign. Every scheduled batch carries a fresh token that is
+  also stored on the campaign (``chain_token``); a batch runs only if it can swap that token for
+  its own, and stops as soon as the campaign's token is no longer its own. Pausing, closing,
+  resuming and the recovery sweep replace the token, so a batch task left over from before (a
+  countdown still waiting, a killed worker's task delivered again) finds a stranger's token and
+  does nothing: the rate stays as set.
+* ``campaign_send_batch`` sends up to ``batch_size`` e-mails. Each e-mail: claim one pending
+  invitation in a short transaction (``SKIP LOCKED``, ``claimed_at``), hand the message to the
+  mail server outside any transaction (behind a transaction pooler a transaction held open over
+  the relay pins a server connection), then record ``sent_at``. A worker that dies between the
+  hand-off and the record leaves the invitation pending; once its claim is old it is sent again,
+  so that one participant gets the e-mail twice; nobody is ever skipped. The batch then schedules
+  the next one so that batch starts are ``60 * batch_size / rate_per_minute`` seconds apart, and
+  records when it is due (``next_batch_due_at``).
+* ``campaigns_resume_stalled`` (beat, every few minutes) restarts the chain of running campaigns
+  whose next batch is overdue (due more than ``OVERDUE_GRACE`` ago), which covers a worker lost
+  together with its scheduled task.
 * ``campaign_send_reminders`` (beat, daily) reminds those who have not acted ``reminder_after_days``
   after the last e-mail, at most ``max_reminders`` times, the same way.
 
@@ -23,6 +32,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -37,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.audit import audit_record
+from portal.metrics import event_count
 from portal.models import User
 
 from ..audit import Action
@@ -72,10 +84,28 @@ def batch_interval_seconds(campaign: ReconsentCampaign) -> float:
     return 60.0 * campaign.batch_size / max(campaign.rate_per_minute, 1)
 
 
-def _schedule_batch(campaign_id: int, countdown: float = 0) -> None:
+# A batch whose next one is due longer ago than this is lost; the sweep starts a new chain.
+OVERDUE_GRACE = dt.timedelta(minutes=2)
+# An invitation claimed longer ago than this without being recorded was lost with its worker.
+CLAIM_EXPIRES = dt.timedelta(minutes=10)
+
+
+def _chain_schedule(campaign: ReconsentCampaign, countdown: float = 0) -> None:
+    """Make a new live chain for ``campaign`` (its row locked by the caller): the batch scheduled
+    here is the only one that may run; every older scheduled batch is now stale."""
+    token = uuid.uuid4().hex
+    campaign.chain_token = token
+    campaign.next_batch_due_at = timezone.now() + dt.timedelta(seconds=countdown)
+    campaign.save(update_fields=["chain_token", "next_batch_due_at"])
+    campaign_id = campaign.pk
     transaction.on_commit(
-        lambda: campaign_send_batch_task.apply_async((campaign_id,), countdown=countdown)
+        lambda: campaign_send_batch_task.apply_async((campaign_id, token), countdown=countdown)
     )
+
+
+def _chain_end(campaign: ReconsentCampaign) -> None:
+    campaign.chain_token = ""
+    campaign.next_batch_due_at = None
 
 
 def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
@@ -144,7 +174,7 @@ def campaign_start(*, version: ConsentVersion, by: User, name: str = "") -> Reco
         details={"version": version.pk, "invited": invited},
     )
     if invited:
-        _schedule_batch(campaign.pk)
+        _chain_schedule(campaign)
     return campaign
 
 
@@ -154,7 +184,8 @@ def campaign_pause(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
     if campaign.status != CampaignStatus.RUNNING:
         raise ValidationError(_("Only a campaign that is sending can be paused."))
     campaign.status = CampaignStatus.PAUSED
-    campaign.save(update_fields=["status"])
+    _chain_end(campaign)
+    campaign.save(update_fields=["status", "chain_token", "next_batch_due_at"])
     audit_record(action=Action.CAMPAIGN_PAUSED, actor=by, obj=campaign)
     return campaign
 
@@ -167,7 +198,7 @@ def campaign_resume(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampai
     campaign.status = CampaignStatus.RUNNING
     campaign.save(update_fields=["status"])
     audit_record(action=Action.CAMPAIGN_RESUMED, actor=by, obj=campaign)
-    _schedule_batch(campaign.pk)
+    _chain_schedule(campaign)
     return campaign
 
 
@@ -179,7 +210,8 @@ def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
         raise ValidationError(_("This campaign is already closed."))
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = timezone.now()
-    campaign.save(update_fields=["status", "closed_at"])
+    _chain_end(campaign)
+    campaign.save(update_fields=["status", "closed_at", "chain_token", "next_batch_due_at"])
     audit_record(action=Action.CAMPAIGN_CLOSED, actor=by, obj=campaign)
     return campaign
 
@@ -222,12 +254,11 @@ def _send_one(
     on_sent: Callable[[ReconsentInvitation, dt.datetime], list[str]],
     template: str,
 ) -> bool:
-    """Lock one invitation chosen by ``pick``, e-mail it, record it; False when none is left."""
+    """Claim one invitation chosen by ``pick``, e-mail it, record it; False when none is left."""
     with transaction.atomic():
         invitation = pick()
         if invitation is None:
             return False
-        now = timezone.now()
         if not _is_still_due(invitation.participant_id) or not (
             contact_allowed(participant=invitation.participant).allowed
         ):
@@ -240,26 +271,71 @@ def _send_one(
             invitation.outcome = InvitationOutcome.NO_ADDRESS
             invitation.save(update_fields=["outcome"])
             return True
-        # Hand-off and record in one transaction: a crash in between re-sends, never skips.
+        invitation.claimed_at = timezone.now()
+        invitation.save(update_fields=["claimed_at"])
+    # The hand-off happens outside any transaction; a crash before the record below re-sends
+    # this one e-mail once the claim expires, never skips it.
+    try:
         _mail(to=address, campaign=campaign, template=template)
-        invitation.save(update_fields=on_sent(invitation, now))
-        return True
+    except Exception:
+        # The relay refused or failed: release the claim so that the next batch tries again.
+        ReconsentInvitation.objects.filter(pk=invitation.pk).update(claimed_at=None)
+        raise
+    event_count("campaign_send")
+    invitation.claimed_at = None
+    invitation.save(update_fields=[*on_sent(invitation, timezone.now()), "claimed_at"])
+    return True
 
 
 def _locked(queryset: QuerySet[ReconsentInvitation]) -> ReconsentInvitation | None:
+    unclaimed = Q(claimed_at__isnull=True) | Q(claimed_at__lt=timezone.now() - CLAIM_EXPIRES)
     return (
-        queryset.select_for_update(skip_locked=True, of=("self",))
+        queryset.filter(unclaimed)
+        .select_for_update(skip_locked=True, of=("self",))
         .select_related("participant__user")
         .order_by("pk")
         .first()
     )
 
 
-def campaign_send_batch(*, campaign_id: int) -> int:
-    """Send the next batch of first invitations; returns how many invitations were handled."""
-    campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
-    if campaign.status != CampaignStatus.RUNNING:
+def _chain_claim(campaign_id: int, chain_token: str | None) -> str | None:
+    """Take the campaign's chain for one batch: the new token, or None when the batch is stale.
+
+    ``chain_token`` None (an operator's or a test's direct call) takes over whatever chain is live.
+    """
+    with transaction.atomic():
+        campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != CampaignStatus.RUNNING:
+            return None
+        if chain_token is not None and (not chain_token or campaign.chain_token != chain_token):
+            return None
+        mine = uuid.uuid4().hex
+        campaign.chain_token = mine
+        # While this batch runs its successor is due one interval from now.
+        campaign.next_batch_due_at = timezone.now() + dt.timedelta(
+            seconds=batch_interval_seconds(campaign)
+        )
+        campaign.save(update_fields=["chain_token", "next_batch_due_at"])
+        return mine
+
+
+def _chain_is_mine(campaign_id: int, token: str) -> bool:
+    return ReconsentCampaign.objects.filter(
+        pk=campaign_id, chain_token=token, status=CampaignStatus.RUNNING
+    ).exists()
+
+
+def campaign_send_batch(*, campaign_id: int, chain_token: str | None = None) -> int:
+    """Send the next batch of first invitations; returns how many invitations were handled.
+
+    Scheduled batches pass their chain token; a batch whose token is no longer the campaign's
+    (paused, closed, or replaced by a newer chain) sends nothing.
+    """
+    started = time.monotonic()
+    mine = _chain_claim(campaign_id, chain_token)
+    if mine is None:
         return 0
+    campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
     pending = ReconsentInvitation.objects.filter(
         campaign_id=campaign.pk, outcome=InvitationOutcome.PENDING
     )
@@ -270,21 +346,27 @@ def campaign_send_batch(*, campaign_id: int) -> int:
         return ["outcome", "sent_at"]
 
     handled = 0
-    while handled < campaign.batch_size:
+    while handled < campaign.batch_size and _chain_is_mine(campaign.pk, mine):
         if not _send_one(campaign, lambda: _locked(pending), mark_sent, "reconsent_invitation"):
             break
         handled += 1
     with transaction.atomic():
         campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.chain_token != mine:
+            return handled  # paused, closed or superseded meanwhile: the chain ends here
         campaign.last_batch_at = timezone.now()
         update = ["last_batch_at"]
         more = pending.exists()
         if not more and campaign.status == CampaignStatus.RUNNING:
             campaign.status = CampaignStatus.SENT
-            update.append("status")
+            _chain_end(campaign)
+            update += ["status", "chain_token", "next_batch_due_at"]
         campaign.save(update_fields=update)
         if more and campaign.status == CampaignStatus.RUNNING:
-            _schedule_batch(campaign.pk, countdown=batch_interval_seconds(campaign))
+            elapsed = time.monotonic() - started
+            _chain_schedule(
+                campaign, countdown=max(0.0, batch_interval_seconds(campaign) - elapsed)
+            )
     return handled
 
 
@@ -336,18 +418,26 @@ def campaigns_remind_all() -> int:
 
 
 def campaigns_resume_stalled(*, now: dt.datetime | None = None) -> list[int]:
-    """Re-schedule running campaigns whose next batch is overdue (a lost worker or task)."""
+    """Restart the chain of running campaigns whose next batch is overdue (a lost worker or task).
+
+    Overdue means due (``next_batch_due_at``) more than ``OVERDUE_GRACE`` ago. The restart
+    replaces the chain token, so if the old chain was only late it stops at its next e-mail.
+    """
     now = now or timezone.now()
     resumed = []
-    for campaign in ReconsentCampaign.objects.filter(status=CampaignStatus.RUNNING):
-        grace = dt.timedelta(seconds=2 * batch_interval_seconds(campaign) + 120)
-        overdue = campaign.last_batch_at is None or campaign.last_batch_at < now - grace
-        if campaign.last_batch_at is None:
-            overdue = campaign.started_at < now - grace
-        if overdue:
-            with transaction.atomic():
-                _schedule_batch(campaign.pk)
-            resumed.append(campaign.pk)
+    overdue = ReconsentCampaign.objects.filter(status=CampaignStatus.RUNNING).filter(
+        Q(next_batch_due_at__isnull=True) | Q(next_batch_due_at__lt=now - OVERDUE_GRACE)
+    )
+    for campaign_id in overdue.values_list("pk", flat=True):
+        with transaction.atomic():
+            campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign_id)
+            due = campaign.next_batch_due_at
+            if campaign.status != CampaignStatus.RUNNING or (
+                due is not None and due >= now - OVERDUE_GRACE
+            ):
+                continue  # moved on meanwhile
+            _chain_schedule(campaign)
+        resumed.append(campaign_id)
     if resumed:
         logger.info("re-consent campaigns resumed", extra={"campaigns": resumed})
     return resumed

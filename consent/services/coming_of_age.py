@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from enrollment.models import Participant
 from portal.audit import audit_record
+from portal.paging import rows_by_id
 
 from ..audit import Action
 from ..models import Channel, ConsentEvent, EventKind, OwnConsentRequest
@@ -53,7 +54,8 @@ def minors_flag_coming_of_age(*, today: dt.date | None = None) -> ComingOfAge:
         .select_related("user")
     )
     flagged = notified = 0
-    for participant in candidates.iterator(chunk_size=500):
+    # Pages by id, not a server-side cursor: each participant gets its own transaction below.
+    for participant in rows_by_id(candidates, size=500):
         profile = profile_for_participant(participant)
         if profile is None or profile.age_on(today) < legal_age:
             continue

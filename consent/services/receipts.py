@@ -15,9 +15,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,6 +32,13 @@ from ..models import (
     SignerKind,
 )
 from ..tasks import consent_receipt_issue
+from .sealed_files import (
+    artifact_label,
+    receipt_label,
+    receipt_read,
+    sealed_file_read,
+    sealed_file_write,
+)
 
 RECEIPT_TEMPLATE = "consent/receipt.html"
 # A page that finds no receipt queues its task again at most this often per event.
@@ -103,8 +110,10 @@ def receipt_context(event: ConsentEvent) -> dict[str, Any]:
     signature_png = ""
     artifact = event.artifacts.filter(kind=ArtifactKind.SIGNATURE).first()
     if artifact is not None:
-        with artifact.file.open("rb") as handle:
-            signature_png = "data:image/png;base64," + base64.b64encode(handle.read()).decode()
+        drawn = sealed_file_read(
+            field=artifact.file, label=artifact_label(event_id=event.pk, kind=artifact.kind)
+        )
+        signature_png = "data:image/png;base64," + base64.b64encode(drawn).decode()
     tz = timezone.get_default_timezone()
     return {
         "event": event,
@@ -143,6 +152,35 @@ def _recipient(event: ConsentEvent) -> str:
     return user.email if user is not None else ""
 
 
+# A mailing claimed longer ago than this and not recorded was lost with its worker.
+MAIL_CLAIM_EXPIRES = dt.timedelta(minutes=10)
+# The re-issue sweep looks this far back; older events were handled or need a person.
+REISSUE_WINDOW = dt.timedelta(days=7)
+REISSUE_BATCH = 500
+
+
+def _receipt_made(event: ConsentEvent) -> ConsentReceipt:
+    """The receipt row with its file: claimed first, rendered and stored once under its lock."""
+    ConsentReceipt.objects.get_or_create(event=event, defaults={"sha256": ""})
+    with transaction.atomic():
+        receipt = ConsentReceipt.objects.select_for_update().get(event_id=event.pk)
+        if not receipt.file:
+            pdf = receipt_render(event)
+            receipt.sha256 = hashlib.sha256(pdf).hexdigest()
+            sealed_file_write(
+                field=receipt.file,
+                name="receipt.pdf",
+                data=pdf,
+                label=receipt_label(event_id=event.pk),
+            )
+            try:
+                receipt.save(update_fields=["sha256", "file"])
+            except Exception:
+                receipt.file.delete(save=False)  # no orphan file when the row is not written
+                raise
+        return receipt
+
+
 def receipt_request(*, event: ConsentEvent) -> bool:
     """Ask for the receipt of an event that has none stored yet (someone asked to download it).
 
@@ -160,7 +198,11 @@ def receipt_request(*, event: ConsentEvent) -> bool:
 
 
 def receipt_issue(*, event_id: int) -> ConsentReceipt | None:
-    """Make, store and mail the receipt of one event; safe to run twice (at-least-once tasks)."""
+    """Make, store and mail the receipt of one event; safe to run twice or at once.
+
+    The worker's task and a participant's download may race: the row is claimed first, the PDF
+    made once under the row's lock, and the mailing claimed before it is sent.
+    """
     event = (
         ConsentEvent.objects.select_related("participant__user", "version__form")
         .filter(pk=event_id)
@@ -168,20 +210,46 @@ def receipt_issue(*, event_id: int) -> ConsentReceipt | None:
     )
     if event is None or event.kind not in RECEIPT_KINDS:
         return None
-    receipt = ConsentReceipt.objects.filter(event_id=event_id).first()
-    if receipt is None:
-        pdf = receipt_render(event)
-        receipt = ConsentReceipt(event=event, sha256=hashlib.sha256(pdf).hexdigest())
-        receipt.file.save("receipt.pdf", ContentFile(pdf), save=False)
-        try:
-            with transaction.atomic():
-                receipt.save()
-        except IntegrityError:
-            # Another worker made it first; use theirs.
-            receipt = ConsentReceipt.objects.get(event_id=event_id)
+    receipt = _receipt_made(event)
     if receipt.emailed_at is None:
-        _mail(event, receipt)
+        now = timezone.now()
+        claimed = (
+            ConsentReceipt.objects.filter(pk=receipt.pk, emailed_at__isnull=True)
+            .filter(
+                Q(mail_claimed_at__isnull=True) | Q(mail_claimed_at__lt=now - MAIL_CLAIM_EXPIRES)
+            )
+            .update(mail_claimed_at=now)
+        )
+        if claimed:
+            try:
+                _mail(event, receipt)
+            except Exception:
+                ConsentReceipt.objects.filter(pk=receipt.pk).update(mail_claimed_at=None)
+                raise
     return receipt
+
+
+def receipts_reissue_missing(*, now: dt.datetime | None = None) -> list[int]:
+    """Events of the last days whose receipt was never made or never mailed (a lost task, a file
+    that was missing): the ids whose receipt task is sent again (beat)."""
+    now = now or timezone.now()
+    recent = ConsentEvent.objects.filter(
+        kind__in=RECEIPT_KINDS,
+        recorded_at__gte=now - REISSUE_WINDOW,
+        recorded_at__lt=now - MAIL_CLAIM_EXPIRES,
+    )
+    unmade = recent.filter(Q(receipt__isnull=True) | Q(receipt__file=""))
+    unmailed = recent.filter(receipt__emailed_at__isnull=True, receipt__isnull=False).filter(
+        Q(receipt__mail_claimed_at__isnull=True)
+        | Q(receipt__mail_claimed_at__lt=now - MAIL_CLAIM_EXPIRES)
+    )
+    ids = sorted(
+        set(unmade.values_list("pk", flat=True)[:REISSUE_BATCH])
+        | set(unmailed.values_list("pk", flat=True)[:REISSUE_BATCH])
+    )
+    for event_id in ids:
+        consent_receipt_issue.delay(event_id)
+    return ids
 
 
 def _mail(event: ConsentEvent, receipt: ConsentReceipt) -> None:
@@ -194,10 +262,11 @@ def _mail(event: ConsentEvent, receipt: ConsentReceipt) -> None:
         subject = render_to_string("consent/email/receipt_subject.txt", context).strip()
         body = render_to_string("consent/email/receipt_body.txt", context)
     message = EmailMessage(subject=subject, body=body, to=[to])
-    with receipt.file.open("rb") as handle:
-        message.attach(
-            f"consent-receipt-{event.verification_code}.pdf", handle.read(), "application/pdf"
-        )
+    message.attach(
+        f"consent-receipt-{event.verification_code}.pdf",
+        receipt_read(receipt=receipt),
+        "application/pdf",
+    )
     message.send()
     ConsentReceipt.objects.filter(pk=receipt.pk, emailed_at__isnull=True).update(
         emailed_at=timezone.now()

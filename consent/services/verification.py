@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,6 +76,15 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
     return verification
 
 
-def ledger_verification_nightly() -> LedgerVerification:
+def ledger_verification_nightly(*, night: dt.date | None = None) -> LedgerVerification | None:
+    """The nightly run: at most one per night for the whole cluster (None when one ran already).
+
+    A lock in the shared cache, taken before the run, turns away a second delivery of the task
+    (a second scheduler, a redelivered message) for the same night.
+    """
+    night = night or timezone.localdate()
+    if not cache.add(f"consent:ledger-verify-nightly:{night.isoformat()}", "1", 36 * 3600):
+        logger.info("nightly ledger verification already ran", extra={"night": str(night)})
+        return None
     verification = LedgerVerification.objects.create()
     return ledger_verification_run(verification_id=verification.pk)

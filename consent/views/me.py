@@ -7,6 +7,7 @@ then replays the sent form.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import cast
 
@@ -37,6 +38,7 @@ from ..services import (
     consent_withdraw,
     receipt_request,
 )
+from ..services.sealed_files import receipt_read
 
 # Before screening confirms eligibility the form cannot be signed (the funnel goes eligible ->
 # consented), so these participants are told what to do first instead of filling in the form.
@@ -260,7 +262,7 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
             request.user, Data.RECEIPT, object_type="consent.consentevent", object_id=event.pk
         )
     receipt = ConsentReceipt.objects.filter(event=event).first()
-    if receipt is None:
+    if receipt is None or not receipt.file:  # not made yet, or being made by a worker right now
         if not receipt_request(event=event):
             raise Http404(_("This entry has no receipt."))
         response = render(request, "consent/receipt_pending.html", {"event": event}, status=202)
@@ -276,7 +278,7 @@ def consent_receipt(request: HttpRequest, event_id: int) -> HttpResponseBase:
             details={"event": event.pk},
         )
     return FileResponse(
-        receipt.file.open("rb"),
+        io.BytesIO(receipt_read(receipt=receipt)),
         as_attachment=True,
         filename=f"consent-receipt-{event.verification_code}.pdf",
         content_type="application/pdf",

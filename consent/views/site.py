@@ -7,6 +7,7 @@ site's participant answers 404 and the attempt is audited.
 
 from __future__ import annotations
 
+import io
 from typing import cast
 
 from django.contrib import messages
@@ -42,6 +43,7 @@ from ..models import (
 from ..selectors import records as selectors
 from ..services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
 from ..services.reads import consent_read_record
+from ..services.sealed_files import artifact_read
 
 SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
@@ -276,7 +278,7 @@ def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
     return cast(
         HttpResponse,
         FileResponse(
-            artifact.file.open("rb"),
+            io.BytesIO(artifact_read(artifact=artifact)),
             content_type=artifact.content_type,
             filename=f"{artifact.kind}-{artifact.event_id}.{suffix.get(artifact.content_type, 'bin')}",
         ),

@@ -201,6 +201,12 @@ class Participant(models.Model):
     birth_year = models.PositiveSmallIntegerField(_("birth year"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     external_ref = models.CharField(_("site reference"), max_length=64, blank=True)
+    # The site whose reference ``external_ref`` is (where the patient was referred or enrolled).
+    # It stays when the participant moves site, so a referral re-imported there is recognised:
+    # duplicates are (source site, reference), whatever the current site.
+    source_site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Enrolled through a guardian (the guardian is in the vault); asked to consent for themselves
     # once they come of age.
     is_minor = models.BooleanField(_("minor"), default=False)
@@ -217,9 +223,9 @@ class Participant(models.Model):
         verbose_name_plural = _("participants")
         constraints = [
             models.UniqueConstraint(
-                fields=["site", "external_ref"],
+                fields=["source_site", "external_ref"],
                 condition=~models.Q(external_ref=""),
-                name="participant_unique_site_reference",
+                name="participant_unique_source_reference",
             ),
         ]
         indexes = [models.Index(fields=["site", "status"])]

@@ -145,8 +145,10 @@ def _indexes_drop(indexes: list[tuple[str, str]]) -> None:
 def _indexes_create(indexes: list[tuple[str, str]]) -> None:
     if not indexes:
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
+    # SET LOCAL ends with the transaction: behind a transaction pooler a session-level SET would
+    # stay on a server connection that other clients are handed next.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for _name, definition in indexes:
             cursor.execute(definition)
 

@@ -13,6 +13,8 @@ from collections import Counter
 
 from django.db import connection, transaction
 
+from portal.paging import rows_by_id
+
 from ..models import (
     NO_SITE,
     FunnelCurrent,
@@ -121,14 +123,14 @@ def _rebuild_portable() -> None:
     FunnelCurrent.objects.all().delete()
     entered: Counter[DailyKey] = Counter()
     latest: dict[int, StatusTransition] = {}
-    for t in StatusTransition.objects.order_by("id").iterator(chunk_size=5000):
+    for t in rows_by_id(StatusTransition.objects.all(), size=5000):
         if t.from_status != t.to_status:
             day = timezone.localtime(t.at, SEOUL).date()
             entered[(day, t.site_id_at or NO_SITE, t.cohort_id_at, t.to_status)] += 1
         latest[t.participant_id] = t
     current: Counter[CurrentKey] = Counter()
     people = Participant.objects.filter(pk__in=latest).only("birth_year", "sex", "registered_at")
-    for p in people.iterator(chunk_size=5000):
+    for p in rows_by_id(people, size=5000):
         t = latest[p.pk]
         band = age_band_of(birth_year=p.birth_year, registered_at=p.registered_at)
         current[(t.site_id_at or NO_SITE, t.cohort_id_at, t.to_status, band, p.sex)] += 1

@@ -7,8 +7,11 @@
   transaction: a failure half-way leaves nothing behind either.
 * Recorded and audited either way: a ``ReferralImport`` row (outcome ``imported`` or ``refused``
   with the reason's code) and a ``referrals.imported`` audit row with the same outcome.
-* Idempotent: a row whose site reference is already enrolled at the site is counted, not added
-  again, so uploading the same file twice creates nothing the second time.
+* Idempotent: a row whose reference from this site is already enrolled is counted, not added
+  again, so uploading the same file twice creates nothing the second time. Duplicates are (source
+  site, reference) whatever the participant's current site: a patient who moved site is not
+  enrolled again when their first site re-imports the referral. A new row sharing a phone, an
+  e-mail, or a name and birth date with someone enrolled is flagged for the coordinator.
 * Fast: rows are inserted in batches (participants, funnel steps and aggregates, vault rows each
   with one COPY per batch). Batches are checked, sealed and written under a lock on the site row,
   so two imports into the same site cannot both add the same reference. Sealing runs in this
@@ -462,7 +465,7 @@ def _import_batch(
                     site=site, by=by, rows=rows, seen_indexes=indexes
                 )
         except IntegrityError as exc:
-            if "participant_unique_site_reference" in str(exc):
+            if "participant_unique_source_reference" in str(exc):
                 raise ImportRefused(
                     _(
                         "Another enrollment at this site changed the same records at the same "
@@ -494,7 +497,7 @@ def _insert_batch(
             "external_ref",
             [r.external_ref for r in rows],
             not_empty=True,
-            site_id=site.pk,
+            source_site_id=site.pk,
         )
     )
     kept = [r for r in rows if r.external_ref not in existing]
@@ -512,6 +515,7 @@ def _insert_batch(
             kind=ParticipantKind.PATIENT,
             user_id=None,
             site_id=site.pk,
+            source_site_id=site.pk,
             cohort_id=row.cohort.pk,
             status=ParticipantStatus.REGISTERED,
             birth_year=row.profile.birth_date.year,
@@ -552,11 +556,16 @@ def _participant(**values: Any) -> Participant:
 
 
 def _flag_duplicates(rows: list[dict[str, Any]], seen_indexes: dict[str, int]) -> int:
-    """Flag new rows sharing a phone or e-mail with an earlier record (in the database or file)."""
+    """Flag new rows sharing a phone, an e-mail, or a name and birth date with an earlier record
+    (in the database or the file), for the coordinator to look at."""
     pids = {row["participant_id"] for row in rows}
     lookups = {
         DuplicateMatch.EMAIL: ("email_index", {r["email_index"] for r in rows if r["email_index"]}),
         DuplicateMatch.PHONE: ("phone_index", {r["phone_index"] for r in rows if r["phone_index"]}),
+        DuplicateMatch.NAME_BIRTH: (
+            "name_birth_index",
+            {r["name_birth_index"] for r in rows if r["name_birth_index"]},
+        ),
     }
     flags: list[DuplicateFlag] = []
     for kind, (column, digests) in lookups.items():

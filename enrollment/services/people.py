@@ -262,7 +262,10 @@ def participant_enroll_patient(
     is_minor = _age_today(profile) < settings.LEGAL_AGE
     _check_representation(profile=profile, is_minor=is_minor, represented=has_legal_representative)
     external_ref = external_ref.strip()
-    if external_ref and Participant.objects.filter(site=site, external_ref=external_ref).exists():
+    if (
+        external_ref
+        and Participant.objects.filter(source_site=site, external_ref=external_ref).exists()
+    ):
         raise ValidationError(
             _("A participant with this site reference is already enrolled at this site."),
             code="external_ref",
@@ -274,6 +277,7 @@ def participant_enroll_patient(
         Participant(
             kind=ParticipantKind.PATIENT,
             site=site,
+            source_site=site if external_ref else None,
             cohort=cohort,
             birth_year=profile.birth_date.year,
             sex=sex,

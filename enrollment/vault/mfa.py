@@ -26,7 +26,7 @@ def mfa_secret_open(stored: str) -> str:
     return _crypto.decrypt(stored, aad=AAD)
 
 
-class VaultMFAAdapter(DefaultMFAAdapter):
+class VaultMFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
     def encrypt(self, text: str) -> str:
         return mfa_secret_seal(text)
 

@@ -8,14 +8,9 @@ e-mail in flight when the worker died goes out twice.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from consent.models import ReconsentInvitation
@@ -25,8 +20,8 @@ from portal.celery import app
 from portal.roles import Role
 from tests.consent.ledger_builders import ITEMS_V1, make_version, record
 from tests.factories import ParticipantFactory, UserFactory, staff_user
-from tests.workers import wait_for
-from tests.workers import worker_env as _worker_env
+from tests.workers import campaign_worker_start as start_worker
+from tests.workers import process_stop, recipients, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -34,38 +29,7 @@ YES = {"data_sharing": True, "sample_storage": True, "genomic_analysis": True, "
 PEOPLE = 12
 
 
-def start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
-    env = _worker_env()
-    env.update(
-        PORTAL_VAR_DIR=str(tmp_path),
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        CONSENT_CAMPAIGN_BATCH_SIZE="3",
-        CONSENT_CAMPAIGN_RATE_PER_MINUTE="90",  # a batch every 2 seconds
-    )
-    log = (tmp_path / f"{name}.log").open("w")
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
-            "--loglevel=INFO", "--without-gossip", "--without-mingle",
-            "--hostname", f"{name}-{os.getpid()}@%h",
-        ],
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-
-def recipients(tmp_path: Path) -> list[str]:
-    found = []
-    for path in (tmp_path / "mail").glob("*.log"):
-        for line in path.read_text(errors="replace").splitlines():
-            if line.startswith("To: "):
-                found.append(line[4:].strip())
-    return found
-
-
-def test_campaign_survives_a_killed_worker(tmp_path, settings):
+def test_campaign_survives_a_killed_worker(tmp_path, settings, worker_env):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("the worker test needs CELERY_BROKER_URL pointing at Redis")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -85,7 +49,7 @@ def test_campaign_survives_a_killed_worker(tmp_path, settings):
 
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False  # the first batch goes through Redis, after the commit
-    first = start_worker(tmp_path, "first")
+    first = start_worker(tmp_path, "first", worker_env)
     try:
         campaign = campaigns.campaign_start(version=v2, by=manager)
         sent = ReconsentInvitation.objects.filter(campaign=campaign, sent_at__isnull=False)
@@ -93,15 +57,15 @@ def test_campaign_survives_a_killed_worker(tmp_path, settings):
         first.send_signal(signal.SIGKILL)  # lost: no warm shutdown, its countdown task with it
         first.wait(timeout=10)
         assert sent.count() < PEOPLE
-        # What the five-minute sweep does once the campaign is overdue: schedule a batch again.
-        app.send_task("consent.tasks.campaign_send_batch_task", args=[campaign.pk])
-        second = start_worker(tmp_path, "second")
+        # The five-minute sweep, once the campaign's next batch is overdue, starts a new chain.
+        later = timezone.now() + campaigns.OVERDUE_GRACE + dt.timedelta(seconds=30)
+        assert campaigns.campaigns_resume_stalled(now=later) == [campaign.pk]
+        second = start_worker(tmp_path, "second", worker_env)
         try:
             done = wait_for(lambda: sent.count() == PEOPLE, 90)
             assert done, (tmp_path / "second.log").read_text()
         finally:
-            second.send_signal(signal.SIGTERM)
-            second.wait(timeout=30)
+            process_stop(second)
     finally:
         app.conf.task_always_eager = eager
         if first.poll() is None:

@@ -117,7 +117,7 @@ def test_stalled_campaign_is_picked_up_by_the_sweep(
     v2, _people = due
     campaign = campaigns.campaign_start(version=v2, by=manager)
     ReconsentCampaign.objects.filter(pk=campaign.pk).update(
-        started_at=timezone.now() - dt.timedelta(hours=1)
+        next_batch_due_at=timezone.now() - dt.timedelta(minutes=3)
     )
     with django_capture_on_commit_callbacks(execute=True):
         resumed = campaigns.campaigns_resume_stalled()
@@ -222,3 +222,55 @@ def test_minor_turning_19_is_flagged_once_and_told(manager):
     assert ConsentState.objects.get(participant=still_18).status == "active"
     assert mail.outbox[0].to == ["young@example.org"]
     assert minors_flag_coming_of_age(today=today).flagged == 0
+
+
+def test_a_stale_chain_sends_nothing_after_pause_and_resume(
+    due, manager, small_batches, django_capture_on_commit_callbacks
+):
+    v2, _people = due
+    campaign = campaigns.campaign_start(version=v2, by=manager)
+    first = ReconsentCampaign.objects.get(pk=campaign.pk).chain_token
+    campaigns.campaign_pause(campaign=campaign, by=manager)
+    campaigns.campaign_resume(campaign=campaign, by=manager)
+    live = ReconsentCampaign.objects.get(pk=campaign.pk).chain_token
+    assert live and live != first
+    # The batch scheduled before the pause arrives: it is not the live chain.
+    assert campaigns.campaign_send_batch(campaign_id=campaign.pk, chain_token=first) == 0
+    assert campaigns.campaign_send_batch(campaign_id=campaign.pk, chain_token="") == 0
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=False) as scheduled:
+        assert campaigns.campaign_send_batch(campaign_id=campaign.pk, chain_token=live) == 2
+    assert len(scheduled) == 1  # the chain goes on, once
+    # Delivered again (a killed worker's task): its token was used up.
+    assert campaigns.campaign_send_batch(campaign_id=campaign.pk, chain_token=live) == 0
+
+
+def test_the_sweep_leaves_a_chain_that_is_on_time_and_replaces_an_overdue_one(
+    due, manager, small_batches
+):
+    v2, _people = due
+    campaign = campaigns.campaign_start(version=v2, by=manager)
+    assert campaigns.campaigns_resume_stalled() == []
+    old = ReconsentCampaign.objects.get(pk=campaign.pk).chain_token
+    later = timezone.now() + campaigns.OVERDUE_GRACE + dt.timedelta(seconds=5)
+    assert campaigns.campaigns_resume_stalled(now=later) == [campaign.pk]
+    assert campaigns.campaign_send_batch(campaign_id=campaign.pk, chain_token=old) == 0
+    assert mail.outbox == []
+
+
+def test_the_mail_is_handed_over_outside_a_transaction(due, manager, small_batches, monkeypatch):
+    from django.db import connection
+
+    v2, _people = due
+    campaign = campaigns.campaign_start(version=v2, by=manager)
+    depth = []
+    real_mail = campaigns._mail
+
+    def watching(**kwargs: Any) -> None:
+        # pytest-django's test transaction is the one atomic block allowed here.
+        depth.append(len(connection.savepoint_ids))
+        real_mail(**kwargs)
+
+    monkeypatch.setattr(campaigns, "_mail", watching)
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)
+    assert depth == [0, 0]

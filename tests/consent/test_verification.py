@@ -50,6 +50,7 @@ def test_the_nightly_run_names_a_tampered_event(client):
         )
         cursor.execute("SET session_replication_role = DEFAULT")
     run = ledger_verification_nightly()
+    assert run is not None
     assert run.broken_chains == 1
     assert run.findings[0]["event"] == event.pk
     assert run.findings[0]["participant"] == participant.code
@@ -78,3 +79,10 @@ def test_a_receipt_is_checked_by_its_verification_code(client):
     assert "broken" not in page and "끊어" not in page
     missing = client.get(url, {"code": "00000-00000"}).content.decode()
     assert event.hash not in missing
+
+
+def test_one_nightly_verification_per_night_however_often_the_task_arrives():
+    _signed()
+    assert ledger_verification_nightly() is not None
+    assert ledger_verification_nightly() is None  # a second beat or a redelivered task
+    assert LedgerVerification.objects.count() == 1

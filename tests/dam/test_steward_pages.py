@@ -84,5 +84,5 @@ def test_healthz_turns_unhealthy_when_a_message_waits_too_long(client, settings)
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
-    assert body["checks"]["dam_outbox"] == "unhealthy"
-    assert body["details"]["dam_outbox"]["oldest_undelivered_seconds"] >= 61
+    assert body["checks"]["dam_outbox"] == "behind"
+    assert body["figures"]["dam_outbox_oldest_pending_seconds"] >= 61

@@ -1,3 +1,6 @@
+import datetime as dt
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -157,3 +160,50 @@ def test_import_command_reads_a_file(site, tmp_path, capsys):
     assert "2 created" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No site"):
         call_command("import_referrals", "--site", "nowhere", str(path))
+
+
+def test_a_referral_reimported_after_the_participant_moved_site_is_not_added_again(
+    site, coordinator
+):
+    from enrollment.services.funnel import participant_site_change
+    from tests.factories import SiteFactory
+
+    run(site, coordinator, HEADER + GOOD)
+    minsu = Participant.objects.get(external_ref="R-001")
+    participant_site_change(participant=minsu, site=SiteFactory(), actor=None, reason="moved")
+    again = run(site, coordinator, HEADER + GOOD)
+    assert (again.created, again.existing) == (0, 2)
+    assert Participant.objects.filter(external_ref="R-001").count() == 1
+    assert PersonalData.objects.count() == 2
+    minsu.refresh_from_db()
+    assert minsu.site_id != site.pk and minsu.source_site_id == site.pk
+
+
+def test_the_same_reference_from_another_site_is_another_participant(site, coordinator):
+    from portal.roles import Role
+    from tests.factories import SiteFactory, staff_user
+
+    other: Any = SiteFactory()
+    run(site, coordinator, HEADER + GOOD)
+    result = referrals_import(
+        site=other,
+        by=staff_user(Role.COORDINATOR, sites=[other]),
+        data=(HEADER + GOOD.replace("010-1111-", "010-2222-").replace("minsu@", "m2@")).encode(),
+    )
+    assert result.created == 2
+    assert Participant.objects.filter(external_ref="R-001").count() == 2
+
+
+def test_a_name_and_birth_date_match_is_flagged_for_the_coordinator(site, coordinator):
+    earlier = participant_with_profile(
+        site=site,
+        name="김 민수",
+        birth_date=dt.date(1970, 5, 1),
+        phone="010-9999-0001",
+        email="other@example.org",
+    )
+    result = run(site, coordinator, HEADER + GOOD)
+    assert result.created == 2 and result.possible_duplicates == 1
+    flag = DuplicateFlag.objects.get()
+    assert flag.matches == earlier and flag.matched_on == "name_birth"
+    assert flag.participant == Participant.objects.get(external_ref="R-001")

@@ -27,6 +27,11 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "portal.example.org",
+        "TEXT_SENDER": "enrollment.messaging.HttpTextSender",
+        "TEXT_SENDER_URL": "https://texts.example.org/send",
+        "TEXT_SENDER_TOKEN": secrets.token_urlsafe(24),
+        "FILE_STORAGE": "s3",
+        "S3_BUCKET": "portal-files",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -51,6 +56,8 @@ REQUIRED = [
     "PII_KEYS",
     "BLIND_INDEX_KEY",
     "ALLOWED_HOSTS",
+    "TEXT_SENDER",
+    "FILE_STORAGE",
 ]
 
 
@@ -76,6 +83,13 @@ def test_production_refuses_to_start_without_each_required_variable(variable):
         ("PII_KEYS", "k0:ZW1iZWRkZWQtZGVmYXVsdC1waWkta2V5LTAxMjM0NTY=", "PII_KEYS"),
         ("BLIND_INDEX_KEY", "embedded-default-blind-index-key", "BLIND_INDEX_KEY"),
         ("DEBUG", "true", "DEBUG"),
+        ("TEXT_SENDER", "enrollment.messaging.FileTextSender", "TEXT_SENDER"),
+        ("TEXT_SENDER", "enrollment.messaging.LocmemTextSender", "TEXT_SENDER"),
+        ("TEXT_SENDER_URL", "http://texts.example.org/send", "TEXT_SENDER_URL"),
+        ("TEXT_SENDER_TOKEN", "", "TEXT_SENDER_TOKEN"),
+        ("FILE_STORAGE", "directory", "MEDIA_ROOT_SHARED"),
+        ("FILE_STORAGE", "local", "FILE_STORAGE"),
+        ("S3_BUCKET", "", "S3_BUCKET"),
     ],
 )
 def test_production_refuses_default_or_unsafe_values(variable, value, message):
@@ -92,5 +106,13 @@ def test_production_with_every_variable_passes_the_deployment_checks():
 
 def test_embedded_default_needs_no_variables(tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "PORTAL_VAR_DIR": str(tmp_path / "var")}
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_accepts_a_directory_declared_shared():
+    env = production_env(
+        FILE_STORAGE="directory", MEDIA_ROOT_SHARED="true", MEDIA_ROOT="/srv/shared"
+    )
     result = manage("check", env=env)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,6 @@ from django.test import Client
 from django.urls import include, path
 
 from portal.audit import Action
-from portal.celery import app
 from portal.logging import RequestIdFilter
 from portal.models import AuditEvent
 from portal.roles import Role
@@ -39,23 +38,6 @@ urlpatterns = [
 handler403 = "portal.errors.forbidden"
 handler404 = "portal.errors.not_found"
 handler500 = "portal.errors.server_error"
-
-
-def test_healthz_answers_200_when_database_and_broker_answer(client, settings):
-    settings.PORTAL_HEALTHZ_CHECK_BROKER = True
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "dam_outbox": "ok"}
-
-
-def test_healthz_answers_503_when_the_broker_does_not(client, settings, monkeypatch):
-    settings.PORTAL_HEALTHZ_CHECK_BROKER = True
-    # Celery lets the environment variable win over its configuration: break both.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["broker"] == "unavailable"
 
 
 def test_request_log_is_json_with_the_request_id_and_no_email(settings):

@@ -5,13 +5,16 @@ Run after putting a new key first in PII_KEYS (keep the old keys listed until th
     PII_KEYS="k2:<new>,k1:<old>" manage.py rotate_pii_key
 
 It works in batches, each in its own transaction, so it can be stopped and run again: it picks up
-the rows still under an old key.
+the rows still under an old key. Apps that keep other things sealed with the vault's keys (the
+consent app's stored files) take part through ``pii_rotate_batch(batch_size=...)`` on their
+AppConfig, which returns how many it re-sealed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 
 from enrollment.audit import Action
@@ -33,5 +36,14 @@ class Command(BaseCommand):
                 break
             total += done
             self.stdout.write(f"re-encrypted {total} rows")
-        audit_record(action=Action.PII_KEY_ROTATED, details={"rows": total})
-        self.stdout.write(self.style.SUCCESS(f"done: {total} rows re-encrypted"))
+        files = 0
+        for config in apps.get_app_configs():
+            rotate = getattr(config, "pii_rotate_batch", None)
+            while rotate is not None:
+                done = rotate(batch_size=batch_size)
+                if not done:
+                    break
+                files += done
+                self.stdout.write(f"re-encrypted {files} files")
+        audit_record(action=Action.PII_KEY_ROTATED, details={"rows": total, "files": files})
+        self.stdout.write(self.style.SUCCESS(f"done: {total} rows and {files} files re-encrypted"))
