@@ -76,6 +76,12 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
     return verification
 
 
+def ledger_verification_now() -> LedgerVerification:
+    """A recorded run now, in this process (the ledger certificates verify this way)."""
+    verification = LedgerVerification.objects.create()
+    return ledger_verification_run(verification_id=verification.pk)
+
+
 def ledger_verification_nightly(*, night: dt.date | None = None) -> LedgerVerification | None:
     """The nightly run: at most one per night for the whole cluster (None when one ran already).
 
@@ -86,5 +92,4 @@ def ledger_verification_nightly(*, night: dt.date | None = None) -> LedgerVerifi
     if not cache.add(f"consent:ledger-verify-nightly:{night.isoformat()}", "1", 36 * 3600):
         logger.info("nightly ledger verification already ran", extra={"night": str(night)})
         return None
-    verification = LedgerVerification.objects.create()
-    return ledger_verification_run(verification_id=verification.pk)
+    return ledger_verification_now()
