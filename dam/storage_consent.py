@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentState, Purpose
+from consent.models import ConsentState, Purpose, WithdrawalLevel
 from consent.selectors.checks import Decision, consent_allows_bulk
 from enrollment.models import Participant, ParticipantStatus
 
@@ -81,10 +81,14 @@ def storage_refusals(participants: Iterable[Participant]) -> dict[int, StorageRe
     decisions: dict[str, Decision] = consent_allows_bulk(
         codes=[p.code for p in people], purpose=storage_purpose()
     )
-    # Any level of withdrawal counts, also "no further contact" (which leaves the purpose allowed).
+    # Only "no further use" ends the use of what was given; after "no further contact" or "no
+    # further collection" the samples already given stay usable (new collection is refused at the
+    # collection door, ``consent.selectors.doors.collection_allowed``).
     withdrawn = set(
         ConsentState.objects.filter(
-            participant_id__in=[p.pk for p in people], status=ConsentState.Status.WITHDRAWN
+            participant_id__in=[p.pk for p in people],
+            status=ConsentState.Status.WITHDRAWN,
+            withdrawal_level=WithdrawalLevel.NO_FURTHER_USE,
         ).values_list("participant_id", flat=True)
     )
     refusals: dict[int, StorageRefusal] = {}

@@ -84,14 +84,28 @@ def test_withdrawn_participant_is_refused(site, coordinator):
         _record(participant, coordinator)
 
 
-@pytest.mark.parametrize("level", ["no_further_contact", "no_further_collection", "no_further_use"])
-def test_participant_who_withdrew_at_any_level_is_refused(site, coordinator, level):
+@pytest.mark.parametrize(
+    ("level", "message"),
+    [
+        ("no_further_collection", "nothing more be collected"),
+        ("no_further_use", "withdrawn"),
+    ],
+)
+def test_participant_who_stopped_collection_is_refused(site, coordinator, level, message):
     participant = consented(site)
     _record(participant, coordinator, barcode="BDD-000031")
     withdraw(participant, level=level)
-    with pytest.raises(ValidationError, match="withdrawn"):
+    with pytest.raises(ValidationError, match=message):
         _record(participant, coordinator, barcode="BDD-000032")
     assert list(Sample.objects.values_list("barcode", flat=True)) == ["BDD-000031"]
+
+
+def test_no_further_contact_still_allows_a_sample_the_consent_allows(site, coordinator):
+    participant = consented(site)
+    _record(participant, coordinator, barcode="BDD-000031")
+    withdraw(participant, level="no_further_contact")
+    _record(participant, coordinator, barcode="BDD-000032")
+    assert sorted(Sample.objects.values_list("barcode", flat=True)) == ["BDD-000031", "BDD-000032"]
 
 
 def test_participant_who_declined_storage_is_refused_plainly(site, coordinator):

@@ -116,7 +116,7 @@ def test_lines_are_checked_at_send_time_and_held_back_lines_are_never_sent(
     samples = [tube(p, coordinator) for p in (keeps, withdraws, changes_mind, never_shared)]
     manifest = _manifest_with(site, coordinator, samples)
     # After the lines were added, consent changes: each must be caught at submission.
-    withdraw(withdraws, level="no_further_contact")
+    withdraw(withdraws, level="no_further_use")
     from consent.services import consent_update
 
     consent_update(
