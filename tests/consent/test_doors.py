@@ -109,9 +109,12 @@ def test_visit_reminders_reach_nobody_who_withdrew(
     other_visit = visit_book(participant=other, site=site, day=open_day(), by=None)
     withdraw(participant, level)
     mail.outbox.clear()
-    visit_reminder_send(visit_id=visit.pk)
-    assert mail.outbox == [] and messaging.outbox == []
-    visit_reminder_send(visit_id=other_visit.pk)  # who did not withdraw is reminded
+    # Reminders go out from tasks after the commit (ids only); run those callbacks here.
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_reminder_send(visit_id=visit.pk)
+    assert mail.outbox == [] and list(messaging.outbox) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_reminder_send(visit_id=other_visit.pk)  # who did not withdraw is reminded
     assert [m.to for m in mail.outbox] == [["other@example.org"]]
     assert [m.to_phone for m in messaging.outbox] == ["+821055556666"]
 
@@ -180,7 +183,7 @@ def test_sample_recording_follows_the_level(site, version, level):
     def record() -> Sample:
         return sample_record(
             participant=participant,
-            barcode="TUBE-0001",
+            barcode="BDD-000001",
             sample_type="WB_EDTA",
             collected_at=timezone.now() - dt.timedelta(minutes=10),
             volume_ml=Decimal("4.5"),
