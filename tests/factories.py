@@ -96,6 +96,9 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"P{n:08d}")
     kind = Participant.Kind.VOLUNTEER
     site = factory.SubFactory(SiteFactory)
+    external_ref = ""
+    # A site reference belongs to the site that gave it, as the enrollment services record it.
+    source_site = factory.LazyAttribute(lambda p: p.site if p.external_ref else None)
     cohort = factory.SubFactory(CohortFactory)
     birth_year = 1980
     sex = "female"

@@ -143,4 +143,5 @@ class LedgerVerification(models.Model):
 
     @property
     def ok(self) -> bool:
-        return self.is_finished and self.broken_chains == 0
+        # Findings name broken chains and events whose stored file differs from its hash.
+        return self.is_finished and self.broken_chains == 0 and not self.findings

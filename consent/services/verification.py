@@ -15,9 +15,10 @@ from portal.audit import audit_record
 from portal.models import User
 
 from ..audit import Action
-from ..ledger import ledger_verify
+from ..ledger import BrokenEvent, ledger_verify
 from ..models import LedgerVerification
 from ..tasks import consent_ledger_verification_run
+from .sealed_files import FileProblem, sealed_files_verify
 
 FINDINGS_KEPT = 100
 logger = logging.getLogger(__name__)
@@ -38,10 +39,15 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
         return verification
     started = time.perf_counter()
     result = ledger_verify()
+    # Every stored file (signature, scanned form, receipt) against the hash its event carries.
+    files = sealed_files_verify()
+    broken: list[BrokenEvent | FileProblem] = []
+    broken.extend(result.broken[:FINDINGS_KEPT])
+    broken.extend(files[: FINDINGS_KEPT - len(broken)])
     codes = dict(
-        Participant.objects.filter(
-            pk__in={b.participant_id for b in result.broken[:FINDINGS_KEPT]}
-        ).values_list("pk", "code")
+        Participant.objects.filter(pk__in={b.participant_id for b in broken}).values_list(
+            "pk", "code"
+        )
     )
     verification.events = result.events
     verification.chains = result.chains
@@ -53,7 +59,7 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
             "sequence": b.sequence,
             "problem": b.problem,
         }
-        for b in result.broken[:FINDINGS_KEPT]
+        for b in broken
     ]
     verification.seconds = round(time.perf_counter() - started, 2)
     verification.finished_at = timezone.now()
@@ -62,9 +68,21 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
         action=Action.LEDGER_VERIFIED,
         actor=verification.requested_by,
         obj=verification,
-        outcome="ok" if result.ok else "broken",
-        details={"events": result.events, "broken_chains": len(result.broken)},
+        outcome="ok" if result.ok and not files else "broken",
+        details={
+            "events": result.events,
+            "broken_chains": len(result.broken),
+            "broken_files": len(files),
+        },
     )
+    if files:
+        logger.error(
+            "consent ledger verification %s: %d stored file(s) differ from their event's hash, "
+            "first event %s",
+            verification.pk,
+            len(files),
+            files[0].event_id,
+        )
     if not result.ok:
         # Loud on purpose: a broken chain means someone changed a legal record behind the app.
         logger.error(

@@ -210,3 +210,23 @@ def test_every_consent_file_is_written_through_sealed_files() -> None:
         if "ContentFile(" in path.read_text() and path.name != "sealed_files.py"
     ]
     assert writers == []
+
+
+def test_a_recorded_verification_run_names_the_event_whose_file_is_missing(
+    client, site_team, paper_version
+):
+    from consent.models import LedgerVerification
+    from consent.services.verification import ledger_verification_run
+
+    def verified() -> LedgerVerification:
+        created = LedgerVerification.objects.create()
+        return ledger_verification_run(verification_id=created.pk)
+
+    event = _paper_consent(client, site_team, paper_version, b"%PDF-1.4\n% checked\n")
+    assert verified().ok
+    default_storage.delete(ConsentArtifact.objects.get(event=event).file.name)
+    run = verified()
+    assert not run.ok and run.broken_chains == 0
+    assert [(f["event"], f["problem"]) for f in run.findings] == [
+        (event.pk, "stored paper_form file is missing")
+    ]

@@ -139,6 +139,26 @@ def test_coordinator_enrolls_a_patient_at_their_site(coordinator, site):
     assert participant.user is None and not participant.is_minor
 
 
+def test_a_reference_stays_with_its_source_site_when_the_participant_moves(coordinator, site):
+    from enrollment.services.funnel import participant_site_change
+
+    cohort = CohortFactory(code="rare", group="rare_disease", open_for_volunteers=False)
+    first = participant_enroll_patient(
+        by=coordinator, site=site, cohort=cohort, profile=profile(), sex="male", external_ref="H-7"
+    )
+    participant_site_change(participant=first, site=SiteFactory(), actor=None, reason="moved")
+    with pytest.raises(ValidationError, match="site reference"):
+        participant_enroll_patient(
+            by=coordinator,
+            site=site,
+            cohort=cohort,
+            profile=profile(phone="010-3333-4444", email="else@example.org"),
+            sex="male",
+            external_ref="H-7",
+        )
+    assert Participant.objects.count() == 1
+
+
 def test_coordinator_cannot_enroll_at_another_site(coordinator):
     with pytest.raises(ValidationError, match="your own sites"):
         participant_enroll_patient(

@@ -1,5 +1,5 @@
-"""Shared files: receipts go to the S3-compatible store every node reads (moto's server on loopback),
-are made and mailed once when a worker and a download race, and are re-issued when never made."""
+"""Shared files: receipts go, encrypted, to the S3-compatible store every node reads (moto's server
+on loopback), are made and mailed once when a worker and a download race, and are re-issued when never made."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from moto.server import ThreadedMotoServer
 
 from consent.models import ConsentReceipt
 from consent.services import receipts
+from consent.services.sealed_files import receipt_read
 from tests.consent import signing_builders as ca
 from tests.pgbouncer import _free_port
 
@@ -68,8 +69,10 @@ def test_a_receipt_is_stored_in_the_object_store_and_read_back(s3_bucket):
     receipt = receipts.receipt_issue(event_id=event.pk)
     assert receipt is not None
     assert objects(s3_bucket) == [receipt.file.name]
-    with ConsentReceipt.objects.get(pk=receipt.pk).file.open("rb") as handle:
-        assert handle.read(5) == b"%PDF-"
+    stored = ConsentReceipt.objects.get(pk=receipt.pk)
+    with stored.file.open("rb") as handle:
+        assert not handle.read().startswith(b"%PDF-")  # encrypted at rest
+    assert receipt_read(receipt=stored).startswith(b"%PDF-")
     assert len(mail.outbox) == 1
 
 
