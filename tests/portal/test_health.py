@@ -27,10 +27,18 @@ def test_ready_when_database_cache_broker_answer_and_beat_is_recent(client, with
     for url in ("/healthz/ready", "/healthz"):  # the old address answers as readiness
         response = client.get(url)
         assert response.status_code == 200
-        assert response.json() == {
-            "status": "ok",
-            "checks": {"database": "ok", "cache": "ok", "broker": "ok", "beat": "ok"},
+        body = response.json()
+        assert body["status"] == "ok"
+        # The portal's own checks, and the dam's outbox, which the dam app registers.
+        assert body["checks"] == {
+            "database": "ok",
+            "cache": "ok",
+            "broker": "ok",
+            "beat": "ok",
+            "dam_outbox": "ok",
         }
+        assert 0 <= body["figures"]["heartbeat_age_seconds"] < 60
+        assert body["figures"]["dam_outbox_oldest_pending_seconds"] is None
 
 
 def test_not_ready_when_the_cache_redis_is_down_but_still_alive(client, settings):
@@ -75,7 +83,7 @@ def test_embedded_default_checks_neither_broker_nor_beat(client, settings):
     settings.PORTAL_HEALTHZ_CHECK_BROKER = False
     response = client.get("/healthz/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "dam_outbox": "ok"}
 
 
 def test_an_app_registers_its_own_check_and_a_failing_critical_one_makes_the_node_unready(client):
