@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 PYTEST_ARGS ?=
 
-.PHONY: run test install system-deps services lint typecheck translations bench clean messages
+.PHONY: run test install system-deps services lint typecheck translations bench bench-dam clean messages
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ test: $(STAMP) system-deps services translations tests/browser/node_modules/axe-
 bench: $(STAMP) services
 	PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \
 	$(PY) bench/run.py
+
+# Dam delivery to the loopback dam, against a bare loop; recreates portal_bench_dam. Figures in the
+# "Dam delivery" section of bench/results.md (BENCH_PARTICIPANTS, default 1,000,000 subjects).
+bench-dam: $(STAMP) services
+	PORTAL_ENV=test DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_dam \
+	CELERY_TASK_ALWAYS_EAGER=true $(PY) bench/dam_bench.py
 
 clean:
 	rm -rf $(VENV) var tests/browser/node_modules

@@ -24,3 +24,7 @@ class SampleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+# Custody records (manifests, notes, fates, re-identification, reconciliation).
+from . import custody_admin  # noqa: E402, F401

@@ -8,3 +8,11 @@ from enum import StrEnum
 
 class Action(StrEnum):
     SAMPLE_RECORDED = "sample.recorded"
+    SAMPLE_NOTE_ADDED = "sample.note_added"
+    SAMPLE_FATE_RECORDED = "sample.fate_recorded"
+    MANIFEST_CREATED = "manifest.created"
+    MANIFEST_SUBMITTED = "manifest.submitted"
+    REIDENTIFICATION_REQUESTED = "reidentification.requested"
+    REIDENTIFICATION_APPROVED = "reidentification.approved"
+    REIDENTIFICATION_REFUSED = "reidentification.refused"
+    REIDENTIFICATION_REVEALED = "reidentification.revealed"

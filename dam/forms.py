@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,9 @@ class SampleForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["collected_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["barcode"].help_text = _("For example %(example)s") % {
+            "example": settings.SAMPLE_BARCODE_EXAMPLE
+        }
 
     def clean_participant_code(self) -> str:
         return self.cleaned_data["participant_code"].strip().upper()

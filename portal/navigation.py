@@ -31,6 +31,17 @@ NAV: list[NavEntry] = [
         _("Programmes and sites"), "enrollment:programmes", (Role.PROGRAMME_MANAGER, Role.ADMIN)
     ),
     NavEntry(_("Samples"), "dam:samples", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(_("Sample fates"), "dam:fates", (Role.COORDINATOR, Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Shipments"), "dam:shipments", (Role.COORDINATOR, Role.ADMIN)),
+    NavEntry(
+        _("Manifests and acknowledgements"),
+        "dam:steward_manifests",
+        (Role.DATA_STEWARD, Role.ADMIN),
+    ),
+    NavEntry(_("Reconciliation"), "dam:reconciliation", (Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Re-identification"), "dam:reidentifications", (Role.DATA_STEWARD,)),
+    NavEntry(_("Dam delivery"), "dam:delivery_status", (Role.DATA_STEWARD, Role.ADMIN)),
+    NavEntry(_("Dead letters"), "dam:dead_letters", (Role.DATA_STEWARD, Role.ADMIN)),
     NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,)),
     NavEntry(_("My consent"), "consent:mine", (Role.PARTICIPANT,)),
     NavEntry(_("Consent worklist"), "consent:site_worklist", (Role.COORDINATOR, Role.ADMIN)),

@@ -11,6 +11,7 @@ Two shapes share this one file:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -257,7 +258,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "reports.tasks.report_jobs_expire_task",
         "schedule": crontab(minute=20),
     },
+    # Compare what was sent with what the dam reports holding (subjects, samples received).
+    "dam-reconcile": {
+        "task": "dam.reconcile_tasks.dam_reconcile_daily",
+        "schedule": crontab(hour=4, minute=30),
+    },
+    # The dam outbox: deliver anything not yet delivered (a lost task message only delays it).
+    "dam-outbox-sweep": {
+        "task": "dam.tasks.outbox_sweep",
+        "schedule": float(os.environ.get("DAM_SWEEP_SECONDS") or 60),
+    },
 }
+# Tasks outside an app's ``tasks`` module (which Celery finds by itself).
+CELERY_IMPORTS = ["dam.reconcile_tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -456,10 +469,47 @@ LOGGING = {
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_HEALTHZ_CHECK_BROKER = not CELERY_TASK_ALWAYS_EAGER
 DAM_TRANSPORT = env("DAM_TRANSPORT", "directory")
+if DAM_TRANSPORT not in ("http", "directory"):
+    raise ImproperlyConfigured("DAM_TRANSPORT must be http or directory")
 DAM_DIRECTORY = Path(env("DAM_DIRECTORY", str(VAR_DIR / "dam-outbox")))
-DAM_URL = env("DAM_URL", "")
-DAM_KEY_ID = env("DAM_KEY_ID", "")
-DAM_SECRET = env("DAM_SECRET", "")
+_DAM_HTTP = DAM_TRANSPORT == "http"
+DAM_URL = env("DAM_URL", "", required_in_production=_DAM_HTTP)
+DAM_KEY_ID = env("DAM_KEY_ID", "", required_in_production=_DAM_HTTP)
+DAM_SECRET = env("DAM_SECRET", "", required_in_production=_DAM_HTTP)
+if PRODUCTION and _DAM_HTTP and not DAM_URL.startswith("https://"):
+    raise ImproperlyConfigured("DAM_URL must be an https:// address when PORTAL_ENV=production")
+if _DAM_HTTP and not (DAM_URL and DAM_KEY_ID and DAM_SECRET) and PORTAL_ENV != "test":
+    raise ImproperlyConfigured("DAM_TRANSPORT=http needs DAM_URL, DAM_KEY_ID and DAM_SECRET")
+# Delivery to the dam (dam.services.delivery): per-request timeout, back-off between attempts
+# (exponential with jitter from the base up to the cap), batch limits of the interface, and the
+# age of the oldest undelivered message past which /healthz says unhealthy.
+DAM_TIMEOUT_SECONDS = env_int("DAM_TIMEOUT_SECONDS", 10)
+DAM_RETRY_BASE_SECONDS = float(env("DAM_RETRY_BASE_SECONDS", "5"))
+DAM_RETRY_MAX_SECONDS = float(env("DAM_RETRY_MAX_SECONDS", "900"))
+DAM_BATCH_MAX_MESSAGES = min(env_int("DAM_BATCH_MAX_MESSAGES", 1000), 1000)
+DAM_BATCH_MAX_BYTES = min(env_int("DAM_BATCH_MAX_BYTES", 5 * 1024 * 1024), 5 * 1024 * 1024)
+DAM_OUTBOX_MAX_AGE_SECONDS = env_int("DAM_OUTBOX_MAX_AGE_SECONDS", 3600)
+# A delivery task stops after this long and asks for a successor (tasks stay short).
+DAM_DELIVERY_TASK_SECONDS = env_int("DAM_DELIVERY_TASK_SECONDS", 60)
+DAM_SWEEP_SECONDS = float(CELERY_BEAT_SCHEDULE["dam-outbox-sweep"]["schedule"])
+
+# --- Samples and shipments ------------------------------------------------------------------
+# Tube barcodes: one pattern for the whole programme, checked (after trimming and upper-casing)
+# whenever a sample is recorded. The example is shown in the error message and must match.
+SAMPLE_BARCODE_PATTERN = env("SAMPLE_BARCODE_PATTERN", r"^[A-Z]{2,4}-[0-9]{6,10}$")
+SAMPLE_BARCODE_EXAMPLE = env("SAMPLE_BARCODE_EXAMPLE", "BDD-000123")
+try:
+    if not re.fullmatch(SAMPLE_BARCODE_PATTERN, SAMPLE_BARCODE_EXAMPLE):
+        raise ImproperlyConfigured("SAMPLE_BARCODE_EXAMPLE must match SAMPLE_BARCODE_PATTERN")
+except re.error as exc:
+    raise ImproperlyConfigured(
+        f"SAMPLE_BARCODE_PATTERN is not a regular expression: {exc}"
+    ) from exc
+# The consent purpose that stands for keeping a participant's samples (it needs the
+# "sample_storage" item); asked when a tube is recorded and again when it is shipped.
+SAMPLE_STORAGE_PURPOSE = env("SAMPLE_STORAGE_PURPOSE", "follow_up_collection")
+# Hours after shipping before the dam must report a sample as physically received.
+DAM_RECEIPT_GRACE_HOURS = env_int("DAM_RECEIPT_GRACE_HOURS", 36)
 
 # --- Enrollment -----------------------------------------------------------------------------
 # Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.

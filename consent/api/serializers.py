@@ -145,7 +145,7 @@ class CheckInput(serializers.Serializer[Any]):
         child=serializers.CharField(max_length=32),
         min_length=1,
         max_length=BULK_LIMIT,
-        help_text=f"Participant codes, at most {BULK_LIMIT:,}.",
+        help_text=f"Participant codes or dam subject pseudonyms, at most {BULK_LIMIT:,}.",
     )
     at = serializers.DateTimeField(
         required=False,

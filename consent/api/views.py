@@ -26,6 +26,7 @@ from portal.roles import (
     site_ids_for,
 )
 
+from ..hooks import IdentifierRefused, identifiers_resolve
 from ..models import (
     ConsentEvent,
     ConsentItem,
@@ -277,8 +278,9 @@ class StaffFhirApi(APIView):
 class ConsentCheckApi(APIView):
     """May these participants' data be used for this purpose (now, or as of ``at``)?
 
-    Up to 10,000 participant codes per call. Codes outside the caller's sites answer "unknown
-    participant", exactly like codes that do not exist.
+    Up to 10,000 participant codes per call; dam subject pseudonyms are accepted as well (a
+    mistyped one is answered with its own error, caught by the check character). Codes outside
+    the caller's sites answer "unknown participant", exactly like codes that do not exist.
     """
 
     permission_classes = [HasRole.of(*CHECKERS)]
@@ -288,16 +290,30 @@ class ConsentCheckApi(APIView):
         data.is_valid(raise_exception=True)
         purpose: Purpose = data.validated_data["purpose"]
         at = data.validated_data.get("at")
-        codes: list[str] = data.validated_data["participants"]
+        identifiers: list[str] = data.validated_data["participants"]
+        # Participant codes, and whatever other apps resolve (the dam's subject pseudonyms).
+        resolved = identifiers_resolve(identifiers)
+        codes = [code for code in resolved.values() if isinstance(code, str)]
         decisions = consent_allows_bulk(
             codes=codes, purpose=purpose, at=at, site_ids=site_ids_for(request.user)
         )
         results = []
         allowed = 0
-        for code in dict.fromkeys(codes):
-            decision = decisions[code]
+        for identifier in dict.fromkeys(identifiers):
+            target = resolved[identifier]
+            if isinstance(target, IdentifierRefused):
+                results.append(
+                    {
+                        "participant": identifier,
+                        "allowed": False,
+                        "reason": target.reason,
+                        "code": target.code,
+                    }
+                )
+                continue
+            decision = decisions[target]
             allowed += decision.allowed
-            results.append({"participant": code, **decision.as_dict()})
+            results.append({"participant": identifier, **decision.as_dict()})
         return Response(
             {
                 "purpose": purpose.code,

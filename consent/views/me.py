@@ -25,6 +25,7 @@ from portal.audit import Action, audit_record
 from portal.roles import get_scoped_or_404
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
+from ..hooks import my_consent_links
 from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
 from ..selectors import records as selectors
 from ..services import (
@@ -92,6 +93,7 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
             "can_change": state is not None
             and state.status in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE),
             "can_withdraw": state is None or state.status != StateStatus.WITHDRAWN,
+            "other_documents": my_consent_links(participant),
         },
     )
 

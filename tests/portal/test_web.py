@@ -45,7 +45,7 @@ def test_healthz_answers_200_when_database_and_broker_answer(client, settings):
     settings.PORTAL_HEALTHZ_CHECK_BROKER = True
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "dam_outbox": "ok"}
 
 
 def test_healthz_answers_503_when_the_broker_does_not(client, settings, monkeypatch):

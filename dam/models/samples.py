@@ -1,4 +1,4 @@
-"""Samples collected from participants. The dam link (pseudonyms, manifests, outbox) builds on this."""
+"""Samples collected from participants."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""Business actions of the dam app."""
+"""Recording collected samples."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,10 +18,24 @@ from portal.audit import audit_record
 from portal.models import User
 from portal.roles import site_ids_for
 
-from .audit import Action
-from .models import Sample, SampleType
+from ..audit import Action
+from ..models import Sample, SampleType
+from ..storage_consent import storage_refusals
 
-__all__ = ["sample_record"]
+__all__ = ["barcode_format_message", "barcode_is_well_formed", "sample_record"]
+
+
+def barcode_is_well_formed(barcode: str) -> bool:
+    """Does ``barcode`` (already trimmed and upper-cased) match the programme's pattern?"""
+    return re.fullmatch(settings.SAMPLE_BARCODE_PATTERN, barcode) is not None
+
+
+def barcode_format_message() -> str:
+    return str(
+        _("This is not a barcode of the programme; a tube's barcode looks like %(example)s.")
+        % {"example": settings.SAMPLE_BARCODE_EXAMPLE}
+    )
+
 
 # A sample may be recorded for these statuses; the first one moves the participant on.
 _ACCEPTS_SAMPLES = {
@@ -41,6 +57,10 @@ def sample_record(
 ) -> Sample:
     """Record one collected tube for a consented participant of one of ``by``'s sites.
 
+    The barcode must match ``settings.SAMPLE_BARCODE_PATTERN`` and be new. Consent is asked at the
+    time of recording (which is the time of collection at the site): the participant's consent must
+    allow sample storage (``dam.storage_consent``); one who declined storage or withdrew gets a
+    plain refusal whatever their enrollment status says.
     The participant's first sample moves them to "sample collected" through the funnel, in the same
     transaction; later tubes (another type, a second visit) are recorded without a status change.
     """
@@ -52,6 +72,8 @@ def sample_record(
     errors: dict[str, list[str]] = {}
     if not barcode:
         errors["barcode"] = [str(_("Scan or type the tube's barcode."))]
+    elif not barcode_is_well_formed(barcode):
+        errors["barcode"] = [barcode_format_message()]
     elif Sample.objects.filter(barcode=barcode).exists():
         errors["barcode"] = [str(_("A sample with this barcode is already recorded."))]
     if sample_type not in SampleType.values:
@@ -75,6 +97,12 @@ def sample_record(
                 "Record their consent before collecting samples."
             )
             % {"status": ParticipantStatus(locked.status).label}
+        )
+    refusal = storage_refusals([locked]).get(locked.pk)
+    if refusal is not None:
+        raise ValidationError(
+            _("No sample can be recorded for this participant: %(reason)s")
+            % {"reason": refusal.message}
         )
     try:
         with transaction.atomic():

@@ -1,0 +1,459 @@
+"""Delivering the outbox to the dam: claim a batch, send it, record each message's answer.
+
+Ordering and exclusivity. A batch is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` inside one
+transaction that lasts until the dam's answer is recorded, so several workers (on several
+machines) never send the same row at once; a worker that dies mid-batch loses its connection, the
+database drops its locks, and the rows are simply due again (the dam answers ``duplicate`` for any
+it had accepted, which counts as delivered). A subject's messages go strictly in sequence order:
+
+* the claim skips a message while an earlier message of its subject is a dead letter or waiting
+  for a later attempt (back-off), and
+* of what was claimed, a subject's messages are sent only as an unbroken run starting at the
+  subject's lowest undelivered sequence (read after the claim, so a run whose start another worker
+  holds is left for later), in order within the batch.
+
+Answers: ``accepted`` and ``duplicate`` are delivered; ``sequence_gap`` and ``unknown_subject``
+are tried again after a back-off (by then the earlier message has gone); ``invalid`` and
+``withdrawn`` become dead letters with the dam's reason. A batch the dam does not answer (timeout,
+unreachable, ``429``, ``503``, other ``5xx``, ``401``…) is tried again after an exponential back-off
+with jitter, or after the dam's ``Retry-After`` when it gives one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, TextField
+from django.db.models.functions import Cast, Now
+from django.utils import timezone
+
+from enrollment.models import Participant, ParticipantStatus
+from enrollment.services.funnel import IllegalTransition, participant_transition
+
+from ..models import MessageType, OutboxMessage, OutboxState
+from ..payloads import iso
+from ..transports import (
+    PreparedBatch,
+    Transport,
+    TransportError,
+    batch_body,
+    transport_from_settings,
+)
+
+__all__ = [
+    "BatchOutcome",
+    "DeliveryReport",
+    "backoff_seconds",
+    "outbox_ages",
+    "outbox_deliver",
+    "outbox_deliver_batch",
+    "paused_for",
+]
+
+log = logging.getLogger(__name__)
+
+RETRY_LATER = {"sequence_gap", "unknown_subject"}
+DEAD = {"invalid", "withdrawn"}
+# The payload is read as JSON text and spliced into the batch as it is (no parse, no dump).
+_CLAIMED_FIELDS = (
+    "id", "type", "participant_id", "subject", "sequence", "occurred_at", "attempts",
+)  # fmt: skip
+
+
+@dataclass
+class BatchOutcome:
+    claimed: int = 0
+    sent: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    retry: int = 0
+    dead: int = 0
+    error: TransportError | None = None
+
+
+@dataclass
+class DeliveryReport:
+    batches: int = 0
+    sent: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    error: TransportError | None = None
+
+    def add(self, outcome: BatchOutcome) -> None:
+        self.batches += 1 if outcome.sent else 0
+        self.sent += outcome.sent
+        self.counts.update(
+            accepted=outcome.accepted,
+            duplicate=outcome.duplicate,
+            retry=outcome.retry,
+            dead=outcome.dead,
+        )
+
+
+def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float:
+    """Seconds until the next attempt after ``attempts`` failed ones: exponential with "equal
+    jitter" (half fixed, half random) up to ``DAM_RETRY_MAX_SECONDS``; the dam's ``Retry-After``,
+    when given, is honoured as the minimum (with up to 10% jitter so waiting workers spread out)."""
+    base = settings.DAM_RETRY_BASE_SECONDS
+    cap = settings.DAM_RETRY_MAX_SECONDS
+    exponential = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay = exponential / 2 + random.uniform(0, exponential / 2)
+    if retry_after is not None:
+        delay = retry_after * (1 + random.uniform(0, 0.1))
+    return delay
+
+
+def outbox_deliver(
+    *,
+    transport: Transport | None = None,
+    max_seconds: float | None = None,
+    ignore_schedule: bool = False,
+) -> DeliveryReport:
+    """Deliver batches until nothing is due (or ``max_seconds`` passed, or the dam is unreachable).
+
+    ``ignore_schedule`` (the operator's ``dam_deliver``) also sends messages waiting out a back-off,
+    each at most once in this run.
+    """
+    transport = transport or transport_from_settings()
+    report = DeliveryReport()
+    started = time.monotonic()
+    run_started = timezone.now()
+    try:
+        while True:
+            wait = paused_for()
+            if wait > 0:
+                report.error = TransportError(
+                    f"the dam asked to come back later (in {wait:.0f} s)",
+                    code="paused",
+                    retry_after=wait,
+                )
+                break
+            outcome = outbox_deliver_batch(
+                transport=transport, not_tried_since=run_started if ignore_schedule else None
+            )
+            report.add(outcome)
+            if outcome.error is not None:
+                report.error = outcome.error
+                break
+            if outcome.claimed == 0:
+                break
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                break
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
+    return report
+
+
+def outbox_deliver_batch(
+    *,
+    transport: Transport,
+    limit: int | None = None,
+    not_tried_since: dt.datetime | None = None,
+) -> BatchOutcome:
+    """Claim, send and record one batch. ``claimed == 0`` means nothing was due."""
+    limit = limit or settings.DAM_BATCH_MAX_MESSAGES
+    with transaction.atomic():
+        claimed = _claim(limit, not_tried_since)
+        outcome = BatchOutcome(claimed=len(claimed))
+        if not claimed:
+            return outcome
+        messages = _sendable(claimed)
+        if not messages:
+            # Everything claimed waits behind a message another worker holds: not an empty outbox.
+            return outcome
+        batch_id = uuid.uuid4()
+        batch, messages = _prepare(batch_id, messages)
+        outcome.sent = len(messages)
+        try:
+            results = transport.send_batch(batch)
+        except TransportError as exc:
+            outcome.error = exc
+            _record_failure(messages, exc, batch_id)
+            if exc.retry_after is not None:
+                _pause(exc.retry_after)
+            log.warning(
+                "dam delivery failed: %s",
+                exc.code,
+                extra={"batch_id": str(batch_id), "messages": len(messages)},
+            )
+            return outcome
+        _record_results(messages, results, batch_id, outcome)
+        return outcome
+
+
+# --- the dam's "come back later" -------------------------------------------------------------
+
+# A 429 or 503 with Retry-After is about the dam, not one batch: every worker (they share the
+# cache, Redis in production) waits that long before sending anything.
+PAUSE_KEY = "dam:delivery:paused_until"
+
+
+def _pause(seconds: float) -> None:
+    try:
+        cache.set(PAUSE_KEY, time.time() + seconds, timeout=int(seconds) + 2)
+    except Exception:
+        log.warning("could not record the dam's Retry-After in the cache", exc_info=True)
+
+
+def paused_for() -> float:
+    """Seconds still to wait because the dam said so (0 when free to send)."""
+    try:
+        until = cache.get(PAUSE_KEY)
+    except Exception:
+        return 0.0
+    return max(0.0, float(until) - time.time()) if until else 0.0
+
+
+# --- claiming ---------------------------------------------------------------------------------
+
+
+def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[OutboxMessage]:
+    earlier_blocked = (
+        OutboxMessage.objects.filter(
+            participant_id=OuterRef("participant_id"), sequence__lt=OuterRef("sequence")
+        )
+        .exclude(state=OutboxState.DELIVERED)
+        .filter(Q(state=OutboxState.DEAD) | Q(next_attempt_at__gt=Now()))
+    )
+    if not_tried_since is None:
+        due = Q(next_attempt_at__lte=Now())
+    else:
+        due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=not_tried_since)
+        earlier_blocked = OutboxMessage.objects.filter(
+            participant_id=OuterRef("participant_id"),
+            sequence__lt=OuterRef("sequence"),
+            state=OutboxState.DEAD,
+        )
+    queryset = (
+        OutboxMessage.objects.filter(due, state=OutboxState.PENDING)
+        .filter(~Exists(earlier_blocked))
+        .order_by("next_attempt_at", "created_at", "participant_id", "sequence")
+        .select_for_update(skip_locked=True, of=("self",))
+        .only(*_CLAIMED_FIELDS)
+        .annotate(payload_text=Cast("payload", output_field=TextField()))
+    )
+    return list(queryset[:limit])
+
+
+def _sendable(claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Subject messages as unbroken runs from each subject's lowest undelivered sequence, in
+    sequence order; then manifests (which name subjects the same batch may register)."""
+    by_subject: dict[int, list[OutboxMessage]] = defaultdict(list)
+    manifests = []
+    for message in claimed:
+        if message.participant_id is None:
+            manifests.append(message)
+        else:
+            by_subject[message.participant_id].append(message)
+    lowest = dict(
+        OutboxMessage.objects.filter(participant_id__in=list(by_subject))
+        .exclude(state=OutboxState.DELIVERED)
+        .values("participant_id")
+        .annotate(lowest=Min("sequence"))
+        .values_list("participant_id", "lowest")
+    )
+    ordered: list[OutboxMessage] = []
+    for participant_id in sorted(by_subject):
+        expected = lowest.get(participant_id)
+        for message in sorted(by_subject[participant_id], key=lambda m: m.sequence or 0):
+            if message.sequence != expected:
+                break
+            ordered.append(message)
+            expected = (expected or 0) + 1
+    return ordered + manifests
+
+
+def _prepare(
+    batch_id: uuid.UUID, messages: list[OutboxMessage]
+) -> tuple[PreparedBatch, list[OutboxMessage]]:
+    """The batch of the interface, its exact bytes built once. It is cut so that it stays within
+    its byte limit; a cut keeps each subject's messages a prefix of its run (they are grouped
+    and ordered)."""
+    head = batch_body({"batch_id": str(batch_id), "sent_at": iso(timezone.now())})[:-1]
+    budget = settings.DAM_BATCH_MAX_BYTES - len(head) - len(b',"messages":[]}')
+    parts: list[bytes] = []
+    envelopes: list[dict[str, Any]] = []
+    kept: list[OutboxMessage] = []
+    for message in messages:
+        envelope: dict[str, Any] = {"id": str(message.id), "type": message.type}
+        if message.type != MessageType.MANIFEST_SUBMITTED:
+            envelope["subject"] = message.subject
+            envelope["sequence"] = message.sequence
+        envelope["occurred_at"] = iso(message.occurred_at)
+        payload_text: str = message.payload_text  # type: ignore[attr-defined]
+        part = batch_body(envelope)[:-1] + b',"payload":' + payload_text.encode() + b"}"
+        size = len(part) + 1
+        if size > budget:
+            if not kept:
+                # A single message beyond the limit can never be sent: the cause must be fixed.
+                _dead(message, "too_large", "the message alone is larger than a batch may be")
+                continue
+            break
+        budget -= size
+        parts.append(part)
+        envelopes.append(envelope)
+        kept.append(message)
+    body = head + b',"messages":[' + b",".join(parts) + b"]}"
+    batch = PreparedBatch(
+        batch_id=str(batch_id), sent_at=json.loads(head + b"}")["sent_at"], messages=envelopes
+    )
+    batch.body = body
+    return batch, kept
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def _record_failure(
+    messages: list[OutboxMessage], exc: TransportError, batch_id: uuid.UUID
+) -> None:
+    now = timezone.now()
+    # One back-off for the whole batch: its messages were refused together.
+    attempts = max(m.attempts for m in messages) + 1
+    delay = backoff_seconds(attempts, retry_after=exc.retry_after)
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+        attempts=F("attempts") + 1,
+        last_attempt_at=now,
+        next_attempt_at=now + dt.timedelta(seconds=delay),
+        error_code=exc.code[:32],
+        last_error=str(exc)[:1000],
+        batch_id=batch_id,
+    )
+
+
+def _record_results(
+    messages: list[OutboxMessage],
+    results: list[dict[str, Any]],
+    batch_id: uuid.UUID,
+    outcome: BatchOutcome,
+) -> None:
+    now = timezone.now()
+    answers = {str(r.get("id")): r for r in results if isinstance(r, dict)}
+    delivered: dict[str, list[OutboxMessage]] = defaultdict(list)
+    retry: list[tuple[OutboxMessage, str, str]] = []
+    dead: list[tuple[OutboxMessage, str, str]] = []
+    for message in messages:
+        answer = answers.get(str(message.id))
+        status = str(answer.get("status", "")) if answer else ""
+        error = str(answer.get("error", "") or "")[:32] if answer else ""
+        detail = str(answer.get("detail", "") or "")[:1000] if answer else ""
+        if status in ("accepted", "duplicate"):
+            delivered[status].append(message)
+        elif status == "rejected" and error in DEAD:
+            dead.append((message, error, detail))
+        else:
+            # sequence_gap, unknown_subject, or an answer we do not understand: try again later.
+            retry.append((message, error or "no_answer", detail or f"dam status {status!r}"))
+    for status, group in delivered.items():
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in group]).update(
+            state=OutboxState.DELIVERED,
+            dam_status=status,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+            error_code="",
+            last_error="",
+            batch_id=batch_id,
+        )
+    outcome.accepted = len(delivered.get("accepted", []))
+    outcome.duplicate = len(delivered.get("duplicate", []))
+    for message, error, detail in retry:
+        message.attempts += 1
+        message.last_attempt_at = now
+        message.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts))
+        message.error_code = error
+        message.last_error = detail
+        message.dam_status = "rejected" if error != "no_answer" else ""
+        message.batch_id = batch_id
+    if retry:
+        OutboxMessage.objects.bulk_update(
+            [m for m, _e, _d in retry],
+            ["attempts", "last_attempt_at", "next_attempt_at", "error_code", "last_error",
+             "dam_status", "batch_id"],
+        )  # fmt: skip
+    outcome.retry = len(retry)
+    for message, error, detail in dead:
+        message.attempts += 1
+        message.last_attempt_at = now
+        message.batch_id = batch_id
+        message.dam_status = "rejected"
+        _dead(message, error, detail or error)
+    outcome.dead = len(dead)
+    accepted = delivered.get("accepted", [])
+    if accepted:
+        _funnel_in_dam(accepted)
+
+
+def _dead(message: OutboxMessage, code: str, detail: str) -> None:
+    message.state = OutboxState.DEAD
+    message.error_code = code[:32]
+    message.last_error = detail[:1000]
+    message.save(
+        update_fields=["state", "error_code", "last_error", "attempts", "last_attempt_at",
+                       "batch_id", "dam_status"]
+    )  # fmt: skip
+    log.warning("dam dead letter: %s", code, extra={"message_id": str(message.id)})
+
+
+def _funnel_in_dam(accepted: Iterable[OutboxMessage]) -> None:
+    """The funnel's "in the dam" step for subjects the dam has now accepted a message about
+    (a subject message, or a manifest naming them), when their status allows the step."""
+    participant_ids = {m.participant_id for m in accepted if m.participant_id is not None}
+    codes = {
+        str(sample.get("subject"))
+        for m in accepted
+        if m.type == MessageType.MANIFEST_SUBMITTED
+        for sample in (json.loads(m.payload_text).get("samples") or [])  # type: ignore[attr-defined]
+        if isinstance(sample, dict)
+    }
+    if codes:
+        from ..models import Pseudonym
+
+        participant_ids.update(
+            Pseudonym.objects.filter(code__in=codes).values_list("participant_id", flat=True)
+        )
+    if not participant_ids:
+        return
+    ready = Participant.objects.filter(
+        pk__in=participant_ids, status=ParticipantStatus.SAMPLE_COLLECTED
+    ).only("pk")
+    for participant in ready:
+        # The status may have moved on meanwhile (a withdrawal): then there is nothing to step.
+        with contextlib.suppress(IllegalTransition):
+            participant_transition(
+                participant=participant,
+                to_status=ParticipantStatus.IN_DAM,
+                actor=None,
+                reason="accepted by the data dam",
+            )
+
+
+def outbox_ages() -> tuple[float | None, float | None, int]:
+    """Seconds since the oldest pending message was written, the same for dead letters, and how
+    many dead letters there are (each read along its partial index)."""
+    now = timezone.now()
+    pending = OutboxMessage.objects.filter(state=OutboxState.PENDING).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    dead = OutboxMessage.objects.filter(state=OutboxState.DEAD).aggregate(
+        oldest=Min("created_at"), n=Count("pk")
+    )
+
+    def age(at: dt.datetime | None) -> float | None:
+        return None if at is None else max(0.0, (now - at).total_seconds())
+
+    return age(pending), age(dead["oldest"]), int(dead["n"] or 0)
