@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -13,9 +14,9 @@ from django.views.decorators.http import require_http_methods
 from enrollment.models import Participant
 from portal.csv_stream import csv_response
 from portal.models import User
-from portal.roles import Role, deny, get_scoped_or_404, role_required, site_ids_for
+from portal.roles import Role, deny, role_required, site_ids_for
 
-from .audit_trail import audit_trail_open
+from .audit_trail import audit_trail_find, audit_trail_open
 from .certificates import certificate_check, certificate_find, certificate_issue
 from .consent_report import ReportScope
 from .exports import biobank_export, recruitment_export
@@ -167,12 +168,20 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     form = AuditTrailForm(request.POST or None)
     trail = None
     if request.method == "POST" and form.is_valid():
-        participant = get_scoped_or_404(
-            request.user, Participant.objects.all(), code=form.cleaned_data["code"]
-        )
-        trail = audit_trail_open(
-            participant=participant, by=request.user, reason=form.cleaned_data["reason"]
-        )
+        data = form.cleaned_data
+        try:
+            participant = audit_trail_find(
+                by=request.user, find_by=data["find_by"], value=data["code"]
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            trail = audit_trail_open(
+                participant=participant,
+                by=request.user,
+                reason=data["reason"],
+                found_by=data["find_by"],
+            )
     return render(request, "reports/audit_trail.html", {"form": form, "trail": trail})
 
 
