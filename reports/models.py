@@ -62,6 +62,10 @@ class ReportJob(models.Model):
     class Kind(models.TextChoices):
         CONSENT_PDF = "consent_pdf", _("Consent report (PDF)")
         CONSENT_CSV = "consent_csv", _("Consent report (CSV)")
+        RECRUITMENT_PDF = "recruitment_pdf", _("Recruitment report (PDF)")
+        RECRUITMENT_CSV = "recruitment_csv", _("Recruitment report (CSV)")
+        BIOBANK_PDF = "biobank_pdf", _("Biobank figures (PDF)")
+        BIOBANK_CSV = "biobank_csv", _("Biobank figures (CSV)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting")
@@ -100,6 +104,11 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"report job {self.pk} {self.kind} {self.status}"
+
+    @property
+    def is_programme(self) -> bool:
+        """A programme manager's report (recruitment, biobank), not an ethics board's."""
+        return not self.kind.startswith("consent_")
 
     @property
     def is_finished(self) -> bool:
