@@ -42,6 +42,18 @@ class LedgerCertificate(models.Model):
     digest = models.CharField(_("digest"), max_length=64, db_index=True)
     heads = models.BinaryField()
     seconds = models.FloatField(default=0)
+    # Verification incremental from an earlier certificate: its digest was recomputed and found
+    # unchanged (so every event up to its boundary is as it was when it was verified), and only
+    # the events after its boundary were verified. Empty: every chain was verified in full.
+    verified_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("verification continued from"),
+    )
 
     class Meta:
         verbose_name = _("ledger certificate")

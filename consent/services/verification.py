@@ -29,13 +29,19 @@ def ledger_verification_request(*, by: User | None) -> LedgerVerification:
     return verification
 
 
-def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
-    """Verify every chain and store the outcome on the run (idempotent: a finished run is kept)."""
+def ledger_verification_run(
+    *, verification_id: int, after_event_id: int | None = None
+) -> LedgerVerification:
+    """Verify every chain and store the outcome on the run (idempotent: a finished run is kept).
+
+    With ``after_event_id``, only the events with a higher id are checked (content, code, and
+    their place in their chains); for callers that prove the older events unchanged since they
+    were last verified (the ledger certificates)."""
     verification = LedgerVerification.objects.get(pk=verification_id)
     if verification.is_finished:
         return verification
     started = time.perf_counter()
-    result = ledger_verify()
+    result = ledger_verify(after_event_id=after_event_id)
     codes = dict(
         Participant.objects.filter(
             pk__in={b.participant_id for b in result.broken[:FINDINGS_KEPT]}
@@ -61,7 +67,11 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
         actor=verification.requested_by,
         obj=verification,
         outcome="ok" if result.ok else "broken",
-        details={"events": result.events, "broken_chains": len(result.broken)},
+        details={
+            "events": result.events,
+            "broken_chains": len(result.broken),
+            "after_event": after_event_id,
+        },
     )
     if not result.ok:
         # Loud on purpose: a broken chain means someone changed a legal record behind the app.
@@ -74,6 +84,8 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
     return verification
 
 
-def ledger_verification_nightly() -> LedgerVerification:
+def ledger_verification_nightly(*, after_event_id: int | None = None) -> LedgerVerification:
+    """A recorded run now, in this process: every chain, or only the events after
+    ``after_event_id`` (see ``ledger_verification_run``)."""
     verification = LedgerVerification.objects.create()
-    return ledger_verification_run(verification_id=verification.pk)
+    return ledger_verification_run(verification_id=verification.pk, after_event_id=after_event_id)
