@@ -166,12 +166,17 @@ def test_verification_continues_from_the_last_certificate_that_still_holds():
     people = _ledger()
     first = certificate_issue()
     assert first.ledger_ok and first.verified_from is None
-    ca.sign_all_yes(ca.eligible_participant(), _version(people))
+    ca.sign_all_yes(ca.eligible_participant(), _version(people))  # a new chain
+    consent_withdraw(participant=people[1], level="no_further_contact", by=None, confirmed=True)
     second = certificate_issue()
     assert second.verified_from == first and second.ledger_ok
     assert second.events == ConsentEvent.objects.count()
     run = LedgerVerification.objects.order_by("-id").first()
-    assert run is not None and run.events == 1  # only the event after the first boundary
+    assert run is not None and run.events == 2  # only the events after the first boundary
+    # The first certificate, recomputed in the same pass, still holds when checked on its own.
+    assert certificate_check(certificate=first).holds
+    third = certificate_issue()
+    assert third.verified_from == second and third.digest == second.digest
 
 
 def test_a_rewritten_new_event_is_found_by_the_incremental_verification():
