@@ -16,3 +16,4 @@ class Action(StrEnum):
     REIDENTIFICATION_APPROVED = "reidentification.approved"
     REIDENTIFICATION_REFUSED = "reidentification.refused"
     REIDENTIFICATION_REVEALED = "reidentification.revealed"
+    DEAD_LETTER_RETRIED = "dam.dead_letter_retried"

@@ -77,3 +77,17 @@ def outbox_deliver_task() -> None:
 def outbox_sweep() -> None:
     """Beat: deliver whatever is due, whether or not a task was asked for it."""
     _run()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dam_reconcile_daily() -> None:
+    """Beat, daily: compare what was sent with what the dam reports (an unreachable dam is
+    recorded on the run, and the next day tries again)."""
+    from .services.reconciliation import DamUnreachable, reconciliation_run
+
+    try:
+        run = reconciliation_run()
+    except DamUnreachable as exc:
+        log.warning("dam reconciliation: the dam could not be reached (run %s)", exc.run.pk)
+        return
+    log.info("dam reconciliation run %s: %s", run.pk, run.outcome)

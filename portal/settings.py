@@ -260,7 +260,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # Compare what was sent with what the dam reports holding (subjects, samples received).
     "dam-reconcile": {
-        "task": "dam.reconcile_tasks.dam_reconcile_daily",
+        "task": "dam.tasks.dam_reconcile_daily",
         "schedule": crontab(hour=4, minute=30),
     },
     # The dam outbox: deliver anything not yet delivered (a lost task message only delays it).
@@ -269,8 +269,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": float(os.environ.get("DAM_SWEEP_SECONDS") or 60),
     },
 }
-# Tasks outside an app's ``tasks`` module (which Celery finds by itself).
-CELERY_IMPORTS = ["dam.reconcile_tasks"]
 
 # --- Passwords and accounts -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -147,7 +147,9 @@ def outbox_deliver(
             if outcome.error is not None:
                 report.error = outcome.error
                 break
-            if outcome.claimed == 0:
+            if outcome.sent == 0:
+                # Nothing was due, or everything claimed waits behind a message another worker
+                # is sending: that worker carries on with it, so do not spin here.
                 break
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
@@ -222,21 +224,25 @@ def paused_for() -> float:
 
 
 def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[OutboxMessage]:
-    earlier_blocked = (
-        OutboxMessage.objects.filter(
-            participant_id=OuterRef("participant_id"), sequence__lt=OuterRef("sequence")
-        )
-        .exclude(state=OutboxState.DELIVERED)
-        .filter(Q(state=OutboxState.DEAD) | Q(next_attempt_at__gt=Now()))
-    )
+    """Due pending rows, locked (skipping rows other workers hold), in an order where a subject's
+    earlier messages come first. A row is left out while an earlier message of its subject is a
+    dead letter, waits out a back-off, or would come later in that order (it then goes once the
+    earlier one is delivered): so the first rows claimed can always be sent, and a crowd of
+    held-back rows can never fill the claim and starve the rest."""
+    earlier = OutboxMessage.objects.filter(
+        participant_id=OuterRef("participant_id"), sequence__lt=OuterRef("sequence")
+    ).exclude(state=OutboxState.DELIVERED)
     if not_tried_since is None:
         due = Q(next_attempt_at__lte=Now())
+        earlier_blocked = earlier.filter(
+            Q(state=OutboxState.DEAD)
+            | Q(next_attempt_at__gt=Now())
+            | Q(next_attempt_at__gt=OuterRef("next_attempt_at"))
+        )
     else:
         due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=not_tried_since)
-        earlier_blocked = OutboxMessage.objects.filter(
-            participant_id=OuterRef("participant_id"),
-            sequence__lt=OuterRef("sequence"),
-            state=OutboxState.DEAD,
+        earlier_blocked = earlier.filter(
+            Q(state=OutboxState.DEAD) | Q(next_attempt_at__gt=OuterRef("next_attempt_at"))
         )
     queryset = (
         OutboxMessage.objects.filter(due, state=OutboxState.PENDING)

@@ -17,12 +17,13 @@ from enrollment.models import Participant
 from portal.audit import audit_record
 from portal.models import User
 
+from ..audit import Action
 from ..models import MessageType, OutboxMessage, OutboxState
 from .pseudonyms import pseudonym_of
 
 __all__ = ["ACTION_DEAD_LETTER_RETRIED", "outbox_add", "outbox_retry"]
 
-ACTION_DEAD_LETTER_RETRIED = "dam.dead_letter_retried"
+ACTION_DEAD_LETTER_RETRIED = Action.DEAD_LETTER_RETRIED
 
 
 def outbox_add(

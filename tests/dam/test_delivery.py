@@ -184,3 +184,21 @@ def test_directory_transport_writes_one_file_per_batch(settings, tmp_path):
     assert {m["id"] for m in batch["messages"]} == set(ids)
     with pytest.raises(TransportError, match="cannot read anything back"):
         transport_from_settings().subject_read("X")
+
+
+def test_held_back_messages_never_fill_the_claim(dam_receiver, settings):
+    """Later messages that sort before their subject's earlier one (an older next attempt) are
+    left out of the claim instead of filling it: delivery goes on, in order."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.DAM_BATCH_MAX_MESSAGES = 2
+    ids = subjects_with_messages(3, per_subject=2)
+    now = timezone.now()
+    OutboxMessage.objects.filter(sequence=2).update(next_attempt_at=now - dt.timedelta(minutes=5))
+    OutboxMessage.objects.filter(sequence=1).update(next_attempt_at=now - dt.timedelta(minutes=1))
+    report = outbox_deliver()
+    assert report.error is None and report.sent == 6
+    dam_receiver.assert_exactly_once_in_order(set(ids))
+    assert dam_receiver.statuses() == {"accepted": 6}

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from dam.models import ReconciliationRun
-from dam.reconcile_tasks import dam_reconcile_daily
 from dam.services.delivery import outbox_deliver
 from dam.services.manifests import manifest_create, manifest_sample_add, manifest_submit
 from dam.services.pseudonyms import pseudonym_of
 from dam.services.reconciliation import DamUnreachable, reconciliation_run
+from dam.tasks import dam_reconcile_daily
 from portal.roles import Role
 from tests.dam.custody_builders import consented, tube, withdraw
 from tests.enrollment.funnel_helpers import sign_in

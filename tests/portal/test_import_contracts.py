@@ -79,7 +79,9 @@ def test_reaching_the_vault_crypto_from_outside_the_vault_breaks_its_contract(tr
 
 
 def test_reaching_seeding_internals_from_another_app_breaks_their_contract(tree_copy):
-    add_line(tree_copy / "dam" / "services.py", "from enrollment.seeding import _people")
+    add_line(
+        tree_copy / "dam" / "services" / "samples.py", "from enrollment.seeding import _people"
+    )
     result = lint_imports(tree_copy)
     assert result.returncode != 0
     assert f"{SEEDING} BROKEN" in result.stdout
