@@ -38,6 +38,8 @@ from consent.selectors.campaigns import campaign_progress
 from enrollment.models import Site
 from enrollment.views import charts
 
+from .samples import fates_of_withdrawals
+
 __all__ = ["ConsentReport", "ReportScope", "consent_report", "consent_report_rows"]
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -78,6 +80,7 @@ class ConsentReport:
     items: list[ItemFigures]
     months: list[str]
     withdrawals: list[tuple[str, str, int]]  # level label, samples fate label, events
+    sample_fates: list[tuple[str, str, int]]  # level label, recorded fate label, tubes
     signer: dict[str, int]  # guardian, witnessed, in_person, self_web, signings
     quality: tuple[int, int]  # checks, failures
     quality_failures: list[tuple[str, int]]  # which check failed, how often
@@ -214,6 +217,7 @@ def consent_report(*, scope: ReportScope) -> ConsentReport:
         items=items,
         months=months,
         withdrawals=withdrawals,
+        sample_fates=fates_of_withdrawals(_events(scope)),
         signer={k: v or 0 for k, v in signer.items()},
         quality=(quality_totals["n"], quality_totals["failed"]),
         quality_failures=quality_failures,
@@ -326,6 +330,8 @@ def consent_report_rows(report: ConsentReport) -> Iterator[Sequence[object]]:
             yield (_("answers per item and month"), item.code, f"{month} {_('no')}", no)
     for level, fate, n in report.withdrawals:
         yield (_("withdrawals"), level, fate, n)
+    for level, fate, n in report.sample_fates:
+        yield (_("samples of withdrawn participants"), level, fate, n)
     for key, n in report.signer.items():
         yield (_("signings"), key, "", n)
     yield (_("quality checks"), _("checked"), "", report.quality[0])

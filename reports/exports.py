@@ -111,7 +111,7 @@ def consent_report_csv(
     return header, rows()
 
 
-def _print(template: str, context: dict[str, object], by: User) -> bytes:
+def _print(template: str, context: dict[str, object], by: User | None) -> bytes:
     return render_pdf(
         template,
         {
@@ -123,7 +123,7 @@ def _print(template: str, context: dict[str, object], by: User) -> bytes:
 
 
 def recruitment_export(
-    *, by: User, phase_id: int, reason: str, fmt: str
+    *, by: User | None, phase_id: int, reason: str, fmt: str
 ) -> tuple[Sequence[str], Iterator[Sequence[object]], bytes | None]:
     """The recruitment report of a phase: CSV (header, rows) or PDF bytes; audited."""
     if not reason.strip():
@@ -153,7 +153,7 @@ def recruitment_export(
 
 
 def biobank_export(
-    *, by: User, year: int, reason: str, fmt: str
+    *, by: User | None, year: int, reason: str, fmt: str
 ) -> tuple[Sequence[str], Iterator[Sequence[object]], bytes | None]:
     """The biobank's figures of a year: CSV (header, rows) or PDF bytes; audited."""
     if not reason.strip():

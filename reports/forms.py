@@ -67,7 +67,12 @@ class LedgerExportForm(forms.Form):
 
 
 class AuditTrailForm(forms.Form):
-    code = forms.CharField(label=_("Participant code"), max_length=32)
+    FIND_BY = [("code", _("Participant code")), ("pseudonym", _("Dam pseudonym"))]
+
+    find_by = forms.ChoiceField(
+        label=_("Find by"), choices=FIND_BY, initial="code", widget=forms.RadioSelect
+    )
+    code = forms.CharField(label=_("Participant code or dam pseudonym"), max_length=32)
     reason = forms.CharField(
         label=_("Reason for looking"), max_length=255, help_text=_("Recorded in the audit log.")
     )

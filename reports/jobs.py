@@ -1,5 +1,6 @@
 """Reports generated in the background by Celery: request, run, download, expire, and the monthly
-board reports.
+board reports. Every kind of report goes the same way: the consent report (a period, sites and a
+form), the recruitment report (a phase) and the biobank figures (a year), each as PDF or CSV.
 
 The page that asks for a report gets a job at once and shows its progress (it refreshes itself;
 the user may leave and come back from the reports page). A worker runs the job in steps, saving
@@ -26,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from consent.models import ConsentForm
-from enrollment.models import SiteMembership
+from enrollment.models import Phase, SiteMembership
 from enrollment.vault import bytes_open, bytes_seal
 from portal.audit import Action, audit_record
 from portal.csv_stream import csv_chunks
@@ -34,7 +35,7 @@ from portal.models import User
 from portal.roles import Role
 
 from .consent_report import ReportScope
-from .exports import consent_report_csv, consent_report_pdf
+from .exports import biobank_export, consent_report_csv, consent_report_pdf, recruitment_export
 from .models import ReportJob
 
 __all__ = [
@@ -72,27 +73,53 @@ def _scope_of(job: ReportJob) -> ReportScope:
     )
 
 
+CONSENT_KINDS = (ReportJob.Kind.CONSENT_PDF, ReportJob.Kind.CONSENT_CSV)
+RECRUITMENT_KINDS = (ReportJob.Kind.RECRUITMENT_PDF, ReportJob.Kind.RECRUITMENT_CSV)
+BIOBANK_KINDS = (ReportJob.Kind.BIOBANK_PDF, ReportJob.Kind.BIOBANK_CSV)
+
+
+def _parameters(
+    kind: str, scope: ReportScope | None, phase_id: int | None, year: int | None
+) -> dict[str, Any]:
+    """What the report is of, as ids and numbers: a scope, a phase or a year, as the kind needs."""
+    if kind in CONSENT_KINDS:
+        if scope is None:
+            raise ValueError("a consent report needs a scope")
+        return _scope_parameters(scope)
+    if kind in RECRUITMENT_KINDS:
+        if phase_id is None:
+            raise ValueError("a recruitment report needs a phase")
+        return {"phase_id": int(phase_id)}
+    if kind in BIOBANK_KINDS:
+        if year is None:
+            raise ValueError("biobank figures need a year")
+        return {"year": int(year)}
+    raise ValueError(f"unknown report kind {kind!r}")
+
+
 @transaction.atomic
 def report_job_request(
     *,
     by: User | None,
     kind: str,
-    scope: ReportScope,
     reason: str,
+    scope: ReportScope | None = None,
+    phase_id: int | None = None,
+    year: int | None = None,
     language: str = "ko",
     recipients: list[int] | None = None,
 ) -> ReportJob:
-    """Record a report to generate and hand it to a worker after the commit."""
+    """Record a report to generate and hand it to a worker after the commit. A consent report
+    needs ``scope``, a recruitment report ``phase_id``, the biobank figures ``year``."""
     from .tasks import report_job_run_task
 
-    if kind not in ReportJob.Kind.values:
-        raise ValueError(f"unknown report kind {kind!r}")
+    parameters = _parameters(kind, scope, phase_id, year)
     if not reason.strip():
         raise ValueError("a reason is required")
     job = ReportJob.objects.create(
         token=secrets.token_hex(16),
         kind=kind,
-        parameters=_scope_parameters(scope),
+        parameters=parameters,
         reason=reason.strip()[:255],
         requested_by=by,
         recipients=recipients or [],
@@ -116,26 +143,9 @@ def report_job_run(*, job_id: int) -> ReportJob:
         job.status = ReportJob.Status.RUNNING
         job.progress = 5
         job.save(update_fields=["status", "progress"])
-    scope = _scope_of(job)
-    by = job.requested_by
-    form_code = ConsentForm.objects.filter(pk=scope.form_id).values_list("code", flat=True).first()
-    name = f"consent-report-{form_code or scope.form_id}-{scope.first_day}-{scope.last_day}"
     try:
         with translation.override(job.language):
-            if job.kind == ReportJob.Kind.CONSENT_PDF:
-                data = consent_report_pdf(
-                    by=by,
-                    scope=scope,
-                    reason=job.reason,
-                    language=job.language,
-                    progress=lambda p: _progress(job, p),
-                )
-                name += ".pdf"
-            else:
-                header, rows = consent_report_csv(by=by, scope=scope, reason=job.reason)
-                _progress(job, 60)
-                data = b"".join(csv_chunks(header, rows))
-                name += ".csv"
+            name, data = _generate(job)
         _progress(job, 90)
         stored = default_storage.save(
             f"reports/{job.token}.sealed", ContentFile(bytes_seal(data=data, label=_label(job)))
@@ -168,6 +178,46 @@ def report_job_run(*, job_id: int) -> ReportJob:
     )
     _tell(job)
     return job
+
+
+def _generate(job: ReportJob) -> tuple[str, bytes]:
+    """The file of ``job``: its name and bytes (each export audits itself with the job's reason)."""
+    by = job.requested_by
+    kind = job.kind
+    if kind in CONSENT_KINDS:
+        scope = _scope_of(job)
+        form_code = (
+            ConsentForm.objects.filter(pk=scope.form_id).values_list("code", flat=True).first()
+        )
+        name = f"consent-report-{form_code or scope.form_id}-{scope.first_day}-{scope.last_day}"
+        if kind == ReportJob.Kind.CONSENT_PDF:
+            data = consent_report_pdf(
+                by=by,
+                scope=scope,
+                reason=job.reason,
+                language=job.language,
+                progress=lambda p: _progress(job, p),
+            )
+            return name + ".pdf", data
+        header, rows = consent_report_csv(by=by, scope=scope, reason=job.reason)
+        _progress(job, 60)
+        return name + ".csv", b"".join(csv_chunks(header, rows))
+    fmt = "pdf" if kind.endswith("_pdf") else "csv"
+    if kind in RECRUITMENT_KINDS:
+        phase_id = int(job.parameters["phase_id"])
+        number = Phase.objects.filter(pk=phase_id).values_list("number", flat=True).first()
+        name = f"recruitment-phase-{number if number is not None else phase_id}"
+        header, rows, pdf = recruitment_export(by=by, phase_id=phase_id, reason=job.reason, fmt=fmt)
+    elif kind in BIOBANK_KINDS:
+        year = int(job.parameters["year"])
+        name = f"biobank-{year}"
+        header, rows, pdf = biobank_export(by=by, year=year, reason=job.reason, fmt=fmt)
+    else:
+        raise ValueError(f"unknown report kind {kind!r}")
+    _progress(job, 60)
+    if pdf is not None:
+        return name + ".pdf", pdf
+    return name + ".csv", b"".join(csv_chunks(header, rows))
 
 
 def _tell(job: ReportJob) -> None:

@@ -42,6 +42,18 @@ class LedgerCertificate(models.Model):
     digest = models.CharField(_("digest"), max_length=64, db_index=True)
     heads = models.BinaryField()
     seconds = models.FloatField(default=0)
+    # Verification incremental from an earlier certificate: its digest was recomputed and found
+    # unchanged (so every event up to its boundary is as it was when it was verified), and only
+    # the events after its boundary were verified. Empty: every chain was verified in full.
+    verified_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("verification continued from"),
+    )
 
     class Meta:
         verbose_name = _("ledger certificate")
@@ -62,6 +74,10 @@ class ReportJob(models.Model):
     class Kind(models.TextChoices):
         CONSENT_PDF = "consent_pdf", _("Consent report (PDF)")
         CONSENT_CSV = "consent_csv", _("Consent report (CSV)")
+        RECRUITMENT_PDF = "recruitment_pdf", _("Recruitment report (PDF)")
+        RECRUITMENT_CSV = "recruitment_csv", _("Recruitment report (CSV)")
+        BIOBANK_PDF = "biobank_pdf", _("Biobank figures (PDF)")
+        BIOBANK_CSV = "biobank_csv", _("Biobank figures (CSV)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting")
@@ -100,6 +116,11 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"report job {self.pk} {self.kind} {self.status}"
+
+    @property
+    def is_programme(self) -> bool:
+        """A programme manager's report (recruitment, biobank), not an ethics board's."""
+        return not self.kind.startswith("consent_")
 
     @property
     def is_finished(self) -> bool:

@@ -3,10 +3,10 @@ figures.
 
 Recruitment reuses the dashboards' selector (``dashboard_figures``: the pre-aggregated funnel
 tables, about ten queries at any size) and their tables and charts. The biobank figures count
-samples collected by type and month (``dam.Sample``), and consents and withdrawals by month and
-level from the consent ledger, with the fate of samples the withdrawing participant chose.
-Shipments and the recorded fate of each sample (destroyed, anonymized, not recallable) are not
-in the portal yet; the report says so instead of guessing.
+samples collected by type and month (``dam.Sample``), samples shipped to the dam (manifest lines
+sent) and what was done with samples after withdrawal (the recorded fates: destroyed, kept
+anonymized, not recallable) by type and month (``reports.samples``), and consents and withdrawals
+by month and level from the consent ledger, with the fate of samples the participant chose.
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from django.utils.translation import gettext as _
 
 from consent.models import ConsentEvent, EventKind, SamplesFate, WithdrawalLevel
 from dam.models import Sample, SampleType
+from dam.services.fates import samples_awaiting_fate
 from enrollment.selectors.dashboards import Figures, dashboard_figures
 from enrollment.views import charts, tables
+
+from .samples import fates_by_month, shipped_by_month
 
 __all__ = [
     "BiobankFigures",
@@ -75,7 +78,9 @@ class BiobankFigures:
     samples: list[tuple[str, str, int]]  # month, sample type label, collected
     consents: list[tuple[str, int]]  # month, consents given (first consent and re-consent)
     withdrawals: list[tuple[str, str, str, int]]  # month, level, chosen fate, withdrawals
-    missing: list[str]
+    shipped: list[tuple[str, str, int]]  # month, sample type label, tubes sent to the dam
+    fates: list[tuple[str, str, str, int]]  # month, sample type label, recorded fate, tubes
+    awaiting_fate: int  # tubes of "no further use" withdrawals with no fate recorded (now)
 
 
 def _month(value: dt.datetime | dt.date) -> str:
@@ -118,14 +123,15 @@ def biobank_figures(*, year: int) -> BiobankFigures:
         .annotate(n=Count("pk"))
         .order_by("month", "withdrawal_level", "samples_fate")
     ]
-    missing = [
-        _("Samples shipped to the dam: shipments are not recorded in the portal yet."),
-        _(
-            "Samples actually destroyed or anonymized after withdrawal: the portal records the "
-            "participant's choice (shown here), not yet what was done to each sample."
-        ),
-    ]
-    return BiobankFigures(year, samples, consents, withdrawals, missing)
+    return BiobankFigures(
+        year=year,
+        samples=samples,
+        consents=consents,
+        withdrawals=withdrawals,
+        shipped=shipped_by_month(start=start, end=end),
+        fates=fates_by_month(start=start, end=end),
+        awaiting_fate=samples_awaiting_fate().count(),
+    )
 
 
 def biobank_rows(figures: BiobankFigures) -> Iterator[Sequence[object]]:
@@ -135,5 +141,8 @@ def biobank_rows(figures: BiobankFigures) -> Iterator[Sequence[object]]:
         yield (_("consents"), month, "", "", n)
     for month, level, fate, n in figures.withdrawals:
         yield (_("withdrawals"), month, level, fate, n)
-    for note in figures.missing:
-        yield (_("not in this report"), "", note, "", "")
+    for month, kind, n in figures.shipped:
+        yield (_("samples shipped"), month, kind, "", n)
+    for month, kind, fate, n in figures.fates:
+        yield (_("sample fates after withdrawal"), month, kind, fate, n)
+    yield (_("samples awaiting a recorded fate"), "", "", "", figures.awaiting_fate)

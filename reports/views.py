@@ -1,8 +1,10 @@
-"""Report pages: the consent report (ethics reviewers) and ledger certificates."""
+"""Report pages: the consent report (ethics reviewers), programme reports (programme managers),
+report jobs and ledger certificates."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -11,14 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from enrollment.models import Participant
-from portal.csv_stream import csv_response
 from portal.models import User
-from portal.roles import Role, deny, get_scoped_or_404, role_required, site_ids_for
+from portal.roles import Role, deny, role_required, site_ids_for
 
-from .audit_trail import audit_trail_open
+from .audit_trail import audit_trail_find, audit_trail_open
 from .certificates import certificate_check, certificate_find, certificate_issue
 from .consent_report import ReportScope
-from .exports import biobank_export, recruitment_export
 from .forms import (
     AuditTrailForm,
     BiobankReportForm,
@@ -137,13 +137,16 @@ def _job_or_404(request: HttpRequest, token: str) -> ReportJob:
     return job
 
 
-@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+JOB_ROLES = (Role.ETHICS_REVIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
+
+
+@role_required(*JOB_ROLES)
 def job(request: HttpRequest, token: str) -> HttpResponse:
     """A report being generated: a progress bar that refreshes itself until the file is ready."""
     return render(request, "reports/job.html", {"job": _job_or_404(request, token)})
 
 
-@role_required(Role.ETHICS_REVIEWER, Role.ADMIN)
+@role_required(*JOB_ROLES)
 def job_download(request: HttpRequest, token: str) -> HttpResponse:
     assert isinstance(request.user, User)
     found = _job_or_404(request, token)
@@ -151,7 +154,7 @@ def job_download(request: HttpRequest, token: str) -> HttpResponse:
         name, data = report_job_download(job=found, by=request.user)
     except FileNotFoundError:
         messages.error(request, _("This report is no longer available. Ask for it again."))
-        return redirect("reports:index")
+        return redirect("reports:programme" if found.is_programme else "reports:index")
     content_type = "application/pdf" if name.endswith(".pdf") else "text/csv; charset=utf-8"
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -167,20 +170,21 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     form = AuditTrailForm(request.POST or None)
     trail = None
     if request.method == "POST" and form.is_valid():
-        participant = get_scoped_or_404(
-            request.user, Participant.objects.all(), code=form.cleaned_data["code"]
-        )
-        trail = audit_trail_open(
-            participant=participant, by=request.user, reason=form.cleaned_data["reason"]
-        )
+        data = form.cleaned_data
+        try:
+            participant = audit_trail_find(
+                by=request.user, find_by=data["find_by"], value=data["code"]
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        else:
+            trail = audit_trail_open(
+                participant=participant,
+                by=request.user,
+                reason=data["reason"],
+                found_by=data["find_by"],
+            )
     return render(request, "reports/audit_trail.html", {"form": form, "trail": trail})
-
-
-def _download(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @role_required(Role.PROGRAMME_MANAGER, Role.ADMIN)
@@ -196,23 +200,29 @@ def programme(request: HttpRequest) -> HttpResponseBase:
         prefix="b",
         initial={"year": timezone.localdate().year - 1},
     )
-    context = {"recruitment": recruitment, "biobank": biobank}
+    language = translation.get_language() or "ko"
     if which == "recruitment" and recruitment.is_valid():
         r = recruitment.cleaned_data
-        header, rows, pdf = recruitment_export(
-            by=request.user, phase_id=r["phase"].pk, reason=r["reason"], fmt=r["fmt"]
+        report = report_job_request(
+            by=request.user,
+            kind=ReportJob.Kind.RECRUITMENT_PDF
+            if r["fmt"] == "pdf"
+            else ReportJob.Kind.RECRUITMENT_CSV,
+            phase_id=r["phase"].pk,
+            reason=r["reason"],
+            language=language,
         )
-        name = f"recruitment-phase-{r['phase'].number}"
-        if pdf is not None:
-            return _download(pdf, f"{name}.pdf")
-        return csv_response(filename=f"{name}.csv", header=header, rows=rows)
+        return redirect("reports:job", token=report.token)
     if which == "biobank" and biobank.is_valid():
         b = biobank.cleaned_data
-        header, rows, pdf = biobank_export(
-            by=request.user, year=b["year"], reason=b["reason"], fmt=b["fmt"]
+        report = report_job_request(
+            by=request.user,
+            kind=ReportJob.Kind.BIOBANK_PDF if b["fmt"] == "pdf" else ReportJob.Kind.BIOBANK_CSV,
+            year=b["year"],
+            reason=b["reason"],
+            language=language,
         )
-        name = f"biobank-{b['year']}"
-        if pdf is not None:
-            return _download(pdf, f"{name}.pdf")
-        return csv_response(filename=f"{name}.csv", header=header, rows=rows)
+        return redirect("reports:job", token=report.token)
+    jobs = report_jobs_visible(request.user)[:10]
+    context = {"recruitment": recruitment, "biobank": biobank, "jobs": jobs}
     return render(request, "reports/programme.html", context)

@@ -87,7 +87,11 @@ def _rows(participant_id: int | None, batch: int) -> Iterator[tuple[Any, ...]]:
 
 
 def ledger_verify(
-    *, participant_id: int | None = None, batch: int = 20_000, in_database: bool | None = None
+    *,
+    participant_id: int | None = None,
+    batch: int = 20_000,
+    in_database: bool | None = None,
+    after_event_id: int | None = None,
 ) -> VerifyResult:
     """Recompute every chain (or one participant's) and list the first broken event of each chain.
 
@@ -101,11 +105,16 @@ def ledger_verify(
     with ``sha256()``, so millions of events are checked without moving them to Python. Elsewhere
     (and with ``in_database=False``) every event is streamed and recomputed in Python; a test holds
     the two to the same answers.
+
+    ``after_event_id`` (PostgreSQL only; elsewhere every event is checked) checks only the events
+    with a higher id: each one's content and code, and its place in its chain (sequence and link
+    to the previous event, which may be older). For callers that hold a proof that every event up
+    to that id was verified and has not changed since (see ``reports.certificates``).
     """
     if in_database is None:
         in_database = connection.vendor == "postgresql"
     if in_database:
-        return _verify_in_postgres(participant_id)
+        return _verify_in_postgres(participant_id, after_event_id)
     return _verify_streaming(participant_id, batch)
 
 
@@ -220,12 +229,34 @@ def _pg_code_sql(column: str) -> str:
     return f"upper(substr({column}, 1, 5) || '-' || substr({column}, 6, 5))"
 
 
-def _verify_in_postgres(participant_id: int | None) -> VerifyResult:
+def _verify_in_postgres(participant_id: int | None, after_event_id: int | None) -> VerifyResult:
     """Two passes the planner runs well: a plain scan recomputing every hash (parallel where the
-    server allows), and a narrow window over (participant, sequence) checking the links."""
-    where, params = "", []
+    server allows), and a narrow window over (participant, sequence) checking the links.
+
+    With ``after_event_id``, the first pass reads only the newer events (along the primary key)
+    and the second only the chains that have one, reporting only the newer events."""
+    conditions: list[str] = []
+    params: list[int] = []
     if participant_id is not None:
-        where, params = "WHERE e.participant_id = %s", [participant_id]
+        conditions.append("e.participant_id = %s")
+        params.append(participant_id)
+    chain_conditions = list(conditions)
+    chain_params = list(params)
+    if after_event_id is not None:
+        conditions.append("e.id > %s")
+        params.append(after_event_id)
+        chain_conditions.append(
+            "e.participant_id IN (SELECT n.participant_id FROM consent_consentevent n "
+            "WHERE n.id > %s)"
+        )
+        chain_params.append(after_event_id)
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    chain_where = ("WHERE " + " AND ".join(chain_conditions)) if chain_conditions else ""
+    newer_only = ""
+    newer_params: list[int] = []
+    if after_event_id is not None:
+        newer_only = "AND id > %s"
+        newer_params = [after_event_id]
     content_sql = f"""
         SELECT e.id, e.participant_id, e.sequence,
                CASE WHEN encode(sha256(convert_to({_pg_canonical_sql()}, 'UTF8')), 'hex') <> e.hash
@@ -242,10 +273,10 @@ def _verify_in_postgres(participant_id: int | None) -> VerifyResult:
             SELECT e.id, e.participant_id, e.sequence, e.prev_hash,
                    lag(e.hash, 1, '') OVER w AS expected_prev,
                    row_number() OVER w AS expected_sequence
-            FROM consent_consentevent e {where}
+            FROM consent_consentevent e {chain_where}
             WINDOW w AS (PARTITION BY e.participant_id ORDER BY e.sequence)
         ) chain
-        WHERE sequence <> expected_sequence OR prev_hash <> expected_prev
+        WHERE (sequence <> expected_sequence OR prev_hash <> expected_prev) {newer_only}
     """  # noqa: S608  (built from constants only)
     problems = {
         "prev": "does not point at the previous event's hash",
@@ -272,7 +303,7 @@ def _verify_in_postgres(participant_id: int | None) -> VerifyResult:
         cursor.execute(content_sql, params)
         for event_id, participant, sequence, kind in cursor.fetchall():
             keep(event_id, participant, sequence, kind)
-        cursor.execute(links_sql, params)
+        cursor.execute(links_sql, chain_params + newer_params)
         for event_id, participant, sequence, expected, kind in cursor.fetchall():
             keep(
                 event_id,

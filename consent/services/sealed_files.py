@@ -159,11 +159,16 @@ def _check(field: FieldFile, label: str, expected: str, what: str) -> str:
     return ""
 
 
-def sealed_files_verify(*, participant_id: int | None = None) -> list[FileProblem]:
-    """Every stored file of the ledger (or of one participant) checked against its hash."""
+def sealed_files_verify(
+    *, participant_id: int | None = None, after_event_id: int | None = None
+) -> list[FileProblem]:
+    """Every stored file of the ledger (or of one participant, or of the events after
+    ``after_event_id``) checked against its hash."""
     events = ConsentEvent.objects.all()
     if participant_id is not None:
         events = events.filter(participant_id=participant_id)
+    if after_event_id is not None:
+        events = events.filter(pk__gt=after_event_id)
     problems: list[FileProblem] = []
     artifacts = (
         ConsentArtifact.objects.filter(event__in=events)

@@ -32,15 +32,21 @@ def ledger_verification_request(*, by: User | None) -> LedgerVerification:
     return verification
 
 
-def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
-    """Verify every chain and store the outcome on the run (idempotent: a finished run is kept)."""
+def ledger_verification_run(
+    *, verification_id: int, after_event_id: int | None = None
+) -> LedgerVerification:
+    """Verify every chain and store the outcome on the run (idempotent: a finished run is kept).
+
+    With ``after_event_id``, only the events with a higher id are checked (content, code, and
+    their place in their chains); for callers that prove the older events unchanged since they
+    were last verified (the ledger certificates)."""
     verification = LedgerVerification.objects.get(pk=verification_id)
     if verification.is_finished:
         return verification
     started = time.perf_counter()
-    result = ledger_verify()
+    result = ledger_verify(after_event_id=after_event_id)
     # Every stored file (signature, scanned form, receipt) against the hash its event carries.
-    files = sealed_files_verify()
+    files = sealed_files_verify(after_event_id=after_event_id)
     broken: list[BrokenEvent | FileProblem] = []
     broken.extend(result.broken[:FINDINGS_KEPT])
     broken.extend(files[: FINDINGS_KEPT - len(broken)])
@@ -73,6 +79,7 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
             "events": result.events,
             "broken_chains": len(result.broken),
             "broken_files": len(files),
+            "after_event": after_event_id,
         },
     )
     if files:
@@ -94,10 +101,11 @@ def ledger_verification_run(*, verification_id: int) -> LedgerVerification:
     return verification
 
 
-def ledger_verification_now() -> LedgerVerification:
-    """A recorded run now, in this process (the ledger certificates verify this way)."""
+def ledger_verification_now(*, after_event_id: int | None = None) -> LedgerVerification:
+    """A recorded run now, in this process: every chain, or only the events after
+    ``after_event_id`` (see ``ledger_verification_run``; the ledger certificates verify so)."""
     verification = LedgerVerification.objects.create()
-    return ledger_verification_run(verification_id=verification.pk)
+    return ledger_verification_run(verification_id=verification.pk, after_event_id=after_event_id)
 
 
 def ledger_verification_nightly(*, night: dt.date | None = None) -> LedgerVerification | None:

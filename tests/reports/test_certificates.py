@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.utils import DatabaseError
 
 from consent.ledger import HASHED_FIELDS, event_hash, ledger_verify, verification_code
-from consent.models import ConsentEvent
+from consent.models import ConsentEvent, LedgerVerification
 from consent.services import consent_withdraw
 from portal.roles import Role
 from reports.certificates import certificate_check, certificate_find, certificate_issue
@@ -156,3 +156,47 @@ def test_a_coordinator_cannot_open_the_certificates_page(client, site):
 
     client.force_login(staff_user(Role.COORDINATOR, sites=[site], mfa=True))
     assert client.get(reverse("reports:certificates")).status_code == 404
+
+
+def _version(people):
+    return ConsentEvent.objects.filter(participant=people[1]).first().version
+
+
+def test_verification_continues_from_the_last_certificate_that_still_holds():
+    people = _ledger()
+    first = certificate_issue()
+    assert first.ledger_ok and first.verified_from is None
+    ca.sign_all_yes(ca.eligible_participant(), _version(people))  # a new chain
+    consent_withdraw(participant=people[1], level="no_further_contact", by=None, confirmed=True)
+    second = certificate_issue()
+    assert second.verified_from == first and second.ledger_ok
+    assert second.events == ConsentEvent.objects.count()
+    run = LedgerVerification.objects.order_by("-id").first()
+    assert run is not None and run.events == 2  # only the events after the first boundary
+    # The first certificate, recomputed in the same pass, still holds when checked on its own.
+    assert certificate_check(certificate=first).holds
+    third = certificate_issue()
+    assert third.verified_from == second and third.digest == second.digest
+
+
+def test_a_rewritten_new_event_is_found_by_the_incremental_verification():
+    people = _ledger()
+    first = certificate_issue()
+    newcomer = ca.eligible_participant()
+    event = ca.sign_all_yes(newcomer, _version(people))
+    _as_superuser(
+        "UPDATE consent_consentevent SET choices = %s WHERE id = %s",
+        [json.dumps({k: False for k in event.choices}), event.pk],
+    )
+    second = certificate_issue()
+    assert second.verified_from == first
+    assert not second.ledger_ok and second.broken_chains == 1
+
+
+def test_a_certificate_that_no_longer_holds_makes_the_next_one_verify_everything():
+    people = _ledger()
+    first = certificate_issue()
+    _delete_last_event(people[0])
+    second = certificate_issue()
+    assert second.verified_from is None  # the first one's digest changed: full verification
+    assert certificate_check(certificate=first).holds is False
