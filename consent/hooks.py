@@ -11,12 +11,17 @@ an app that wants to take part in a consent page or API registers a plain functi
   resolver claims are looked up as participant codes (and answer "unknown participant").
 * ``my_consent_link_register(provider)``: links shown on the participant's own consent page, e.g.
   the dam's certificate of what was done with their samples after a withdrawal.
+* ``sample_counter_register(counter)``: how many samples the given participants have, per site
+  (the dam registers it, so a version's impact preview can say how many samples it holds back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
 
 from enrollment.models import Participant
 
@@ -26,6 +31,8 @@ __all__ = [
     "identifiers_resolve",
     "my_consent_link_register",
     "my_consent_links",
+    "sample_counter_register",
+    "samples_by_site",
 ]
 
 
@@ -41,8 +48,12 @@ Resolution = str | None | IdentifierRefused
 IdentifierResolver = Callable[[Sequence[str]], Mapping[str, Resolution]]
 LinkProvider = Callable[[Participant], Sequence[Mapping[str, str]]]
 
+# Participant ids (a subquery) -> samples per site id (``None``: no site).
+SampleCounter = Callable[["QuerySet[Any, Any]"], Mapping[int | None, int]]
+
 _resolvers: list[IdentifierResolver] = []
 _link_providers: list[LinkProvider] = []
+_sample_counters: list[SampleCounter] = []
 
 
 def identifier_resolver_register(resolver: IdentifierResolver) -> None:
@@ -83,3 +94,19 @@ def my_consent_links(participant: Participant) -> list[Mapping[str, str]]:
     for provider in _link_providers:
         links.extend(provider(participant))
     return links
+
+
+def sample_counter_register(counter: SampleCounter) -> None:
+    if counter not in _sample_counters:
+        _sample_counters.append(counter)
+
+
+def samples_by_site(participant_ids: QuerySet[Any, Any]) -> dict[int | None, int] | None:
+    """Samples of the given participants per site, or ``None`` when no app keeps samples."""
+    if not _sample_counters:
+        return None
+    counts: dict[int | None, int] = {}
+    for counter in _sample_counters:
+        for site_id, n in counter(participant_ids).items():
+            counts[site_id] = counts.get(site_id, 0) + n
+    return counts

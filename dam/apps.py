@@ -14,11 +14,15 @@ class DamConfig(AppConfig):
     verbose_name = _("Dam")
 
     def ready(self) -> None:
-        from consent.hooks import identifier_resolver_register, my_consent_link_register
+        from consent.hooks import (
+            identifier_resolver_register,
+            my_consent_link_register,
+            sample_counter_register,
+        )
         from consent.signals import consent_event_recorded
         from portal.health import figure_register, health_check_register
 
-        from .consent_hooks import certificate_link, pseudonyms_to_codes
+        from .consent_hooks import certificate_link, pseudonyms_to_codes, samples_by_site
         from .health import outbox_dead_letters, outbox_health, outbox_oldest_pending_seconds
         from .receivers import on_consent_event_recorded
 
@@ -28,6 +32,7 @@ class DamConfig(AppConfig):
         # The consent app cannot import the dam; the dam offers its part through consent's hooks.
         identifier_resolver_register(pseudonyms_to_codes)
         my_consent_link_register(certificate_link)
+        sample_counter_register(samples_by_site)
         health_check_register("dam_outbox", outbox_health)
         figure_register(
             "dam_outbox_oldest_pending_seconds",

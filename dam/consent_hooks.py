@@ -4,13 +4,16 @@ subject pseudonyms in the bulk consent check, and the samples certificate on "my
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.hooks import IdentifierRefused, Resolution
 from enrollment.models import Participant
 
+from .models import Sample
 from .pseudonyms import ALPHABET, LENGTH, pseudonym_is_well_formed
 from .services.fates import fate_certificate_available
 from .services.pseudonyms import pseudonym_normalise, pseudonyms_resolve_bulk
@@ -61,3 +64,13 @@ def certificate_link(participant: Participant) -> list[Mapping[str, str]]:
             "url": reverse("dam:fate_certificate"),
         }
     ]
+
+
+def samples_by_site(participant_ids: QuerySet[Any, Any]) -> dict[int | None, int]:
+    """Samples of the given participants per site of the participant (the impact preview)."""
+    rows = (
+        Sample.objects.filter(participant_id__in=participant_ids)
+        .values("participant__site_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["participant__site_id"]: row["n"] for row in rows}

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.db.models import Count, Model, Q
+from django.db.models import Count, Q
 
 from enrollment.models import Site
 
+from ..hooks import samples_by_site
 from ..models import ConsentEvent, ConsentState, ConsentVersion, Purpose
 from .activation import ItemChanges, older_versions_needing_reconsent
 
@@ -48,13 +48,6 @@ class VersionImpact:
     @property
     def samples_counted(self) -> bool:
         return self.samples is not None
-
-
-def _sample_model() -> type[Model] | None:
-    try:
-        return apps.get_model("dam", "Sample")
-    except LookupError:
-        return None
 
 
 def version_impact(
@@ -103,20 +96,15 @@ def version_impact(
             participants=row["n"],
         )
     samples: int | None = None
-    sample_model = _sample_model()
-    if sample_model is not None:
-        participant_ids = states.values("participant_id")
-        sample_rows = (
-            sample_model._default_manager.filter(participant_id__in=participant_ids)
-            .values("participant__site_id")
-            .annotate(n=Count("pk"))
-        )
+    # Samples are the dam's; it counts them through a hook (consent does not import the dam).
+    sample_counts = samples_by_site(states.values("participant_id"))
+    if sample_counts is not None:
         samples = 0
-        for row in sample_rows:
-            samples += row["n"]
-            entry = per_site.get(row["participant__site_id"])
+        for sample_site_id, n in sample_counts.items():
+            samples += n
+            entry = per_site.get(sample_site_id)
             if entry is not None:
-                entry.samples = row["n"]
+                entry.samples = n
     return VersionImpact(
         version=version,
         changes_by_version={labels[pk]: changes for pk, changes in older.items()},

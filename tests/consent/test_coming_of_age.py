@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consent.models import ConsentEvent, ConsentState
 from consent.projection import state_rebuild_all
@@ -105,6 +105,8 @@ def test_the_adult_signs_the_same_version_in_their_own_name(came_of_age):
 
 def test_the_guardian_can_no_longer_sign_or_withdraw_for_them(came_of_age):
     participant, version = came_of_age
+    # The refusal is asserted in Korean, the default language, whatever ran before in this thread.
+    translation.activate("ko")
     with pytest.raises(ValidationError, match="성년이 되었으므로"):
         consent_record(
             participant=participant,
