@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -68,12 +69,19 @@ class Worker:
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            # Its own process group, so the embedded beat dies with it (a SIGKILL of the worker
+            # alone would leave that child sending sweeps to later tests).
+            start_new_session=True,
         )
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, no acknowledgement, the database connection just drops."""
-        self.process.send_signal(signal.SIGKILL)
+        self._kill_group()
         self.process.wait(timeout=10)
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -83,6 +91,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        self._kill_group()  # whatever child outlived it
         self.log.close()
 
     def output(self) -> str:
