@@ -5,7 +5,8 @@ Run after putting a new key first in PII_KEYS (keep the old keys listed until th
     PII_KEYS="k2:<new>,k1:<old>" manage.py rotate_pii_key
 
 It works in batches, each in its own transaction, so it can be stopped and run again: it picks up
-the rows still under an old key. Apps that keep other things sealed with the vault's keys (the
+the rows still under an old key. Staff two-factor secrets (``enrollment.vault.mfa``) are re-sealed
+too. Apps that keep other things sealed with the vault's keys (the
 consent app's stored files) take part through ``pii_rotate_batch(batch_size=...)`` on their
 AppConfig, which returns how many it re-sealed.
 """
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from enrollment.audit import Action
 from enrollment.vault import personal_data_rotate_batch
+from enrollment.vault.mfa import mfa_secrets_rotate_batch
 from portal.audit import audit_record
 
 
@@ -36,6 +38,10 @@ class Command(BaseCommand):
                 break
             total += done
             self.stdout.write(f"re-encrypted {total} rows")
+        authenticators = 0
+        while done := mfa_secrets_rotate_batch(batch_size=batch_size):
+            authenticators += done
+            self.stdout.write(f"re-encrypted {authenticators} two-factor secrets")
         files = 0
         for config in apps.get_app_configs():
             rotate = getattr(config, "pii_rotate_batch", None)
@@ -45,5 +51,13 @@ class Command(BaseCommand):
                     break
                 files += done
                 self.stdout.write(f"re-encrypted {files} files")
-        audit_record(action=Action.PII_KEY_ROTATED, details={"rows": total, "files": files})
-        self.stdout.write(self.style.SUCCESS(f"done: {total} rows and {files} files re-encrypted"))
+        audit_record(
+            action=Action.PII_KEY_ROTATED,
+            details={"rows": total, "files": files, "authenticators": authenticators},
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"done: {total} rows, {authenticators} two-factor secrets and {files} files "
+                "re-encrypted"
+            )
+        )
