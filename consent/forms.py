@@ -13,9 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.models import SiteMembership
 from portal.models import User
 
-from .models import ConsentVersion, SamplesFate, WithdrawalLevel
+from .models import (
+    ConsentVersion,
+    RepresentativeRelation,
+    SamplesFate,
+    WithdrawalLevel,
+    WithdrawalReason,
+)
 from .selectors.records import version_items, version_questions
-from .services.artifacts import PAPER_MAX_BYTES, SIGNATURE_MAX_BYTES
+from .services.artifacts import NOTE_MAX_LENGTH, PAPER_MAX_BYTES, SIGNATURE_MAX_BYTES
 
 YES_NO = [("yes", _("Yes, I agree")), ("no", _("No, I do not agree"))]
 _DATA_URL_PREFIX = "data:image/png;base64,"
@@ -37,6 +43,18 @@ def decode_drawn_signature(value: str) -> bytes | None:
         raise forms.ValidationError(
             _("The drawn signature could not be read; draw it again.")
         ) from exc
+
+
+def relation_field(label: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=[("", _("— choose —")), *RepresentativeRelation.choices],
+        required=False,
+    )
+
+
+def note_field(label: str) -> forms.CharField:
+    return forms.CharField(label=label, max_length=NOTE_MAX_LENGTH, required=False)
 
 
 class ChoicesMixin:
@@ -185,12 +203,26 @@ class StaffWithdrawForm(WithdrawForm):
         ],
         initial="self",
     )
-    representative_relationship = forms.CharField(
-        label=_("Relationship of the legal representative"), max_length=64, required=False
+    representative_relation = relation_field(_("Relationship of the legal representative"))
+    representative_note = note_field(_("If “other”: the relationship, in their words"))
+    reason = forms.ChoiceField(
+        label=_("How the request was made"),
+        choices=[("", _("— choose —")), *WithdrawalReason.choices],
+        error_messages={"required": _("Choose how the withdrawal was asked for.")},
     )
-    reason = forms.CharField(
-        label=_("How the request was made (e.g. phone call, letter)"), max_length=255
-    )
+    reason_note = note_field(_("If “other”: how the request was made"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("signer_kind") == "legal_representative" and not data.get(
+            "representative_relation"
+        ):
+            self.add_error(
+                "representative_relation", _("Choose how the representative is related.")
+            )
+        if data.get("reason") == WithdrawalReason.OTHER and not data.get("reason_note"):
+            self.add_error("reason_note", _("Say how the withdrawal was asked for (“other”)."))
+        return data
 
 
 class InPersonMode:
@@ -206,11 +238,10 @@ class InPersonForm(ChoicesMixin, forms.Form):
     typed_name = forms.CharField(
         label=_("Full name typed by the signer"), max_length=100, required=False
     )
-    representative_relationship = forms.CharField(
-        label=_("Relationship of the legal representative to the participant"),
-        max_length=64,
-        required=False,
+    representative_relation = relation_field(
+        _("Relationship of the legal representative to the participant")
     )
+    representative_note = note_field(_("If “other”: the relationship, in the signer's words"))
     confirm = forms.BooleanField(
         label=_(
             "The signer read the form (or had it explained), could ask questions, and signs "
@@ -227,6 +258,21 @@ class InPersonForm(ChoicesMixin, forms.Form):
         required=False,
     )
     countersignature = forms.CharField(required=False, widget=forms.HiddenInput)
+    witness_present = forms.BooleanField(
+        label=_("An impartial witness is present (the signer cannot read the form)"),
+        required=False,
+    )
+    witness_name = forms.CharField(
+        label=_("Full name of the impartial witness"), max_length=100, required=False
+    )
+    witness_signature = forms.CharField(required=False, widget=forms.HiddenInput)
+    witness_confirm = forms.BooleanField(
+        label=_(
+            "As the impartial witness, I saw the form read out and explained to the signer, who "
+            "agreed of their own free will."
+        ),
+        required=False,
+    )
     paper_form = forms.FileField(label=_("Scanned consent form (PDF, JPEG or PNG)"), required=False)
     signed_on = forms.DateTimeField(
         label=_("Date and time the paper form was signed"),
@@ -257,6 +303,24 @@ class InPersonForm(ChoicesMixin, forms.Form):
     def clean_countersignature(self) -> bytes | None:
         return decode_drawn_signature(self.cleaned_data.get("countersignature", ""))
 
+    def clean_witness_signature(self) -> bytes | None:
+        return decode_drawn_signature(self.cleaned_data.get("witness_signature", ""))
+
+    def _clean_witness(self, data: dict[str, Any]) -> None:
+        if not data.get("witness_present"):
+            return
+        if not (data.get("witness_name") or "").strip():
+            self.add_error("witness_name", _("Enter the impartial witness's full name."))
+        if not data.get("witness_signature") and "witness_signature" not in self.errors:
+            self.add_error(
+                "witness_signature",
+                _("The impartial witness must sign in the witness's signature area."),
+            )
+        if not data.get("witness_confirm"):
+            self.add_error(
+                "witness_confirm", _("The impartial witness must confirm what they saw.")
+            )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.mode == InPersonMode.PAPER:
@@ -280,9 +344,17 @@ class InPersonForm(ChoicesMixin, forms.Form):
                 self.add_error(
                     "countersign_confirm", _("The investigator must confirm the countersignature.")
                 )
-        if self.mode == InPersonMode.REPRESENTATIVE and not data.get("representative_relationship"):
+            self._clean_witness(data)
+        if self.mode == InPersonMode.REPRESENTATIVE and not data.get("representative_relation"):
             self.add_error(
-                "representative_relationship", _("Enter how the representative is related.")
+                "representative_relation", _("Choose how the representative is related.")
+            )
+        if data.get("representative_relation") == RepresentativeRelation.OTHER and not data.get(
+            "representative_note"
+        ):
+            self.add_error(
+                "representative_note",
+                _("Say how the legal representative is related (“other”)."),
             )
         return data
 

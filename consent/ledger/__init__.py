@@ -6,6 +6,8 @@ names are re-exported here, so ``from consent.ledger import event_hash`` and
 """
 
 from .chain import (
+    FORMAT_2,
+    FORMAT_2_FIELDS,
     FORMAT_VERSION,
     HASHED_FIELDS,
     TIME_FIELDS,
@@ -13,6 +15,7 @@ from .chain import (
     canonical_json,
     chain_head_and_now,
     database_now,
+    event_format,
     event_hash,
     format_time,
     verification_code,
@@ -20,6 +23,8 @@ from .chain import (
 from .verification import BrokenEvent, VerifyResult, ledger_verify
 
 __all__ = [
+    "FORMAT_2",
+    "FORMAT_2_FIELDS",
     "FORMAT_VERSION",
     "HASHED_FIELDS",
     "TIME_FIELDS",
@@ -29,6 +34,7 @@ __all__ = [
     "canonical_json",
     "chain_head_and_now",
     "database_now",
+    "event_format",
     "event_hash",
     "format_time",
     "ledger_verify",

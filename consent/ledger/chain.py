@@ -10,6 +10,14 @@ event's fields by code point, the item codes inside ``choices`` in PostgreSQL's 
 from the stored ``jsonb`` without sorting, which makes verifying millions of events fast; item codes
 are plain ``[a-z0-9_]`` and choices are booleans, so nothing else in ``choices`` needs care.
 
+Two formats. Format 1 hashes ``HASHED_FIELDS``. Format 2 adds ``FORMAT_2_FIELDS`` (the codes of the
+representative's relationship and of a withdrawal request, the hashes of their free-text notes, and
+the impartial witness's name and signature) and is used exactly for the events where one of those is
+set; every other event is hashed in format 1, byte for byte as before format 2 existed. The format
+is therefore read from the event itself (``event_format``): nothing to migrate, and moving an event
+from one format to the other (setting or clearing a format-2 field) changes ``"v"`` and breaks its
+hash.
+
 ``recorded_at`` is the database's clock, and it is hashed too. Because the table is append-only (the
 hash cannot be filled in after the insert), the writer first reads the database clock
 (``database_now``) while holding the participant's row lock, then inserts the event with that exact
@@ -30,6 +38,7 @@ from typing import Any
 from django.db import connection
 
 FORMAT_VERSION = 1
+FORMAT_2 = 2
 UTC = dt.UTC
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -60,6 +69,20 @@ HASHED_FIELDS: tuple[str, ...] = (
     "prev_hash",
 )
 TIME_FIELDS = frozenset({"signed_at", "recorded_at"})
+# Hashed only by format 2, i.e. when one of them is set (codes and hex digests, "" when unset).
+FORMAT_2_FIELDS: tuple[str, ...] = (
+    "representative_relation",
+    "representative_note_sha256",
+    "withdrawal_reason",
+    "withdrawal_note_sha256",
+    "witness_name_sha256",
+    "witness_signature_sha256",
+)
+
+
+def event_format(values: Mapping[str, Any]) -> int:
+    """The hash format of an event: 2 when it carries a format-2 field, 1 otherwise."""
+    return FORMAT_2 if any(values.get(name) for name in FORMAT_2_FIELDS) else FORMAT_VERSION
 
 
 def format_time(value: dt.datetime) -> str:
@@ -70,13 +93,16 @@ def format_time(value: dt.datetime) -> str:
 
 
 def canonical_document(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The dictionary that is hashed, from the stored field values (times as datetimes)."""
+    """The dictionary that is hashed, from the stored field values (times as datetimes). Format-2
+    fields may be left out of ``values`` (they are then unset)."""
     missing = set(HASHED_FIELDS) - set(values)
     if missing:
         raise ValueError(f"missing ledger fields: {sorted(missing)}")
-    document: dict[str, Any] = {"v": FORMAT_VERSION}
-    for name in HASHED_FIELDS:
-        value = values[name]
+    version = event_format(values)
+    names = HASHED_FIELDS + FORMAT_2_FIELDS if version == FORMAT_2 else HASHED_FIELDS
+    document: dict[str, Any] = {"v": version}
+    for name in names:
+        value = values.get(name, "")
         if name in TIME_FIELDS and isinstance(value, dt.datetime):
             value = format_time(value)
         document[name] = value

@@ -17,6 +17,8 @@ from typing import Any
 from django.db import connection, transaction
 
 from .chain import (
+    FORMAT_2,
+    FORMAT_2_FIELDS,
     FORMAT_VERSION,
     HASHED_FIELDS,
     TIME_FIELDS,
@@ -57,7 +59,7 @@ _POSTGRES_TIME = "to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.U
 
 def _select_sql(vendor: str, participant_id: int | None) -> tuple[str, list[Any]]:
     columns = []
-    for name in HASHED_FIELDS:
+    for name in HASHED_FIELDS + FORMAT_2_FIELDS:
         if name in TIME_FIELDS and vendor == "postgresql":
             columns.append(_POSTGRES_TIME.format(col=name))
         elif name == "choices" and vendor == "postgresql":
@@ -121,6 +123,7 @@ def ledger_verify(
 def _verify_streaming(participant_id: int | None, batch: int) -> VerifyResult:
     result = VerifyResult()
     names = HASHED_FIELDS
+    format_2_at = len(names) + 3
     choices_at = names.index("choices") + 3
     times_at = [names.index(n) + 3 for n in TIME_FIELDS]
     is_postgres = connection.vendor == "postgresql"
@@ -145,7 +148,8 @@ def _verify_streaming(participant_id: int | None, batch: int) -> VerifyResult:
                 chain_broken = False
             if chain_broken:
                 continue
-            values = list(row[3:])
+            values = list(row[3:format_2_at])
+            format_2_values = row[format_2_at:]
             if is_postgres:
                 values[choices_at - 3] = loads(row[choices_at])
             else:
@@ -155,6 +159,9 @@ def _verify_streaming(participant_id: int | None, batch: int) -> VerifyResult:
                     values[choices_at - 3] = loads(values[choices_at - 3])
             document = dict(zip(names, values, strict=True))
             document["v"] = FORMAT_VERSION
+            if any(format_2_values):
+                document.update(zip(FORMAT_2_FIELDS, format_2_values, strict=True))
+                document["v"] = FORMAT_2
             problem = ""
             if sequence != expected_sequence:
                 problem = f"sequence {sequence} where {expected_sequence} was expected"
@@ -195,6 +202,7 @@ _PLAIN_TEXT = frozenset(
         "countersignature_sha256",
         "document_sha256",
         "prev_hash",
+        *FORMAT_2_FIELDS,
     }
 )
 _INTEGERS = frozenset({"participant_id", "sequence"})
@@ -217,11 +225,23 @@ def _pg_json(name: str) -> str:
     return f"to_json(e.{name})::text"
 
 
-def _pg_canonical_sql() -> str:
-    pieces = {name: _pg_json(name) for name in HASHED_FIELDS}
-    pieces["v"] = f"'{FORMAT_VERSION}'"
+def _pg_canonical_sql(version: int) -> str:
+    names = HASHED_FIELDS + FORMAT_2_FIELDS if version == FORMAT_2 else HASHED_FIELDS
+    pieces = {name: _pg_json(name) for name in names}
+    pieces["v"] = f"'{version}'"
     parts = [f"'{json.dumps(key)}:' || {pieces[key]}" for key in sorted(pieces)]
     return "'{' || " + " || ',' || ".join(parts) + " || '}'"
+
+
+def _pg_hash_sql() -> str:
+    """The event's hash recomputed in SQL, in the format the event itself calls for
+    (``consent.ledger.chain.event_format``)."""
+    format_1 = " AND ".join(f"e.{name} = ''" for name in FORMAT_2_FIELDS)
+    document = (
+        f"CASE WHEN {format_1} THEN {_pg_canonical_sql(FORMAT_VERSION)} "
+        f"ELSE {_pg_canonical_sql(FORMAT_2)} END"
+    )
+    return f"encode(sha256(convert_to({document}, 'UTF8')), 'hex')"
 
 
 def _pg_code_sql(column: str) -> str:
@@ -259,11 +279,11 @@ def _verify_in_postgres(participant_id: int | None, after_event_id: int | None) 
         newer_params = [after_event_id]
     content_sql = f"""
         SELECT e.id, e.participant_id, e.sequence,
-               CASE WHEN encode(sha256(convert_to({_pg_canonical_sql()}, 'UTF8')), 'hex') <> e.hash
+               CASE WHEN {_pg_hash_sql()} <> e.hash
                     THEN 'hash' ELSE 'code' END
         FROM consent_consentevent e {where}
         {"AND" if where else "WHERE"} (
-            encode(sha256(convert_to({_pg_canonical_sql()}, 'UTF8')), 'hex') <> e.hash
+            {_pg_hash_sql()} <> e.hash
             OR e.verification_code <> {_pg_code_sql("e.hash")})
     """  # noqa: S608  (built from constants only)
     links_sql = f"""

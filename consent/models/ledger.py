@@ -24,11 +24,13 @@ __all__ = [
     "ConsentEvent",
     "ConsentState",
     "EventKind",
+    "RepresentativeRelation",
     "SamplesFate",
     "SignatureMethod",
     "SignerKind",
     "StateStatus",
     "WithdrawalLevel",
+    "WithdrawalReason",
 ]
 
 
@@ -45,6 +47,29 @@ class EventKind(models.TextChoices):
 class SignerKind(models.TextChoices):
     SELF = "self", _("The participant")
     LEGAL_REPRESENTATIVE = "legal_representative", _("A legal representative")
+
+
+class RepresentativeRelation(models.TextChoices):
+    """How a legal representative is related to the participant: a code in the ledger, never
+    typed text (anything more, "other: ...", goes to the vault as a note)."""
+
+    PARENT = "parent", _("Parent")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    SIBLING = "sibling", _("Sibling")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
+    OTHER = "other", _("Other")
+
+
+class WithdrawalReason(models.TextChoices):
+    """How a withdrawal recorded by staff was asked for: a code in the ledger; anything more
+    ("other: ...") goes to the vault as a note."""
+
+    IN_PERSON = "in_person", _("Asked in person at the site")
+    PHONE = "phone", _("Phone call")
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("E-mail")
+    OTHER = "other", _("Other")
 
 
 class SignatureMethod(models.TextChoices):
@@ -75,8 +100,14 @@ class ConsentEvent(models.Model):
 
     ``signed_at`` is when the person signed (authored; a paper form may be entered days later);
     ``recorded_at`` is the database's clock when the event was written. Decisions use
-    ``signed_at``. Artifacts (drawn signature, countersignature, scanned form) are stored apart and
-    named here by their SHA-256, so the hash chain covers them too.
+    ``signed_at``. Artifacts (drawn signature, countersignature, scanned form, the impartial
+    witness's name and signature, free-text notes) are stored apart, encrypted, and named here by
+    their SHA-256, so the hash chain covers them too.
+
+    ``representative_relationship`` and ``reason`` held typed text in events recorded before the
+    codes (``representative_relation``, ``withdrawal_reason``); they stay as they were signed.
+    New events leave ``representative_relationship`` empty and use ``reason`` only for the
+    portal's own words (a void's failed checks, coming of age).
     """
 
     Kind = EventKind
@@ -130,6 +161,21 @@ class ConsentEvent(models.Model):
     signature_sha256 = models.CharField(max_length=64, blank=True)
     countersignature_sha256 = models.CharField(max_length=64, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
+    # Hashed only by ledger format 2 (see ``consent.ledger.chain``): empty on every older event.
+    representative_relation = models.CharField(
+        max_length=24, choices=RepresentativeRelation.choices, blank=True, default="", db_default=""
+    )
+    representative_note_sha256 = models.CharField(
+        max_length=64, blank=True, default="", db_default=""
+    )
+    withdrawal_reason = models.CharField(
+        max_length=24, choices=WithdrawalReason.choices, blank=True, default="", db_default=""
+    )
+    withdrawal_note_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
+    witness_name_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
+    witness_signature_sha256 = models.CharField(
+        max_length=64, blank=True, default="", db_default=""
+    )
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
     verification_code = models.CharField(max_length=16, db_index=True)
@@ -160,6 +206,10 @@ class ConsentEvent(models.Model):
                     "signature_sha256",
                     "countersignature_sha256",
                     "document_sha256",
+                    "representative_note_sha256",
+                    "withdrawal_note_sha256",
+                    "witness_name_sha256",
+                    "witness_signature_sha256",
                     "prev_hash",
                     "hash",
                 )
@@ -176,6 +226,8 @@ class ConsentEvent(models.Model):
                     ("channel", Channel.values),
                     ("withdrawal_level", ["", *WithdrawalLevel.values]),
                     ("samples_fate", ["", *SamplesFate.values]),
+                    ("representative_relation", ["", *RepresentativeRelation.values]),
+                    ("withdrawal_reason", ["", *WithdrawalReason.values]),
                 )
             ],
         ]
@@ -187,6 +239,26 @@ class ConsentEvent(models.Model):
     @property
     def is_in_person(self) -> bool:
         return self.channel in (Channel.SITE_TABLET, Channel.SCANNED_PAPER)
+
+    @property
+    def relationship_label(self) -> str:
+        """The representative's relationship for people: the code's label (the text typed into
+        events recorded before the codes)."""
+        if self.representative_relation:
+            return str(self.get_representative_relation_display())
+        return self.representative_relationship
+
+    @property
+    def reason_label(self) -> str:
+        """Why (or how) the event came about, for people: a withdrawal's code label, else the
+        portal's own words (or the text typed into withdrawals recorded before the codes)."""
+        if self.withdrawal_reason:
+            return str(self.get_withdrawal_reason_display())
+        return self.reason
+
+    @property
+    def has_witness(self) -> bool:
+        return bool(self.witness_name_sha256)
 
 
 class StateStatus(models.TextChoices):

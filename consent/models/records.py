@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .ledger import ConsentEvent
 
 __all__ = [
+    "NOTE_KINDS",
     "ArtifactKind",
     "ConsentArtifact",
     "ConsentQualityCheck",
@@ -22,6 +23,17 @@ class ArtifactKind(models.TextChoices):
     SIGNATURE = "signature", _("Drawn signature")
     COUNTERSIGNATURE = "countersignature", _("Investigator countersignature")
     PAPER_FORM = "paper_form", _("Scanned paper form")
+    WITNESS_SIGNATURE = "witness_signature", _("Impartial witness's signature")
+    # Text notes (JSON with a random salt, so the hash in the ledger cannot be guessed back).
+    WITNESS_NAME = "witness_name", _("Impartial witness's name")
+    RELATIONSHIP_NOTE = "relationship_note", _("Relationship, in the signer's words")
+    WITHDRAWAL_NOTE = "withdrawal_note", _("Withdrawal request, in the staff member's words")
+
+
+# Artifacts that hold text rather than an image or a scan.
+NOTE_KINDS = frozenset(
+    {ArtifactKind.WITNESS_NAME, ArtifactKind.RELATIONSHIP_NOTE, ArtifactKind.WITHDRAWAL_NOTE}
+)
 
 
 def artifact_path(instance: ConsentArtifact, filename: str) -> str:

@@ -8,7 +8,8 @@
 - quality: ``quality_check_record`` (second-person check of in-person consents).
 - receipts: ``receipt_issue`` (PDF after the commit, stored and mailed), ``receipt_request``
   (queue it again when a page finds none stored).
-- artifacts: drawn signatures and scanned paper forms, checked and stored with their hashes.
+- artifacts: drawn signatures, scanned paper forms and text notes (a witness's name, "other: ..."),
+  checked and stored encrypted with their hashes.
 - campaigns: re-consent campaigns (start, send in rate-limited batches, remind, pause, close).
 - coming_of_age: participants enrolled as minors who turned 19, asked for their own consent.
 - verification: recorded runs of the ledger verification.
@@ -21,7 +22,14 @@ from .activation import version_activate
 from .changes import consent_update, consent_void, consent_withdraw
 from .quality import quality_check_record
 from .receipts import receipt_issue, receipt_render, receipt_request
-from .signing import InPerson, Signature, choices_check, comprehension_check, consent_record
+from .signing import (
+    InPerson,
+    Signature,
+    Witness,
+    choices_check,
+    comprehension_check,
+    consent_record,
+)
 from .versions import (
     ItemSpec,
     QuestionSpec,
@@ -36,6 +44,7 @@ __all__ = [
     "ItemSpec",
     "QuestionSpec",
     "Signature",
+    "Witness",
     "choices_check",
     "comprehension_check",
     "consent_record",

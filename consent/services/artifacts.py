@@ -1,4 +1,5 @@
-"""Files that belong to consent events: drawn signatures and scanned paper forms.
+"""Files that belong to consent events: drawn signatures, scanned paper forms, and text notes
+(the impartial witness's name, free text beside a relationship or withdrawal code).
 
 The type of an upload is decided by its first bytes (magic numbers), never by its name or the
 browser's claim, and its size is bounded before anything is stored. Files are stored under their
@@ -7,22 +8,28 @@ SHA-256, which the ledger event also carries, and encrypted at rest (``sealed_fi
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
+import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from enrollment.vault import has_hidden_characters
+
 from ..models import ArtifactKind, ConsentArtifact, ConsentEvent
-from .sealed_files import artifact_label, sealed_file_write
+from .sealed_files import artifact_content, artifact_label, sealed_file_write
 
 SIGNATURE_MAX_BYTES = 512 * 1024
 # A signature pad is at most a wide strip of screen; anything larger is not a drawn signature.
 SIGNATURE_MAX_WIDTH = 2000
 SIGNATURE_MAX_HEIGHT = 1000
 PAPER_MAX_BYTES = 10 * 1024 * 1024
+NOTE_MAX_LENGTH = 200
 
 _MAGIC = (
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -92,6 +99,30 @@ def paper_form_check(content: bytes) -> Upload:
     return Upload(content, kind[0], kind[1])
 
 
+def note_check(text: str) -> Upload | None:
+    """A short free text (a name, "other: ..."), to be stored encrypted beside its event; ``None``
+    when empty. The stored document carries a random salt, so the SHA-256 the ledger keeps cannot
+    be matched against guessed names or words."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            _("Keep the text to at most %(count)d characters.") % {"count": NOTE_MAX_LENGTH}
+        )
+    if has_hidden_characters(text):
+        raise ValidationError(_("The text holds invisible or control characters; type it again."))
+    document = {"salt": secrets.token_hex(16), "text": text}
+    content = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return Upload(content, "application/json", ".json")
+
+
+def note_text(content: bytes) -> str:
+    """The text of a stored note (see ``note_check``)."""
+    document = json.loads(content.decode("utf-8"))
+    return str(document["text"])
+
+
 def artifact_store(*, event: ConsentEvent, kind: ArtifactKind, upload: Upload) -> ConsentArtifact:
     artifact = ConsentArtifact(
         event=event,
@@ -108,3 +139,39 @@ def artifact_store(*, event: ConsentEvent, kind: ArtifactKind, upload: Upload) -
     )
     artifact.save()
     return artifact
+
+
+@dataclass(frozen=True)
+class EventFiles:
+    """What the stored files of an event say, for a receipt or a staff page: signatures as PNG
+    data URLs (for an ``<img>``), notes as text; empty when the event has none."""
+
+    signature_png: str = ""
+    witness_name: str = ""
+    witness_signature_png: str = ""
+    relationship_note: str = ""
+    withdrawal_note: str = ""
+
+
+def _data_url(content: bytes | None) -> str:
+    if content is None:
+        return ""
+    return "data:image/png;base64," + base64.b64encode(content).decode("ascii")
+
+
+def _note(event: ConsentEvent, kind: ArtifactKind) -> str:
+    content = artifact_content(event=event, kind=kind)
+    return note_text(content) if content is not None else ""
+
+
+def event_files_read(event: ConsentEvent) -> EventFiles:
+    """Open the stored signatures and notes of ``event`` (personal data: the caller audits)."""
+    return EventFiles(
+        signature_png=_data_url(artifact_content(event=event, kind=ArtifactKind.SIGNATURE)),
+        witness_name=_note(event, ArtifactKind.WITNESS_NAME),
+        witness_signature_png=_data_url(
+            artifact_content(event=event, kind=ArtifactKind.WITNESS_SIGNATURE)
+        ),
+        relationship_note=_note(event, ArtifactKind.RELATIONSHIP_NOTE),
+        withdrawal_note=_note(event, ArtifactKind.WITHDRAWAL_NOTE),
+    )

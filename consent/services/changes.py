@@ -21,6 +21,7 @@ from portal.models import User
 
 from ..audit import Action
 from ..models import (
+    ArtifactKind,
     Channel,
     ConsentEvent,
     ConsentState,
@@ -29,9 +30,11 @@ from ..models import (
     SignerKind,
     StateStatus,
     WithdrawalLevel,
+    WithdrawalReason,
 )
+from . import artifacts
 from .events import current_state, event_append, participant_lock
-from .signing import choices_check, receipt_schedule
+from .signing import choices_check, receipt_schedule, relationship_check
 
 __all__ = ["consent_update", "consent_void", "consent_withdraw"]
 
@@ -103,8 +106,10 @@ def consent_withdraw(
     samples_fate: str = "",
     staff: User | None = None,
     reason: str = "",
+    reason_note: str = "",
     signer_kind: str = SignerKind.SELF,
-    representative_relationship: str = "",
+    representative_relation: str = "",
+    representative_note: str = "",
 ) -> ConsentEvent:
     """Withdraw at ``level`` (see ``consent.selectors.doors`` for what each level closes).
 
@@ -114,7 +119,9 @@ def consent_withdraw(
 
     "No further use" needs the fate of samples and data (destroyed, or kept anonymized if the
     participant chooses so); the lower levels keep what was collected in use.
-    ``staff`` is set when a coordinator records the withdrawal on the participant's behalf.
+    ``staff`` is set when a coordinator records the withdrawal on the participant's behalf, with
+    ``reason``, a ``WithdrawalReason`` code saying how the request came (``reason_note``, the staff
+    member's words for "other", is stored encrypted beside the event, never in it).
     """
     participant = participant_lock(participant)
     if level not in WithdrawalLevel.values:
@@ -145,10 +152,22 @@ def consent_withdraw(
                 "This participant has come of age and signs in their own name, without a representative."
             )
         )
-    if signer_kind == SignerKind.LEGAL_REPRESENTATIVE and not representative_relationship.strip():
-        raise ValidationError(
-            _("Enter how the legal representative is related to the participant.")
-        )
+    uploads: list[tuple[ArtifactKind, artifacts.Upload]] = []
+    relationship_note = None
+    if signer_kind == SignerKind.LEGAL_REPRESENTATIVE:
+        relationship_note = relationship_check(representative_relation, representative_note)
+        if relationship_note is not None:
+            uploads.append((ArtifactKind.RELATIONSHIP_NOTE, relationship_note))
+    else:
+        representative_relation = ""
+    reason_upload = _withdrawal_reason_check(reason, reason_note, on_behalf=staff is not None)
+    if reason_upload is not None:
+        uploads.append((ArtifactKind.WITHDRAWAL_NOTE, reason_upload))
+
+    def store(event: ConsentEvent) -> None:
+        for kind, upload in uploads:
+            artifacts.artifact_store(event=event, kind=kind, upload=upload)
+
     event = event_append(
         participant=participant,
         kind=EventKind.WITHDRAW,
@@ -157,11 +176,14 @@ def consent_withdraw(
         signed_at=None,
         channel=Channel.WEB if staff is None else Channel.SITE_TABLET,
         signer_kind=signer_kind,
-        representative_relationship=representative_relationship.strip()[:64],
+        representative_relation=representative_relation,
+        representative_note_sha256=relationship_note.sha256 if relationship_note else "",
         staff=staff,
         withdrawal_level=level,
         samples_fate=samples_fate,
-        reason=reason.strip()[:255],
+        withdrawal_reason=reason,
+        withdrawal_note_sha256=reason_upload.sha256 if reason_upload else "",
+        after_insert=store,
         state_before=state,
     )
     if (
@@ -182,6 +204,21 @@ def consent_withdraw(
     )
     receipt_schedule(event)
     return event
+
+
+def _withdrawal_reason_check(reason: str, note: str, *, on_behalf: bool) -> artifacts.Upload | None:
+    """How a withdrawal recorded by staff was asked for: a code, and the staff member's words for
+    "other" (returned as a note to store encrypted)."""
+    if not reason:
+        if on_behalf:
+            raise ValidationError(_("Choose how the withdrawal was asked for."))
+        return None
+    if reason not in WithdrawalReason.values:
+        raise ValidationError(_("Choose how the withdrawal was asked for, from the list."))
+    upload = artifacts.note_check(note)
+    if reason == WithdrawalReason.OTHER and upload is None:
+        raise ValidationError(_("Say how the withdrawal was asked for (“other”)."))
+    return upload
 
 
 @transaction.atomic

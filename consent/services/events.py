@@ -64,7 +64,8 @@ def event_append(
     version: ConsentVersion | None = None,
     choices: Mapping[str, bool] | None = None,
     signer_kind: str = "self",
-    representative_relationship: str = "",
+    representative_relation: str = "",
+    representative_note_sha256: str = "",
     method: str = "",
     staff: User | None = None,
     countersigned_by: User | None = None,
@@ -76,6 +77,10 @@ def event_append(
     signature_sha256: str = "",
     countersignature_sha256: str = "",
     document_sha256: str = "",
+    withdrawal_reason: str = "",
+    withdrawal_note_sha256: str = "",
+    witness_name_sha256: str = "",
+    witness_signature_sha256: str = "",
     after_insert: Callable[[ConsentEvent], None] | None = None,
     state_before: ConsentState | Literal[_Unread.UNREAD] | None = UNREAD,
 ) -> ConsentEvent:
@@ -85,6 +90,10 @@ def event_append(
     so that validation done by the caller and the append see the same chain. ``signed_at=None``
     means "now, by the database clock" (web signatures). ``state_before`` is the participant's
     ``ConsentState`` if the caller has read it under the same lock (it is read here otherwise).
+
+    Typed text never enters the ledger: the representative's relationship and a withdrawal
+    request are codes, their free text is stored encrypted (``after_insert``) and named here by
+    hash. The column that held typed relationships in older events stays empty.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_append must run inside a transaction")
@@ -101,7 +110,7 @@ def event_append(
         "signed_at": signed_at or recorded_at,
         "recorded_at": recorded_at,
         "signer_kind": signer_kind,
-        "representative_relationship": representative_relationship,
+        "representative_relationship": "",
         "method": method,
         "channel": channel,
         "staff_id": staff.pk if staff else None,
@@ -115,6 +124,12 @@ def event_append(
         "countersignature_sha256": countersignature_sha256,
         "document_sha256": document_sha256,
         "prev_hash": prev_hash,
+        "representative_relation": representative_relation,
+        "representative_note_sha256": representative_note_sha256,
+        "withdrawal_reason": withdrawal_reason,
+        "withdrawal_note_sha256": withdrawal_note_sha256,
+        "witness_name_sha256": witness_name_sha256,
+        "witness_signature_sha256": witness_signature_sha256,
     }
     if values["signed_at"] > recorded_at:
         # Nothing is signed after it is recorded: the fold relies on it (``consent.projection``).

@@ -7,7 +7,6 @@ itself (the same sanitized HTML the screen showed), the event's hash and a short
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -25,18 +24,16 @@ from django.utils.translation import gettext as _
 from portal.pdf import render_pdf
 
 from ..models import (
-    ArtifactKind,
     ConsentEvent,
     ConsentReceipt,
     EventKind,
     SignerKind,
 )
 from ..tasks import consent_receipt_issue
+from .artifacts import event_files_read
 from .sealed_files import (
-    artifact_label,
     receipt_label,
     receipt_read,
-    sealed_file_read,
     sealed_file_write,
 )
 
@@ -107,13 +104,7 @@ def receipt_context(event: ConsentEvent) -> dict[str, Any]:
             ItemLine(i.code, i.title, i.text, i.required, bool(event.choices.get(i.code, False)))
             for i in version.items.order_by("order", "id")
         ]
-    signature_png = ""
-    artifact = event.artifacts.filter(kind=ArtifactKind.SIGNATURE).first()
-    if artifact is not None:
-        drawn = sealed_file_read(
-            field=artifact.file, label=artifact_label(event_id=event.pk, kind=artifact.kind)
-        )
-        signature_png = "data:image/png;base64," + base64.b64encode(drawn).decode()
+    stored = event_files_read(event)
     tz = timezone.get_default_timezone()
     return {
         "event": event,
@@ -124,7 +115,11 @@ def receipt_context(event: ConsentEvent) -> dict[str, Any]:
         "items": lines,
         "signed_at_text": local_time_text(event.signed_at, tz),
         "recorded_at_text": local_time_text(event.recorded_at, tz),
-        "signature_png": signature_png,
+        "signature_png": stored.signature_png,
+        "witness_name": stored.witness_name,
+        "witness_signature_png": stored.witness_signature_png,
+        "relationship_note": stored.relationship_note,
+        "withdrawal_note": stored.withdrawal_note,
         "staff_name": str(event.staff) if event.staff_id else "",
         "countersigner_name": str(event.countersigned_by) if event.countersigned_by_id else "",
     }

@@ -30,6 +30,7 @@ from ..models import ArtifactKind, ConsentArtifact, ConsentEvent, ConsentReceipt
 
 __all__ = [
     "FileProblem",
+    "artifact_content",
     "artifact_label",
     "artifact_read",
     "receipt_label",
@@ -48,6 +49,10 @@ EVENT_HASH_OF_KIND = {
     ArtifactKind.SIGNATURE: "signature_sha256",
     ArtifactKind.COUNTERSIGNATURE: "countersignature_sha256",
     ArtifactKind.PAPER_FORM: "document_sha256",
+    ArtifactKind.WITNESS_SIGNATURE: "witness_signature_sha256",
+    ArtifactKind.WITNESS_NAME: "witness_name_sha256",
+    ArtifactKind.RELATIONSHIP_NOTE: "representative_note_sha256",
+    ArtifactKind.WITHDRAWAL_NOTE: "withdrawal_note_sha256",
 }
 
 
@@ -92,6 +97,15 @@ def artifact_read(*, artifact: ConsentArtifact) -> bytes:
     return sealed_file_read(
         field=artifact.file, label=artifact_label(event_id=artifact.event_id, kind=artifact.kind)
     )
+
+
+def artifact_content(*, event: ConsentEvent, kind: ArtifactKind) -> bytes | None:
+    """The plain content of ``event``'s artifact of ``kind``, or ``None`` if it has none. Uses
+    the event's prefetched artifacts when there are some."""
+    for artifact in event.artifacts.all():
+        if artifact.kind == kind:
+            return artifact_read(artifact=artifact)
+    return None
 
 
 def receipt_read(*, receipt: ConsentReceipt) -> bytes:

@@ -33,6 +33,7 @@ from ..models import (
     ConsentState,
     ConsentVersion,
     EventKind,
+    RepresentativeRelation,
     SignatureMethod,
     SignerKind,
     StateStatus,
@@ -48,10 +49,12 @@ if TYPE_CHECKING:
 __all__ = [
     "InPerson",
     "Signature",
+    "Witness",
     "choices_check",
     "comprehension_check",
     "consent_record",
     "receipt_schedule",
+    "relationship_check",
 ]
 
 
@@ -66,7 +69,18 @@ class Signature:
     confirmed: bool = False
     drawn_png: bytes | None = None
     signer_kind: str = SignerKind.SELF
-    representative_relationship: str = ""
+    # A code of ``RepresentativeRelation``; with "other", the signer's words go in the note.
+    representative_relation: str = ""
+    representative_note: str = ""
+
+
+@dataclass(frozen=True)
+class Witness:
+    """An impartial witness to a consent taken on a site tablet (the signer cannot read): their
+    name and drawn signature, both stored encrypted and named in the event by hash."""
+
+    name: str
+    signature_png: bytes | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,32 @@ class InPerson:
     countersignature_confirmed: bool = False
     paper_form: bytes | None = None
     signed_at: dt.datetime | None = None
+    witness: Witness | None = None
+
+
+def relationship_check(relation: str, note: str) -> artifacts.Upload | None:
+    """A legal representative's relationship: a code from the fixed list, and for "other" the
+    signer's words (returned as a note to store encrypted; never in the ledger itself)."""
+    if not relation:
+        raise ValidationError(
+            _("Choose how the legal representative is related to the participant.")
+        )
+    if relation not in RepresentativeRelation.values:
+        raise ValidationError(_("Choose a relationship from the list."))
+    upload = artifacts.note_check(note)
+    if relation == RepresentativeRelation.OTHER and upload is None:
+        raise ValidationError(_("Say how the legal representative is related (“other”)."))
+    return upload
+
+
+def _witness_check(witness: Witness) -> tuple[artifacts.Upload, artifacts.Upload]:
+    """The witness's name (as a note) and signature, both required."""
+    name = artifacts.note_check(witness.name)
+    if name is None:
+        raise ValidationError(_("Enter the impartial witness's full name."))
+    if not witness.signature_png:
+        raise ValidationError(_("The impartial witness must sign in the witness's signature area."))
+    return name, artifacts.signature_image_check(witness.signature_png)
 
 
 def receipt_schedule(event: ConsentEvent) -> None:
@@ -163,8 +203,9 @@ def _needs_representative(participant: Participant, profile: Profile | None, day
 
 def _check_signer(
     participant: Participant, signature: Signature, *, paper: bool, day: dt.date
-) -> str:
-    """Validate who signed and how; returns the keyed digest of the typed name."""
+) -> tuple[str, artifacts.Upload | None]:
+    """Validate who signed and how; returns the keyed digest of the typed name, and the
+    relationship note of a legal representative (if any)."""
     from enrollment.vault import profile_for_participant, profile_name_matches
 
     # Read (and decrypted) once: for the age and for the typed name.
@@ -185,12 +226,13 @@ def _check_signer(
         raise ValidationError(
             _("This participant consents through a legal representative, who must sign.")
         )
-    if representative and not signature.representative_relationship.strip():
-        raise ValidationError(
-            _("Enter how the legal representative is related to the participant.")
-        )
+    note = (
+        relationship_check(signature.representative_relation, signature.representative_note)
+        if representative
+        else None
+    )
     if paper:
-        return ""
+        return "", note
     if not signature.typed_name.strip():
         raise ValidationError(_("Type the signer's full name to sign."))
     matched = profile_name_matches(
@@ -212,7 +254,7 @@ def _check_signer(
                 "as registered."
             )
         )
-    return signer_name_digest(signature.typed_name)
+    return signer_name_digest(signature.typed_name), note
 
 
 def _check_version(version: ConsentVersion, *, signed_at: dt.datetime, paper: bool) -> None:
@@ -285,9 +327,12 @@ def consent_record(
     if not paper:
         comprehension_check(version, answers)
     day = timezone.localtime(moment).date()
-    name_digest = _check_signer(participant, signature, paper=paper, day=day)
+    name_digest, relationship_note = _check_signer(participant, signature, paper=paper, day=day)
 
     uploads: list[tuple[ArtifactKind, artifacts.Upload]] = []
+    if relationship_note is not None:
+        uploads.append((ArtifactKind.RELATIONSHIP_NOTE, relationship_note))
+    witness_name_sha = witness_signature_sha = ""
     signature_sha = countersignature_sha = document_sha = ""
     if signature.drawn_png and not paper:
         upload = artifacts.signature_image_check(signature.drawn_png)
@@ -313,6 +358,16 @@ def consent_record(
                 upload = artifacts.signature_image_check(in_person.countersignature_png)
                 uploads.append((ArtifactKind.COUNTERSIGNATURE, upload))
                 countersignature_sha = upload.sha256
+        if in_person.witness is not None:
+            if paper:
+                raise ValidationError(
+                    _("A witness to a paper consent signs the paper form itself.")
+                )
+            witness_name, witness_signature = _witness_check(in_person.witness)
+            uploads.append((ArtifactKind.WITNESS_NAME, witness_name))
+            uploads.append((ArtifactKind.WITNESS_SIGNATURE, witness_signature))
+            witness_name_sha = witness_name.sha256
+            witness_signature_sha = witness_signature.sha256
     if paper:
         method = SignatureMethod.PAPER
     elif signature.drawn_png:
@@ -332,7 +387,12 @@ def consent_record(
         signed_at=signed_at,
         channel=in_person.channel if in_person is not None else Channel.WEB,
         signer_kind=signature.signer_kind,
-        representative_relationship=signature.representative_relationship.strip()[:64],
+        representative_relation=(
+            signature.representative_relation
+            if signature.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+            else ""
+        ),
+        representative_note_sha256=relationship_note.sha256 if relationship_note else "",
         method=method,
         staff=by if in_person is not None else None,
         countersigned_by=countersigned_by,
@@ -340,6 +400,8 @@ def consent_record(
         signature_sha256=signature_sha,
         countersignature_sha256=countersignature_sha,
         document_sha256=document_sha,
+        witness_name_sha256=witness_name_sha,
+        witness_signature_sha256=witness_signature_sha,
         after_insert=store,
         state_before=state,
     )
@@ -355,7 +417,12 @@ def consent_record(
         action=Action.CONSENT_RECORDED,
         actor=by,
         obj=event,
-        details={"kind": kind, "channel": event.channel, "version": version.pk},
+        details={
+            "kind": kind,
+            "channel": event.channel,
+            "version": version.pk,
+            "witness": bool(witness_name_sha),
+        },
     )
     receipt_schedule(event)
     return event

@@ -33,6 +33,7 @@ from portal.web import current_user, form_errors_add
 from ..audit import Action
 from ..forms import InPersonForm, InPersonMode, QualityCheckForm, StaffWithdrawForm
 from ..models import (
+    NOTE_KINDS,
     Channel,
     ConsentArtifact,
     ConsentEvent,
@@ -41,7 +42,15 @@ from ..models import (
     WithdrawalLevel,
 )
 from ..selectors import records as selectors
-from ..services import InPerson, Signature, consent_record, consent_withdraw, quality_check_record
+from ..services import (
+    InPerson,
+    Signature,
+    Witness,
+    consent_record,
+    consent_withdraw,
+    quality_check_record,
+)
+from ..services.artifacts import event_files_read
 from ..services.reads import consent_read_record
 from ..services.sealed_files import artifact_read
 
@@ -119,8 +128,13 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         representative = mode == InPersonMode.REPRESENTATIVE or (
-            mode == InPersonMode.PAPER and bool(data.get("representative_relationship"))
+            mode == InPersonMode.PAPER and bool(data.get("representative_relation"))
         )
+        witness = None
+        if mode != InPersonMode.PAPER and data.get("witness_present"):
+            witness = Witness(
+                name=data.get("witness_name") or "", signature_png=data.get("witness_signature")
+            )
         paper = data.get("paper_form")
         try:
             event = consent_record(
@@ -135,7 +149,8 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
                     signer_kind=(
                         SignerKind.LEGAL_REPRESENTATIVE if representative else SignerKind.SELF
                     ),
-                    representative_relationship=data.get("representative_relationship") or "",
+                    representative_relation=data.get("representative_relation") or "",
+                    representative_note=data.get("representative_note") or "",
                 ),
                 by=current_user(request),
                 in_person=InPerson(
@@ -147,6 +162,7 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
                     countersignature_confirmed=bool(data.get("countersign_confirm")),
                     paper_form=paper.read() if paper else None,
                     signed_at=data.get("signed_on"),
+                    witness=witness,
                 ),
             )
         except ValidationError as exc:
@@ -187,8 +203,10 @@ def withdraw_on_behalf(request: HttpRequest, code: str) -> HttpResponse:
                 staff=current_user(request),
                 confirmed=data["confirm"],
                 reason=data["reason"],
+                reason_note=data.get("reason_note") or "",
                 signer_kind=data["signer_kind"],
-                representative_relationship=data.get("representative_relationship") or "",
+                representative_relation=data.get("representative_relation") or "",
+                representative_note=data.get("representative_note") or "",
             )
         except ValidationError as exc:
             form_errors_add(form, exc)
@@ -235,6 +253,16 @@ def quality_check(request: HttpRequest, event_id: int) -> HttpResponse:
         participant=event.participant, by=user, reason="consent quality check"
     )
     age = profile.age_on(timezone.localtime(event.signed_at).date()) if profile else None
+    artifacts = list(event.artifacts.all())
+    notes = [a for a in artifacts if a.kind in NOTE_KINDS]
+    if notes:
+        # The witness's name and "other: ..." texts are personal data: opening them is a read.
+        audit_record(
+            action=Action.ARTIFACT_VIEWED,
+            actor=user,
+            obj=event,
+            details={"notes": sorted(a.kind for a in notes)},
+        )
     return render(
         request,
         "consent/site/quality_check.html",
@@ -243,7 +271,8 @@ def quality_check(request: HttpRequest, event_id: int) -> HttpResponse:
             "form": form,
             "registered_name": profile.name if profile else "",
             "age_at_signing": age,
-            "artifacts": event.artifacts.all(),
+            "artifacts": [a for a in artifacts if a.kind not in NOTE_KINDS],
+            "notes": event_files_read(event) if notes else None,
             "own_record": user.pk in (event.staff_id, event.countersigned_by_id),
         },
         status=400 if form.is_bound and form.errors else 200,
@@ -253,7 +282,13 @@ def quality_check(request: HttpRequest, event_id: int) -> HttpResponse:
 @role_required(*SITE_ROLES)
 def artifact_download(request: HttpRequest, artifact_id: int) -> HttpResponse:
     visible_events = scope_queryset(request.user, ConsentEvent.objects.all())
-    artifact = ConsentArtifact.objects.filter(pk=artifact_id, event__in=visible_events).first()
+    # Notes (a witness's name, "other: ..." texts) are shown on the pages that need them, not
+    # handed out as files.
+    artifact = (
+        ConsentArtifact.objects.filter(pk=artifact_id, event__in=visible_events)
+        .exclude(kind__in=NOTE_KINDS)
+        .first()
+    )
     if artifact is None:
         raise deny(
             request.user,

@@ -9,6 +9,7 @@ import struct
 import zlib
 from typing import Any
 
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -153,3 +154,49 @@ def sign_data(version: ConsentVersion, **overrides: Any) -> dict[str, Any]:
     data.update({"typed_name": NAME, "confirm": "on"})
     data.update(overrides)
     return data
+
+
+def legacy_event(participant: Participant, *, kind: str, **fields: Any) -> ConsentEvent:
+    """An event as the portal wrote it before the ledger held codes (hash format 1): typed text in
+    ``representative_relationship`` and ``reason``. Hashed with the real ``event_hash``, whose
+    format-1 output a test pins byte for byte (``test_format_1_hash_is_unchanged``)."""
+    from consent import ledger
+    from consent.projection import state_refresh
+    from consent.services.events import participant_lock
+
+    with transaction.atomic():
+        participant = participant_lock(participant)
+        head, now = ledger.chain_head_and_now(participant.pk)
+        state = participant.consent_state
+        values: dict[str, Any] = {
+            "participant_id": participant.pk,
+            "sequence": head[0] + 1 if head else 1,
+            "kind": kind,
+            "version_id": state.version_id,
+            "version_sha256": state.version.text_sha256 if state.version else "",
+            "choices": dict(state.choices),
+            "signed_at": now,
+            "recorded_at": now,
+            "signer_kind": "self",
+            "representative_relationship": "",
+            "method": "",
+            "channel": "site_tablet",
+            "staff_id": None,
+            "countersigned_by_id": None,
+            "withdrawal_level": "",
+            "samples_fate": "",
+            "voids_id": None,
+            "reason": "",
+            "signer_name_digest": "",
+            "signature_sha256": "",
+            "countersignature_sha256": "",
+            "document_sha256": "",
+            "prev_hash": head[1] if head else "",
+            **fields,
+        }
+        digest = ledger.event_hash(values)
+        event = ConsentEvent.objects.create(
+            **values, hash=digest, verification_code=ledger.verification_code(digest)
+        )
+        state_refresh(participant_id=participant.pk)
+    return event

@@ -32,7 +32,7 @@ GUARDIAN = Signature(
     typed_name="김보호",
     confirmed=True,
     signer_kind="legal_representative",
-    representative_relationship="어머니",
+    representative_relation="parent",
 )
 
 
@@ -123,7 +123,7 @@ def test_the_guardian_can_no_longer_sign_or_withdraw_for_them(came_of_age):
             by=None,
             confirmed=True,
             signer_kind="legal_representative",
-            representative_relationship="어머니",
+            representative_relation="parent",
         )
 
 

@@ -242,18 +242,16 @@ def test_two_submissions_at_once_make_a_linear_chain():
 
 
 def test_database_and_python_verification_agree_on_awkward_text():
-    from consent.services import consent_withdraw as withdraw
-
+    # Typed text is what events recorded before the ledger held codes carry (hash format 1).
     version = ca.active_version()
     people = [ca.eligible_participant() for _ in range(3)]
     for p in people:
         ca.sign_all_yes(p, version)
-    withdraw(
-        participant=people[0],
-        level="no_further_use",
+    ca.legacy_event(
+        people[0],
+        kind="withdraw",
+        withdrawal_level="no_further_use",
         samples_fate="destroy",
-        by=None,
-        confirmed=True,
         reason='따옴표 " 역슬래시 \\ 줄바꿈\n탭\t제어\x01 é 😀 </script>',
         signer_kind="legal_representative",
         representative_relationship="어머니 (母)",

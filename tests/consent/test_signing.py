@@ -166,14 +166,14 @@ def test_a_minor_must_be_signed_for_by_a_legal_representative(team):
             typed_name="김보호",
             confirmed=True,
             signer_kind="legal_representative",
-            representative_relationship="어머니",
+            representative_relation="parent",
         ),
     )
     text = "".join(
         "".join(page.extract_text().split())
         for page in pypdf.PdfReader(io.BytesIO(receipt_render(event))).pages
     )
-    assert "김보호" in text and "어머니" in text and event.hash in text
+    assert "김보호" in text and "(부모)" in text and event.hash in text
 
 
 def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, team):
@@ -186,7 +186,7 @@ def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, t
         reverse("consent:site_withdraw", args=[participant.code]),
         {
             "signer_kind": "self",
-            "reason": "전화 요청",
+            "reason": "phone",
             "level": "no_further_collection",
             "confirm": "on",
         },

@@ -270,17 +270,15 @@ def test_legal_representative_signs_with_relationship(client, version, site_team
         sign_data(
             version,
             typed_name="김보호",
-            representative_relationship="어머니",
+            representative_relation="parent",
             countersigned_by=str(first.pk),
             countersign_confirm="on",
         ),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     event = ConsentEvent.objects.get(participant=participant)
-    assert (event.signer_kind, event.representative_relationship) == (
-        "legal_representative",
-        "어머니",
-    )
+    assert (event.signer_kind, event.representative_relation) == ("legal_representative", "parent")
+    assert event.representative_relationship == ""
 
 
 def test_scanned_paper_form_is_type_checked_and_dated_in_the_past(client, site_team):
