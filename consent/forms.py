@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -22,6 +22,9 @@ from .models import (
 )
 from .selectors.records import version_items, version_questions
 from .services.artifacts import NOTE_MAX_LENGTH, PAPER_MAX_BYTES, SIGNATURE_MAX_BYTES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 YES_NO = [("yes", _("Yes, I agree")), ("no", _("No, I do not agree"))]
 _DATA_URL_PREFIX = "data:image/png;base64,"
@@ -45,7 +48,7 @@ def decode_drawn_signature(value: str) -> bytes | None:
         ) from exc
 
 
-def relation_field(label: str) -> forms.ChoiceField:
+def relation_field(label: StrOrPromise) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=[("", _("— choose —")), *RepresentativeRelation.choices],
@@ -53,7 +56,7 @@ def relation_field(label: str) -> forms.ChoiceField:
     )
 
 
-def note_field(label: str) -> forms.CharField:
+def note_field(label: StrOrPromise) -> forms.CharField:
     return forms.CharField(label=label, max_length=NOTE_MAX_LENGTH, required=False)
 
 

@@ -86,6 +86,10 @@ class EventSerializer(serializers.ModelSerializer[ConsentEvent]):
         read_only=True, allow_null=True
     )
     receipt = serializers.SerializerMethodField()
+    # For people: the label of the relationship code (the typed text of events recorded before
+    # the codes); the code itself is ``representative_relation``.
+    representative_relationship = serializers.CharField(source="relationship_label", read_only=True)
+    witnessed = serializers.BooleanField(source="has_witness", read_only=True)
 
     class Meta:
         model = ConsentEvent
@@ -99,6 +103,9 @@ class EventSerializer(serializers.ModelSerializer[ConsentEvent]):
             "recorded_at",
             "signer_kind",
             "representative_relationship",
+            "representative_relation",
+            "withdrawal_reason",
+            "witnessed",
             "method",
             "channel",
             "withdrawal_level",

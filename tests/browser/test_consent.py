@@ -174,3 +174,59 @@ def test_coordinator_records_in_person_consent_and_a_colleague_fails_its_check(
     assert state.status == "voided" and participant.status == "eligible"
     void = ConsentEvent.objects.get(participant=participant, kind="void")
     assert void.voids_id == event.pk and void.staff_id == second.pk
+
+
+def test_coordinator_records_a_tablet_consent_with_an_impartial_witness(
+    page: Page, new_page, staff_user_with_totp
+):
+    version = ca.active_version()
+    site = SiteFactory()
+    first = staff_user_with_totp(Role.COORDINATOR, sites=[site])
+    second = staff_user_with_totp(Role.COORDINATOR, sites=[site])
+    participant = ca.eligible_participant(site=site)
+
+    sign_in(page, first.email)
+    page.goto(f"/site/consent/participants/{participant.code}/")
+    page.get_by_role("link", name="참여자가 이 태블릿에 서명").click()
+    answer_items(page, version)
+    answer_questions(page, version)
+    page.get_by_label("서명자가 입력한 성명").fill(ca.NAME)
+    draw(page, 0)
+    page.get_by_label("서명자는 동의서를 읽었거나").check()
+    page.get_by_label("연대 서명하는 연구자").select_option(str(first.pk))
+    draw(page, 1)
+    page.get_by_label("연구자로서 연구를 설명하였으며").check()
+    page.get_by_label("공정한 입회인이 참석함").check()
+    page.get_by_label("공정한 입회인의 성명").fill("박증인")
+    draw(page, 2)
+    # The witness's pad has its own clear button; clearing it leaves the other signatures alone.
+    page.get_by_role("button", name="입회인 서명 지우기").click()
+    page.get_by_label("공정한 입회인으로서").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="동의 기록").click()
+    assert "입회인 서명란에 서명해야 합니다" in page.locator("main").inner_text()
+    assert not ConsentEvent.objects.filter(participant=participant).exists()
+
+    # The page comes back with the text fields kept; the drawings are made again.
+    draw(page, 0)
+    draw(page, 1)
+    draw(page, 2)
+    for label in (
+        "서명자는 동의서를 읽었거나",
+        "연구자로서 연구를 설명하였으며",
+        "공정한 입회인으로서",
+    ):
+        page.get_by_label(label).check()
+    answer_questions(page, version)
+    with page.expect_navigation():
+        page.get_by_role("button", name="동의 기록").click()
+    assert "다른 직원이 점검해야 합니다" in page.locator(".messages").inner_text()
+    event = ConsentEvent.objects.get(participant=participant)
+    assert event.has_witness and event.witness_signature_sha256
+    assert event.signature_sha256 and event.countersignature_sha256
+
+    colleague = new_page()
+    sign_in(colleague, second.email)
+    colleague.goto(f"/site/consent/events/{event.pk}/check/")
+    facts = colleague.locator("table.facts").inner_text()
+    assert "공정한 입회인" in facts and "박증인" in facts
