@@ -30,9 +30,11 @@ from consent.models import (
     EventKind,
     OwnConsentRequest,
     ReconsentCampaign,
+    RepresentativeRelation,
     SamplesFate,
     SignerKind,
     WithdrawalLevel,
+    WithdrawalReason,
 )
 from consent.selectors.campaigns import campaign_progress
 from enrollment.models import Site
@@ -81,7 +83,11 @@ class ConsentReport:
     months: list[str]
     withdrawals: list[tuple[str, str, int]]  # level label, samples fate label, events
     sample_fates: list[tuple[str, str, int]]  # level label, recorded fate label, tubes
-    signer: dict[str, int]  # guardian, witnessed, in_person, self_web, signings
+    signer: dict[str, int]  # guardian, witnessed, impartial_witness, in_person, web, signings
+    # Codes only, by their labels: the typed text of events recorded before the codes is personal
+    # data and stays out of reports (counted as "not coded").
+    relations: list[tuple[str, int]]  # representative's relationship label, signings
+    withdrawal_requests: list[tuple[str, int]]  # how a staff-recorded withdrawal was asked for
     quality: tuple[int, int]  # checks, failures
     quality_failures: list[tuple[str, int]]  # which check failed, how often
     campaigns: list[tuple[str, str, int, int, float]]  # campaign, site, invited, done, percent
@@ -181,9 +187,37 @@ def consent_report(*, scope: ReportScope) -> ConsentReport:
         signings=Count("pk"),
         guardian=Count("pk", filter=Q(signer_kind=SignerKind.LEGAL_REPRESENTATIVE)),
         witnessed=Count("pk", filter=Q(countersigned_by__isnull=False)),
+        impartial_witness=Count("pk", filter=~Q(witness_name_sha256="")),
         in_person=Count("pk", filter=Q(channel__in=[Channel.SITE_TABLET, Channel.SCANNED_PAPER])),
         web=Count("pk", filter=Q(channel=Channel.WEB)),
     )
+
+    not_coded = _("not coded (recorded before the list)")
+    relations = [
+        (
+            _label(RepresentativeRelation, r["representative_relation"])
+            if r["representative_relation"]
+            else not_coded,
+            r["n"],
+        )
+        for r in form_events.filter(kind__in=SIGNINGS, signer_kind=SignerKind.LEGAL_REPRESENTATIVE)
+        .values("representative_relation")
+        .annotate(n=Count("pk"))
+        .order_by("representative_relation")
+    ]
+    withdrawal_requests = [
+        (
+            _label(WithdrawalReason, r["withdrawal_reason"])
+            if r["withdrawal_reason"]
+            else not_coded,
+            r["n"],
+        )
+        for r in _events(scope)
+        .filter(kind=EventKind.WITHDRAW, staff__isnull=False)
+        .values("withdrawal_reason")
+        .annotate(n=Count("pk"))
+        .order_by("withdrawal_reason")
+    ]
 
     checks = ConsentQualityCheck.objects.filter(event__in=form_events)
     quality_totals = checks.aggregate(n=Count("pk"), failed=Count("pk", filter=Q(passed=False)))
@@ -219,6 +253,8 @@ def consent_report(*, scope: ReportScope) -> ConsentReport:
         withdrawals=withdrawals,
         sample_fates=fates_of_withdrawals(_events(scope)),
         signer={k: v or 0 for k, v in signer.items()},
+        relations=relations,
+        withdrawal_requests=withdrawal_requests,
         quality=(quality_totals["n"], quality_totals["failed"]),
         quality_failures=quality_failures,
         campaigns=campaigns,
@@ -334,6 +370,10 @@ def consent_report_rows(report: ConsentReport) -> Iterator[Sequence[object]]:
         yield (_("samples of withdrawn participants"), level, fate, n)
     for key, n in report.signer.items():
         yield (_("signings"), key, "", n)
+    for label, n in report.relations:
+        yield (_("signings by a legal representative"), label, "", n)
+    for label, n in report.withdrawal_requests:
+        yield (_("withdrawals recorded by staff"), label, "", n)
     yield (_("quality checks"), _("checked"), "", report.quality[0])
     yield (_("quality checks"), _("failed"), "", report.quality[1])
     for what, n in report.quality_failures:

@@ -10,13 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.db import models
 from django.utils.translation import gettext as _
 
+from consent.models import RepresentativeRelation, WithdrawalReason
 from portal.audit import Action, audit_record
 from portal.csv_stream import copy_csv_chunks, sql_csv_safe
 from portal.models import User
 
 __all__ = ["ledger_csv"]
+
+
+def _label_sql(column: str, choices: type[models.TextChoices]) -> str:
+    """The label of a code column in the current language, as an SQL ``CASE``. The labels are
+    the portal's own catalogue (quotes doubled, ``%`` doubled for the driver); events recorded
+    before the codes have none, and their typed text stays out of the export."""
+
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+    whens = " ".join(
+        f"WHEN {literal(value)} THEN {literal(str(label))}" for value, label in choices.choices
+    )
+    return f"CASE {column} {whens} ELSE '' END"
 
 
 def _select(site_filter: bool) -> str:
@@ -29,7 +45,11 @@ def _select(site_filter: bool) -> str:
         + ", e.sequence, e.kind, "
         + sql_csv_safe("v.label")
         + ", v.language, e.signed_at, e.recorded_at, e.signer_kind, e.channel, e.method, "
-        "e.withdrawal_level, e.samples_fate, e.voids_id, e.hash "
+        "e.withdrawal_level, e.samples_fate, e.voids_id, "
+        + _label_sql("e.representative_relation", RepresentativeRelation)
+        + ", "
+        + _label_sql("e.withdrawal_reason", WithdrawalReason)
+        + ", e.witness_name_sha256 <> '', e.hash "
         "FROM consent_consentevent e "
         "JOIN enrollment_participant p ON p.id = e.participant_id "
         "LEFT JOIN consent_consentversion v ON v.id = e.version_id "
@@ -71,6 +91,9 @@ def ledger_csv(
         _("withdrawal level"),
         _("samples and data"),
         _("voids event"),
+        _("relationship of the legal representative"),
+        _("how the withdrawal was asked for"),
+        _("impartial witness"),
         _("hash"),
     ]
     params: list[object] = [sorted(site_ids)] if site_ids is not None else []

@@ -201,3 +201,42 @@ def test_the_ledger_csv_streams_every_event_of_the_reviewers_sites(client, data)
     assert codes == {p.code for p in data["at_a"]}
     audit = AuditEvent.objects.get(object_type="report.consent_ledger")
     assert audit.reason == "연간 점검" and audit.details["sites"] == [data["a"].pk]
+
+
+def test_reports_show_relationship_and_request_codes_by_label_never_typed_text(client, data):
+    # One withdrawal recorded by staff with codes, one recorded before the codes with typed text.
+    coordinator = staff_user(Role.COORDINATOR, sites=[data["a"]], mfa=True)
+    consent_withdraw(
+        participant=data["at_a"][0],
+        level="no_further_contact",
+        by=coordinator,
+        staff=coordinator,
+        confirmed=True,
+        reason="letter",
+        signer_kind="legal_representative",
+        representative_relation="legal_guardian",
+    )
+    ca.legacy_event(
+        data["at_a"][1],
+        kind="withdraw",
+        withdrawal_level="no_further_contact",
+        staff_id=coordinator.pk,
+        signer_kind="legal_representative",
+        representative_relationship="큰아버지 김철수",
+        reason="김철수 씨가 전화로 요청",
+    )
+    report = consent_report(scope=_scope(data, [data["a"].pk]))
+    requests = dict(report.withdrawal_requests)
+    assert requests["우편"] == 1 and requests["코드 없음(목록 도입 전 기록)"] == 1
+
+    reviewer = staff_user(Role.ETHICS_REVIEWER, sites=[data["a"]], mfa=True)
+    client.force_login(reviewer)
+    response = client.post(reverse("reports:ledger_csv"), {"ledger-reason": "연간 점검"})
+    raw = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(raw)))
+    header = table[0]
+    rows = {int(r[0]): dict(zip(header, r, strict=True)) for r in table[1:]}
+    coded = ConsentEvent.objects.get(participant=data["at_a"][0], kind="withdraw")
+    assert rows[coded.pk]["법정대리인과의 관계"] == "후견인"
+    assert rows[coded.pk]["철회 요청 방법"] == "우편"
+    assert "김철수" not in raw and "큰아버지" not in raw
