@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from pathlib import Path
 
 import pytest
 
 from portal.celery import app
-from tests.workers import celery_start, process_stop, wait_for, worker_environment
+from tests.workers import (
+    beat_sends,
+    beat_start,
+    log_text,
+    process_stop,
+    wait_for,
+    worker_environment,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-SENT = re.compile(r"Sending due task portal-heartbeat")
-
-
-def beat_start(tmp_path: Path, name: str, env: dict[str, str]):
-    return celery_start(
-        tmp_path, name, env, "beat", "--loglevel=INFO", f"--pidfile={tmp_path / name}.pid",
-        f"--schedule={tmp_path / name}-schedule",
-    )  # fmt: skip
-
-
-def sends(tmp_path: Path, name: str) -> int:
-    path = tmp_path / f"{name}.log"
-    return len(SENT.findall(path.read_text(errors="replace"))) if path.exists() else 0
-
-
-def log(tmp_path: Path, name: str) -> str:
-    return (tmp_path / f"{name}.log").read_text(errors="replace")
 
 
 def test_a_second_beat_waits_for_the_lock_and_takes_over_when_the_first_stops(tmp_path):
@@ -42,16 +29,18 @@ def test_a_second_beat_waits_for_the_lock_and_takes_over_when_the_first_stops(tm
     first = beat_start(tmp_path, "first", env)
     second = None
     try:
-        assert wait_for(lambda: sends(tmp_path, "first") >= 1, 30), log(tmp_path, "first")
+        assert wait_for(lambda: beat_sends(tmp_path, "first") >= 1, 30), log_text(tmp_path, "first")
         second = beat_start(tmp_path, "second", env)
-        assert wait_for(lambda: sends(tmp_path, "first") >= 7, 30), log(tmp_path, "first")
+        assert wait_for(lambda: beat_sends(tmp_path, "first") >= 7, 30), log_text(tmp_path, "first")
         # Six seconds with both running: the schedule ran from the first beat only.
-        assert sends(tmp_path, "second") == 0, log(tmp_path, "second")
-        assert "Acquired lock" not in log(tmp_path, "second")
+        assert beat_sends(tmp_path, "second") == 0, log_text(tmp_path, "second")
+        assert "Acquired lock" not in log_text(tmp_path, "second")
         assert second.poll() is None  # waiting, not crashed
         process_stop(first)  # releases the lock
-        assert wait_for(lambda: sends(tmp_path, "second") >= 2, 30), log(tmp_path, "second")
-        assert "Acquired lock" in log(tmp_path, "second")
+        assert wait_for(lambda: beat_sends(tmp_path, "second") >= 2, 30), log_text(
+            tmp_path, "second"
+        )
+        assert "Acquired lock" in log_text(tmp_path, "second")
     finally:
         process_stop(first)
         if second is not None:
