@@ -48,10 +48,12 @@ class Chain:
 SENDING = Chain(
     "chain_token", "next_batch_due_at", (CampaignStatus.RUNNING,), campaign_send_batch_task
 )
+# Reminders start once every first invitation is out: the two chains never run side by side, so
+# the campaign's e-mails together stay at its rate.
 REMINDING = Chain(
     "reminder_chain_token",
     "next_reminder_due_at",
-    (CampaignStatus.RUNNING, CampaignStatus.SENT),
+    (CampaignStatus.SENT,),
     campaign_send_reminders_task,
 )
 

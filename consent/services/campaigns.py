@@ -22,7 +22,7 @@ Delivery is at-least-once and resumable, with the state in the database:
   worker lost together with its scheduled task.
 * ``campaign_send_reminders`` (a chain that beat starts daily, unless one is alive) reminds those
   who have not acted ``reminder_after_days`` after the last e-mail, at most ``max_reminders``
-  times, the same way.
+  times, the same way, once every first invitation is out (so that the two never add up).
 
 Participants without an e-mail address are marked so, to be asked at their next site visit.
 Participants who re-consent or withdraw before their e-mail goes out are not e-mailed.
@@ -165,8 +165,7 @@ def campaign_pause(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
     if campaign.status != CampaignStatus.RUNNING:
         raise ValidationError(_("Only a campaign that is sending can be paused."))
     campaign.status = CampaignStatus.PAUSED
-    ended = [*chain_end(SENDING, campaign), *chain_end(REMINDING, campaign)]
-    campaign.save(update_fields=["status", *ended])
+    campaign.save(update_fields=["status", *chain_end(SENDING, campaign)])
     audit_record(action=Action.CAMPAIGN_PAUSED, actor=by, obj=campaign)
     return campaign
 
@@ -180,8 +179,6 @@ def campaign_resume(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampai
     campaign.save(update_fields=["status"])
     audit_record(action=Action.CAMPAIGN_RESUMED, actor=by, obj=campaign)
     chain_schedule(SENDING, campaign)
-    if _reminders_due(campaign, timezone.now()).exists():
-        chain_schedule(REMINDING, campaign)
     return campaign
 
 

@@ -332,20 +332,26 @@ def test_the_reminder_chain_ends_when_nobody_is_left_and_the_sweep_leaves_it(
     assert campaigns.campaigns_resume_stalled(now=later) == []
 
 
-def test_pausing_ends_the_reminder_chain_and_resuming_starts_one(
+def test_reminders_wait_until_every_first_invitation_is_out(
     due, manager, small_batches, django_capture_on_commit_callbacks
 ):
     v2, _people = due
     campaign = campaigns.campaign_start(version=v2, by=manager)
-    _sent_a_week_ago(campaign)
-    ReconsentCampaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.RUNNING)
-    campaigns.campaigns_remind_all()
-    before = ReconsentCampaign.objects.get(pk=campaign.pk).reminder_chain_token
-    campaigns.campaign_pause(campaign=campaign, by=manager)
-    assert ReconsentCampaign.objects.get(pk=campaign.pk).reminder_chain_token == ""
-    assert campaigns.campaign_send_reminders(campaign_id=campaign.pk, chain_token=before) == 0
-    with django_capture_on_commit_callbacks(execute=False) as scheduled:
-        campaigns.campaign_resume(campaign=campaign, by=manager)
-    assert len(scheduled) == 2  # the invitations' chain and the reminders'
-    assert ReconsentCampaign.objects.get(pk=campaign.pk).reminder_chain_token not in ("", before)
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)  # two of five sent
+    ReconsentInvitation.objects.filter(campaign=campaign, sent_at__isnull=False).update(
+        sent_at=timezone.now() - dt.timedelta(days=8)
+    )
+    mail.outbox.clear()
+    # Still sending first invitations: no reminder chain beside it, so the rate is not doubled.
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        assert campaigns.campaigns_remind_all() == 0
+    assert started == []
+    assert campaigns.campaign_send_reminders(campaign_id=campaign.pk) == 0
     assert mail.outbox == []
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)
+    assert ReconsentCampaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaigns.campaigns_remind_all() == 1
+    assert len(mail.outbox) == 2  # the two sent a week ago
