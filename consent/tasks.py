@@ -64,11 +64,14 @@ def campaign_send_batch_task(campaign_id: int, chain_token: str = "") -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def campaign_send_reminders_task(campaign_id: int) -> int:
-    """Send the next batch of a campaign's reminders."""
+def campaign_send_reminders_task(campaign_id: int, chain_token: str = "") -> int:
+    """Send the next batch of a campaign's reminders; schedules the batch after it.
+
+    Runs only while ``chain_token`` is the campaign's live reminder chain, like the first
+    invitations' batches."""
     from .services.campaigns import campaign_send_reminders
 
-    return campaign_send_reminders(campaign_id=campaign_id)
+    return campaign_send_reminders(campaign_id=campaign_id, chain_token=chain_token)
 
 
 @shared_task(ignore_result=True)
@@ -81,7 +84,7 @@ def campaigns_resume_stalled_task() -> int:
 
 @shared_task(ignore_result=True)
 def campaigns_remind_task() -> int:
-    """Beat: start reminders for every open campaign."""
+    """Beat: start a reminder chain for every open campaign that has none alive."""
     from .services.campaigns import campaigns_remind_all
 
     return campaigns_remind_all()

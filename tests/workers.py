@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,3 +143,51 @@ def recipients(tmp_path: Path) -> list[str]:
             if line.startswith("To: "):
                 found.append(line[4:].strip())
     return found
+
+
+def beat_start(tmp_path: Path, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``celery beat`` (the redbeat scheduler of the settings) logging to ``<name>.log``."""
+    return celery_start(
+        tmp_path, name, env, "beat", "--loglevel=INFO", f"--pidfile={tmp_path / name}.pid",
+        f"--schedule={tmp_path / name}-schedule",
+    )  # fmt: skip
+
+
+def log_text(tmp_path: Path, name: str) -> str:
+    path = tmp_path / f"{name}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def beat_sends(tmp_path: Path, name: str, entry: str = "portal-heartbeat") -> int:
+    """How many times beat ``name`` sent the schedule entry ``entry``."""
+    sent = re.compile(rf"Sending due task {re.escape(entry)}\b")
+    return len(sent.findall(log_text(tmp_path, name)))
+
+
+def json_records(path: Path) -> list[dict[str, Any]]:
+    """The JSON log records; outside them only Celery's own shutdown notice may be printed."""
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    found = [json.loads(line) for line in lines if line.startswith("{")]
+    others = [line for line in lines if not line.startswith("{")]
+    assert all(line.startswith("worker: ") for line in others), others
+    return found
+
+
+def beat_entry_make_due(*, redis_url: str, key_prefix: str, entry: str) -> None:
+    """Make the running beat's schedule entry ``entry`` due now, as if its last run were two
+    days ago: beat sends it at its next tick, through its own schedule and lock (a nightly job
+    need not wait for the night)."""
+    from celery import Celery
+    from redbeat.schedulers import RedBeatSchedulerEntry, ensure_conf
+
+    probe = Celery("beat-probe", set_as_current=False)
+    probe.conf.update(
+        redbeat_redis_url=redis_url,
+        redbeat_key_prefix=key_prefix,
+        redbeat_redis_options={},
+        timezone=settings.CELERY_TIMEZONE,
+    )
+    ensure_conf(probe)
+    key = RedBeatSchedulerEntry.generate_key(probe, entry)
+    stored = RedBeatSchedulerEntry.from_key(key, app=probe)
+    stored.reschedule(last_run_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))

@@ -63,6 +63,9 @@ class ReconsentCampaign(models.Model):
     chain_token = models.CharField(max_length=32, blank=True, default="")
     # When the chain's next batch should start; the recovery sweep judges "overdue" by it.
     next_batch_due_at = models.DateTimeField(null=True, blank=True)
+    # The same for the chain of reminder batches, which runs beside the first invitations'.
+    reminder_chain_token = models.CharField(max_length=32, blank=True, default="")
+    next_reminder_due_at = models.DateTimeField(null=True, blank=True)
     invited_count = models.PositiveIntegerField(_("participants invited"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 

@@ -4,12 +4,11 @@ Delivery is at-least-once and resumable, with the state in the database:
 
 * ``campaign_start`` writes one invitation per participant who is due (one INSERT ... SELECT, unique
   per campaign and participant) and schedules the first batch after the commit.
-* One live chain of batches per campaign. Every scheduled batch carries a fresh token that is
-  also stored on the campaign (``chain_token``); a batch runs only if it can swap that token for
-  its own, and stops as soon as the campaign's token is no longer its own. Pausing, closing,
-  resuming and the recovery sweep replace the token, so a batch task left over from before (a
-  countdown still waiting, a killed worker's task delivered again) finds a stranger's token and
-  does nothing: the rate stays as set.
+* One live chain of batches per campaign for the first invitations and one for the reminders
+  (``campaign_chains``: a token on the campaign that every scheduled batch must hold). Pausing,
+  closing, resuming, the daily reminder start and the recovery sweep replace the token, so a
+  batch task left over from before (a countdown still waiting, a killed worker's task delivered
+  again) does nothing: the rate stays as set.
 * ``campaign_send_batch`` sends up to ``batch_size`` e-mails. Each e-mail: claim one pending
   invitation in a short transaction (``SKIP LOCKED``, ``claimed_at``), hand the message to the
   mail server outside any transaction (behind a transaction pooler a transaction held open over
@@ -18,11 +17,12 @@ Delivery is at-least-once and resumable, with the state in the database:
   so that one participant gets the e-mail twice; nobody is ever skipped. The batch then schedules
   the next one so that batch starts are ``60 * batch_size / rate_per_minute`` seconds apart, and
   records when it is due (``next_batch_due_at``).
-* ``campaigns_resume_stalled`` (beat, every few minutes) restarts the chain of running campaigns
-  whose next batch is overdue (due more than ``OVERDUE_GRACE`` ago), which covers a worker lost
-  together with its scheduled task.
-* ``campaign_send_reminders`` (beat, daily) reminds those who have not acted ``reminder_after_days``
-  after the last e-mail, at most ``max_reminders`` times, the same way.
+* ``campaigns_resume_stalled`` (beat, every few minutes) restarts the chains (invitations and
+  reminders) whose next batch is overdue (due more than ``OVERDUE_GRACE`` ago), which covers a
+  worker lost together with its scheduled task.
+* ``campaign_send_reminders`` (a chain that beat starts daily, unless one is alive) reminds those
+  who have not acted ``reminder_after_days`` after the last e-mail, at most ``max_reminders``
+  times, the same way, once every first invitation is out (so that the two never add up).
 
 Participants without an e-mail address are marked so, to be asked at their next site visit.
 Participants who re-consent or withdraw before their e-mail goes out are not e-mailed.
@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -61,11 +60,24 @@ from ..models import (
     ReconsentInvitation,
 )
 from ..selectors.doors import contact_allowed
-from ..tasks import campaign_send_batch_task, campaign_send_reminders_task
+from .campaign_chains import (
+    OVERDUE_GRACE,
+    REMINDING,
+    SENDING,
+    batch_interval_seconds,
+    chain_claim,
+    chain_end,
+    chain_is_mine,
+    chain_is_overdue,
+    chain_schedule,
+    chains_restart_overdue,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "OVERDUE_GRACE",
+    "batch_interval_seconds",
     "campaign_close",
     "campaign_pause",
     "campaign_resume",
@@ -79,39 +91,8 @@ __all__ = [
 OPEN_STATUSES = (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.SENT)
 
 
-def batch_interval_seconds(campaign: ReconsentCampaign) -> float:
-    """Seconds between batch starts that keep the campaign at its rate."""
-    return 60.0 * campaign.batch_size / max(campaign.rate_per_minute, 1)
-
-
-# A batch whose next one is due longer ago than this is lost; the sweep starts a new chain.
-OVERDUE_GRACE = dt.timedelta(minutes=2)
 # An invitation claimed longer ago than this without being recorded was lost with its worker.
 CLAIM_EXPIRES = dt.timedelta(minutes=10)
-
-
-def _chain_schedule(campaign: ReconsentCampaign, countdown: float = 0) -> None:
-    """Make a new live chain for ``campaign`` (its row locked by the caller): the batch scheduled
-    here is the only one that may run; every older scheduled batch is now stale."""
-    token = uuid.uuid4().hex
-    campaign.chain_token = token
-    campaign.next_batch_due_at = timezone.now() + dt.timedelta(seconds=countdown)
-    campaign.save(update_fields=["chain_token", "next_batch_due_at"])
-    campaign_id = campaign.pk
-    transaction.on_commit(
-        lambda: campaign_send_batch_task.apply_async((campaign_id, token), countdown=countdown)
-    )
-
-
-def _chain_end(campaign: ReconsentCampaign) -> None:
-    campaign.chain_token = ""
-    campaign.next_batch_due_at = None
-
-
-def _schedule_reminders(campaign_id: int, countdown: float = 0) -> None:
-    transaction.on_commit(
-        lambda: campaign_send_reminders_task.apply_async((campaign_id,), countdown=countdown)
-    )
 
 
 # --- starting and steering --------------------------------------------------------------------
@@ -174,7 +155,7 @@ def campaign_start(*, version: ConsentVersion, by: User, name: str = "") -> Reco
         details={"version": version.pk, "invited": invited},
     )
     if invited:
-        _chain_schedule(campaign)
+        chain_schedule(SENDING, campaign)
     return campaign
 
 
@@ -184,8 +165,7 @@ def campaign_pause(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
     if campaign.status != CampaignStatus.RUNNING:
         raise ValidationError(_("Only a campaign that is sending can be paused."))
     campaign.status = CampaignStatus.PAUSED
-    _chain_end(campaign)
-    campaign.save(update_fields=["status", "chain_token", "next_batch_due_at"])
+    campaign.save(update_fields=["status", *chain_end(SENDING, campaign)])
     audit_record(action=Action.CAMPAIGN_PAUSED, actor=by, obj=campaign)
     return campaign
 
@@ -198,7 +178,7 @@ def campaign_resume(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampai
     campaign.status = CampaignStatus.RUNNING
     campaign.save(update_fields=["status"])
     audit_record(action=Action.CAMPAIGN_RESUMED, actor=by, obj=campaign)
-    _chain_schedule(campaign)
+    chain_schedule(SENDING, campaign)
     return campaign
 
 
@@ -210,8 +190,8 @@ def campaign_close(*, campaign: ReconsentCampaign, by: User) -> ReconsentCampaig
         raise ValidationError(_("This campaign is already closed."))
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = timezone.now()
-    _chain_end(campaign)
-    campaign.save(update_fields=["status", "closed_at", "chain_token", "next_batch_due_at"])
+    ended = [*chain_end(SENDING, campaign), *chain_end(REMINDING, campaign)]
+    campaign.save(update_fields=["status", "closed_at", *ended])
     audit_record(action=Action.CAMPAIGN_CLOSED, actor=by, obj=campaign)
     return campaign
 
@@ -298,33 +278,6 @@ def _locked(queryset: QuerySet[ReconsentInvitation]) -> ReconsentInvitation | No
     )
 
 
-def _chain_claim(campaign_id: int, chain_token: str | None) -> str | None:
-    """Take the campaign's chain for one batch: the new token, or None when the batch is stale.
-
-    ``chain_token`` None (an operator's or a test's direct call) takes over whatever chain is live.
-    """
-    with transaction.atomic():
-        campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign_id)
-        if campaign.status != CampaignStatus.RUNNING:
-            return None
-        if chain_token is not None and (not chain_token or campaign.chain_token != chain_token):
-            return None
-        mine = uuid.uuid4().hex
-        campaign.chain_token = mine
-        # While this batch runs its successor is due one interval from now.
-        campaign.next_batch_due_at = timezone.now() + dt.timedelta(
-            seconds=batch_interval_seconds(campaign)
-        )
-        campaign.save(update_fields=["chain_token", "next_batch_due_at"])
-        return mine
-
-
-def _chain_is_mine(campaign_id: int, token: str) -> bool:
-    return ReconsentCampaign.objects.filter(
-        pk=campaign_id, chain_token=token, status=CampaignStatus.RUNNING
-    ).exists()
-
-
 def campaign_send_batch(*, campaign_id: int, chain_token: str | None = None) -> int:
     """Send the next batch of first invitations; returns how many invitations were handled.
 
@@ -332,7 +285,7 @@ def campaign_send_batch(*, campaign_id: int, chain_token: str | None = None) -> 
     (paused, closed, or replaced by a newer chain) sends nothing.
     """
     started = time.monotonic()
-    mine = _chain_claim(campaign_id, chain_token)
+    mine = chain_claim(SENDING, campaign_id, chain_token)
     if mine is None:
         return 0
     campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
@@ -346,7 +299,7 @@ def campaign_send_batch(*, campaign_id: int, chain_token: str | None = None) -> 
         return ["outcome", "sent_at"]
 
     handled = 0
-    while handled < campaign.batch_size and _chain_is_mine(campaign.pk, mine):
+    while handled < campaign.batch_size and chain_is_mine(SENDING, campaign.pk, mine):
         if not _send_one(campaign, lambda: _locked(pending), mark_sent, "reconsent_invitation"):
             break
         handled += 1
@@ -359,13 +312,12 @@ def campaign_send_batch(*, campaign_id: int, chain_token: str | None = None) -> 
         more = pending.exists()
         if not more and campaign.status == CampaignStatus.RUNNING:
             campaign.status = CampaignStatus.SENT
-            _chain_end(campaign)
-            update += ["status", "chain_token", "next_batch_due_at"]
+            update += ["status", *chain_end(SENDING, campaign)]
         campaign.save(update_fields=update)
         if more and campaign.status == CampaignStatus.RUNNING:
             elapsed = time.monotonic() - started
-            _chain_schedule(
-                campaign, countdown=max(0.0, batch_interval_seconds(campaign) - elapsed)
+            chain_schedule(
+                SENDING, campaign, countdown=max(0.0, batch_interval_seconds(campaign) - elapsed)
             )
     return handled
 
@@ -380,11 +332,18 @@ def _reminders_due(campaign: ReconsentCampaign, now: dt.datetime) -> QuerySet[Re
     ).filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=cutoff))
 
 
-def campaign_send_reminders(*, campaign_id: int, now: dt.datetime | None = None) -> int:
-    """Remind, in one batch, those who were e-mailed and have not acted; schedules the next batch."""
-    campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
-    if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SENT):
+def campaign_send_reminders(
+    *, campaign_id: int, chain_token: str | None = None, now: dt.datetime | None = None
+) -> int:
+    """Remind, in one batch, those who were e-mailed and have not acted; schedules the next batch.
+
+    Scheduled batches pass their reminder chain's token; a stale one sends nothing.
+    """
+    started = time.monotonic()
+    mine = chain_claim(REMINDING, campaign_id, chain_token)
+    if mine is None:
         return 0
+    campaign = ReconsentCampaign.objects.select_related("version").get(pk=campaign_id)
     now = now or timezone.now()
     due = _reminders_due(campaign, now)
 
@@ -394,50 +353,54 @@ def campaign_send_reminders(*, campaign_id: int, now: dt.datetime | None = None)
         return ["reminder_count", "last_reminded_at"]
 
     handled = 0
-    while handled < campaign.batch_size:
+    while handled < campaign.batch_size and chain_is_mine(REMINDING, campaign.pk, mine):
         if not _send_one(campaign, lambda: _locked(due), mark_reminded, "reconsent_reminder"):
             break
         handled += 1
-    if handled == campaign.batch_size and due.exists():
-        with transaction.atomic():
-            _schedule_reminders(campaign.pk, countdown=batch_interval_seconds(campaign))
+    with transaction.atomic():
+        campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.reminder_chain_token != mine:
+            return handled  # paused, closed or superseded meanwhile: the chain ends here
+        if handled == campaign.batch_size and due.exists():
+            elapsed = time.monotonic() - started
+            chain_schedule(
+                REMINDING, campaign, countdown=max(0.0, batch_interval_seconds(campaign) - elapsed)
+            )
+        else:
+            campaign.save(update_fields=chain_end(REMINDING, campaign))
     return handled
 
 
-def campaigns_remind_all() -> int:
-    """Start reminders for every open campaign (the daily beat task)."""
-    ids = list(
-        ReconsentCampaign.objects.filter(
-            status__in=[CampaignStatus.RUNNING, CampaignStatus.SENT]
-        ).values_list("pk", flat=True)
+def campaigns_remind_all(*, now: dt.datetime | None = None) -> int:
+    """Start a reminder chain for every open campaign that has none alive (the daily beat task);
+    how many were started. Run twice, it starts nothing the second time."""
+    now = now or timezone.now()
+    started = 0
+    ids = ReconsentCampaign.objects.filter(status__in=REMINDING.statuses).values_list(
+        "pk", flat=True
     )
-    for campaign_id in ids:
+    for campaign_id in list(ids):
         with transaction.atomic():
-            _schedule_reminders(campaign_id)
-    return len(ids)
+            campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign_id)
+            alive = campaign.reminder_chain_token and not chain_is_overdue(REMINDING, campaign, now)
+            if campaign.status not in REMINDING.statuses or alive:
+                continue
+            chain_schedule(REMINDING, campaign)
+        started += 1
+    return started
 
 
 def campaigns_resume_stalled(*, now: dt.datetime | None = None) -> list[int]:
-    """Restart the chain of running campaigns whose next batch is overdue (a lost worker or task).
+    """Restart the chains (invitations, reminders) whose next batch is overdue (a lost worker or
+    task); the campaigns' ids.
 
-    Overdue means due (``next_batch_due_at``) more than ``OVERDUE_GRACE`` ago. The restart
-    replaces the chain token, so if the old chain was only late it stops at its next e-mail.
+    Overdue means due more than ``OVERDUE_GRACE`` ago. The restart replaces the chain token, so if
+    the old chain was only late it stops at its next e-mail.
     """
     now = now or timezone.now()
-    resumed = []
-    overdue = ReconsentCampaign.objects.filter(status=CampaignStatus.RUNNING).filter(
-        Q(next_batch_due_at__isnull=True) | Q(next_batch_due_at__lt=now - OVERDUE_GRACE)
-    )
-    for campaign_id in overdue.values_list("pk", flat=True):
-        with transaction.atomic():
-            campaign = ReconsentCampaign.objects.select_for_update().get(pk=campaign_id)
-            due = campaign.next_batch_due_at
-            if campaign.status != CampaignStatus.RUNNING or (
-                due is not None and due >= now - OVERDUE_GRACE
-            ):
-                continue  # moved on meanwhile
-            _chain_schedule(campaign)
-        resumed.append(campaign_id)
+    sending = chains_restart_overdue(SENDING, now=now, live_only=False)
+    reminding = chains_restart_overdue(REMINDING, now=now, live_only=True)
+    resumed = [*sending, *(pk for pk in reminding if pk not in sending)]
     if resumed:
         logger.info("re-consent campaigns resumed", extra={"campaigns": resumed})
     return resumed

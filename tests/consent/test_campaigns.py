@@ -274,3 +274,84 @@ def test_the_mail_is_handed_over_outside_a_transaction(due, manager, small_batch
     monkeypatch.setattr(campaigns, "_mail", watching)
     campaigns.campaign_send_batch(campaign_id=campaign.pk)
     assert depth == [0, 0]
+
+
+def _sent_a_week_ago(campaign):
+    for _ in range(3):
+        campaigns.campaign_send_batch(campaign_id=campaign.pk)
+    ReconsentInvitation.objects.filter(campaign=campaign).update(
+        sent_at=timezone.now() - dt.timedelta(days=8)
+    )
+    mail.outbox.clear()
+
+
+def test_a_stale_reminder_batch_sends_nothing_and_the_live_one_chains_once(
+    due, manager, small_batches, django_capture_on_commit_callbacks
+):
+    v2, _people = due
+    campaign = campaigns.campaign_start(version=v2, by=manager)
+    _sent_a_week_ago(campaign)
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        assert campaigns.campaigns_remind_all() == 1
+    assert len(started) == 1
+    first = ReconsentCampaign.objects.get(pk=campaign.pk).reminder_chain_token
+    assert first
+    # The daily start again (beat run twice, or a second beat): the live chain is left alone.
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        assert campaigns.campaigns_remind_all() == 0
+    assert again == []
+    # The sweep, as if the chain's clock ran ahead, replaces it: the old token is stale.
+    later = timezone.now() + campaigns.OVERDUE_GRACE + dt.timedelta(seconds=5)
+    assert campaigns.campaigns_resume_stalled(now=later) == [campaign.pk]
+    live = ReconsentCampaign.objects.get(pk=campaign.pk).reminder_chain_token
+    assert live and live != first
+    assert campaigns.campaign_send_reminders(campaign_id=campaign.pk, chain_token=first) == 0
+    assert campaigns.campaign_send_reminders(campaign_id=campaign.pk, chain_token="") == 0
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=False) as scheduled:
+        assert campaigns.campaign_send_reminders(campaign_id=campaign.pk, chain_token=live) == 2
+    assert len(scheduled) == 1  # the chain goes on, once
+    assert len(mail.outbox) == 2
+    # Delivered again (a killed worker's task): its token was used up.
+    assert campaigns.campaign_send_reminders(campaign_id=campaign.pk, chain_token=live) == 0
+    assert len(mail.outbox) == 2
+
+
+def test_the_reminder_chain_ends_when_nobody_is_left_and_the_sweep_leaves_it(
+    due, manager, small_batches, django_capture_on_commit_callbacks
+):
+    v2, people = due
+    campaign = campaigns.campaign_start(version=v2, by=manager)
+    _sent_a_week_ago(campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.campaigns_remind_all()  # eager: the whole chain runs
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.user.email for p in people)
+    campaign.refresh_from_db()
+    assert (campaign.reminder_chain_token, campaign.next_reminder_due_at) == ("", None)
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert campaigns.campaigns_resume_stalled(now=later) == []
+
+
+def test_reminders_wait_until_every_first_invitation_is_out(
+    due, manager, small_batches, django_capture_on_commit_callbacks
+):
+    v2, _people = due
+    campaign = campaigns.campaign_start(version=v2, by=manager)
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)  # two of five sent
+    ReconsentInvitation.objects.filter(campaign=campaign, sent_at__isnull=False).update(
+        sent_at=timezone.now() - dt.timedelta(days=8)
+    )
+    mail.outbox.clear()
+    # Still sending first invitations: no reminder chain beside it, so the rate is not doubled.
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        assert campaigns.campaigns_remind_all() == 0
+    assert started == []
+    assert campaigns.campaign_send_reminders(campaign_id=campaign.pk) == 0
+    assert mail.outbox == []
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)
+    campaigns.campaign_send_batch(campaign_id=campaign.pk)
+    assert ReconsentCampaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaigns.campaigns_remind_all() == 1
+    assert len(mail.outbox) == 2  # the two sent a week ago

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from enrollment.models import Participant
 from portal.paging import pages_by_id, rows_by_id
 from tests.factories import ParticipantFactory
-from tests.portal.test_settings import manage, production_env
+from tests.portal.production import manage, production_env
 
 SHOW = (
     "import json; from django.conf import settings; d = settings.DATABASES['default']; "

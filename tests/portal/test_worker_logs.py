@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -13,20 +10,11 @@ from consent.models import LedgerVerification
 from portal.celery import app
 from portal.roles import Role
 from tests.factories import staff_user
-from tests.workers import process_stop, wait_for, worker_environment, worker_start
+from tests.workers import json_records, process_stop, wait_for, worker_environment, worker_start
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 REQUEST_ID = "req-4f9a1c2e7b"
-
-
-def records(path: Path) -> list[dict]:
-    """The JSON records; outside them only Celery's own shutdown notice may be printed."""
-    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
-    found = [json.loads(line) for line in lines if line.startswith("{")]
-    others = [line for line in lines if not line.startswith("{")]
-    assert all(line.startswith("worker: ") for line in others), others
-    return found
 
 
 def test_worker_logs_are_json_with_the_request_id_tracebacks_and_extra_fields(tmp_path, client):
@@ -55,7 +43,7 @@ def test_worker_logs_are_json_with_the_request_id_tracebacks_and_extra_fields(tm
     finally:
         app.conf.task_always_eager = eager
         process_stop(worker)
-    found = records(log)
+    found = json_records(log)
     assert {"time", "level", "logger", "message", "request_id"} <= set(found[0])
     ours = [r for r in found if r.get("request_id") == REQUEST_ID]
     assert ours, found
