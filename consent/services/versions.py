@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
+from portal.korean import particle_format
 from portal.models import User
 
 from ..audit import Action
@@ -116,8 +117,10 @@ def _check_items(items: Sequence[ItemSpec]) -> None:
     for item in items:
         if not _ITEM_CODE.match(item.code):
             raise ValidationError(
-                _("“%(code)s” is not a valid item code (lower-case letters, digits, _).")
-                % {"code": item.code}
+                particle_format(
+                    _("“%(code)s” is not a valid item code (lower-case letters, digits, _)."),
+                    {"code": item.code},
+                )
             )
         if not item.title.strip() or not item.text.strip():
             raise ValidationError(
