@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pypdf
 
@@ -10,7 +11,7 @@ import pypdf
 def tagged_pdf_facts(pdf: bytes) -> dict[str, object]:
     """The catalogue entries a tagged PDF needs, as plain values (absent ones as ``None``)."""
     reader = pypdf.PdfReader(io.BytesIO(pdf))
-    catalog = reader.trailer["/Root"]
+    catalog: Any = reader.trailer["/Root"]
     mark_info = catalog.get("/MarkInfo")
     return {
         "structure": "/StructTreeRoot" in catalog,

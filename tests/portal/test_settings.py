@@ -32,6 +32,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "TEXT_SENDER_TOKEN": secrets.token_urlsafe(24),
         "FILE_STORAGE": "s3",
         "S3_BUCKET": "portal-files",
+        "PROGRAMME_CONTACT_EMAIL": "contact@portal.example.org",
+        "PROGRAMME_CONTACT_PHONE": "02-1234-5678",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -58,6 +60,8 @@ REQUIRED = [
     "ALLOWED_HOSTS",
     "TEXT_SENDER",
     "FILE_STORAGE",
+    "PROGRAMME_CONTACT_EMAIL",
+    "PROGRAMME_CONTACT_PHONE",
 ]
 
 
