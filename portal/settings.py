@@ -103,8 +103,8 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- The programme: its name and how the public reaches it ---------------------------------
 # Set once here, shown on pages, mails, PDFs and consent titles ("contact us" everywhere).
-PROGRAMME_NAME_KO = env("PROGRAMME_NAME_KO", "바이오 데이터 댐 사업")
-PROGRAMME_NAME_EN = env("PROGRAMME_NAME_EN", "Bio Data Dam programme")
+PROGRAMME_NAME_KO = env("PROGRAMME_NAME_KO", "국가 바이오 빅데이터 구축사업")
+PROGRAMME_NAME_EN = env("PROGRAMME_NAME_EN", "National Bio Big Data Programme")
 PROGRAMME_CONTACT_EMAIL = env(
     "PROGRAMME_CONTACT_EMAIL", "contact@portal.invalid", required_in_production=True
 )
@@ -525,7 +525,7 @@ REST_FRAMEWORK = {
 API_USER_RATE = env("API_USER_RATE", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dam Portal API",
-    "DESCRIPTION": "Enrollment, consent and dam link of the Bio Data Dam programme.",
+    "DESCRIPTION": f"Enrollment, consent and dam link of the {PROGRAMME_NAME_EN}.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Choice sets that share a field name ("kind", "status") get names of their own in the schema.

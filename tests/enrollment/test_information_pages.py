@@ -59,7 +59,7 @@ def test_the_sites_page_lists_each_active_site_with_its_address_and_hours(client
     SiteFactory(name="문 닫은 병원", is_active=False)
     korean = _page(client, "sites", "ko")
     assert "부산대학교병원" in korean and "부산광역시 서구 구덕로 179" in korean
-    assert "08:30–16:30" in korean
+    assert "08:30\u201316:30" in korean
     assert "문 닫은 병원" not in korean
     english = _page(client, "sites", "en")
     assert "Pusan National University Hospital" in english
@@ -94,7 +94,9 @@ def test_an_unknown_page_is_not_found(client):
 
 
 def test_a_page_without_english_is_shown_in_korean_marked_as_korean(client):
-    information_page_revise(topic="faq", title_ko="자주 묻는 질문", body_ko="## 비용\n없습니다.", by=None)
+    information_page_revise(
+        topic="faq", title_ko="자주 묻는 질문", body_ko="## 비용\n없습니다.", by=None
+    )
     page = _page(client, "faq", "en")
     assert '<article class="information" lang="ko">' in page
     assert "<h2>비용</h2>" in page
@@ -170,7 +172,9 @@ def test_only_programme_managers_edit_the_pages(client, role):
 
 
 def test_a_published_version_cannot_be_changed_or_deleted():
-    revision = information_page_revise(topic="privacy", title_ko="처리방침", body_ko="본문", by=None)
+    revision = information_page_revise(
+        topic="privacy", title_ko="처리방침", body_ko="본문", by=None
+    )
     for statement in (
         f"UPDATE enrollment_informationrevision SET body_html_ko = 'x' WHERE id = {revision.pk}",
         f"DELETE FROM enrollment_informationrevision WHERE id = {revision.pk}",

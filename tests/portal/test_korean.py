@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import polib
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.translation import gettext, ngettext
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -90,3 +95,46 @@ def test_the_template_filter_adds_the_particle_in_korean_only():
         assert template.render(Context({"site": "서울병원"})) == "서울병원을"
     with translation.override("en"):
         assert template.render(Context({"site": "Seoul Hospital"})) == "Seoul Hospital"
+
+
+_CATALOGUE = Path(__file__).resolve().parents[2] / "locale" / "ko" / "LC_MESSAGES" / "django.po"
+_BRACKETED_CHOICE = re.compile(r"\((?:을|를|이|가|은|는|과|와|으|아|야)\)")
+_SPACE_BEFORE_PARTICLE = re.compile(r"%\(\w+\)s (?:을|를|이|가|은|는|과|와|으로|로)(?=[\s.,!?]|$)")
+
+
+def _korean_strings() -> list[str]:
+    catalogue = polib.pofile(str(_CATALOGUE))
+    strings = []
+    for entry in catalogue:
+        strings.append(entry.msgstr)
+        strings.extend(entry.msgstr_plural.values())
+    return [s for s in strings if s]
+
+
+def test_the_korean_catalogue_never_leaves_the_particle_to_the_reader():
+    offending = [s for s in _korean_strings() if _BRACKETED_CHOICE.search(s)]
+    assert offending == []
+
+
+def test_the_korean_catalogue_never_puts_a_space_between_a_word_and_its_particle():
+    offending = [s for s in _korean_strings() if _SPACE_BEFORE_PARTICLE.search(s)]
+    assert offending == []
+
+
+def test_the_sign_in_libraries_korean_is_corrected_by_ours():
+    with translation.override("ko"):
+        left = ngettext(
+            "There is %(unused_count)s out of %(total_count)s recovery codes available.",
+            "There are %(unused_count)s out of %(total_count)s recovery codes available.",
+            10,
+        ) % {"unused_count": 10, "total_count": 10}
+        assert left == "복구 코드 10개 중 10개가 남아 있습니다."
+        prompt = gettext(
+            "Your account is protected by two-factor authentication. "
+            "Please enter an authenticator code:"
+        )
+        assert prompt.endswith("인증 코드를 입력해 주세요:")
+        sent = gettext("A sign-in code has been sent to %(recipient)s.") % {
+            "recipient": "kim@example.org"
+        }
+        assert "(으)" not in sent
