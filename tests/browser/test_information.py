@@ -64,7 +64,7 @@ def test_a_visitor_on_a_phone_learns_what_taking_part_involves(new_page, informa
     phone.get_by_role("link", name="참여 기관").click()
     card = phone.locator(".site-card", has=phone.get_by_role("heading", name="부산대학교병원"))
     assert card.get_by_text("부산광역시 서구 구덕로 179").is_visible()
-    assert card.get_by_text("08:30–17:00").is_visible()
+    assert card.get_by_text("08:30\u201317:00").is_visible()
     _fits_the_phone(phone)
 
     footer = phone.get_by_role("contentinfo")

@@ -181,3 +181,41 @@ def test_a_published_version_cannot_be_changed_or_deleted():
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
+
+
+def test_a_manager_gives_a_site_its_english_name_address_and_hours(manager_client, in_english):
+    response = manager_client.post(
+        reverse("enrollment:programme_site_new"),
+        {
+            "code": "jnuh",
+            "name": "전남대학교병원",
+            "name_en": "Chonnam National University Hospital",
+            "region": "광주",
+            "address": "광주광역시 동구 제봉로 42",
+            "address_en": "42 Jebong-ro, Dong-gu, Gwangju",
+            "opens_at": "08:00",
+            "closes_at": "16:00",
+            "daily_capacity": "45",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    page = _page(manager_client, "sites", "en")
+    assert "Chonnam National University Hospital" in page
+    assert "42 Jebong-ro, Dong-gu, Gwangju" in page and "08:00\u201316:00" in page
+
+
+def test_a_site_closing_before_it_opens_is_refused_with_a_message(manager_client, in_english):
+    response = manager_client.post(
+        reverse("enrollment:programme_site_new"),
+        {
+            "code": "jnuh",
+            "name": "전남대학교병원",
+            "region": "광주",
+            "opens_at": "17:00",
+            "closes_at": "09:00",
+            "daily_capacity": "45",
+        },
+    )
+    assert response.status_code == 200
+    assert "The closing time must come after the opening time." in response.content.decode()
