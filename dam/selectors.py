@@ -17,7 +17,15 @@ def sample_worklist(*, user: User) -> QuerySet[Participant]:
     return (
         scope_queryset(user, queryset)
         .select_related("site", "cohort")
-        .only("code", "status_changed_at", "site__code", "site__name", "cohort__name")
+        .only(
+            "code",
+            "status_changed_at",
+            "site__code",
+            "site__name",
+            "site__name_en",
+            "cohort__name",
+            "cohort__name_en",
+        )
         .order_by("status_changed_at", "id")
     )
 

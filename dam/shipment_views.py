@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enrollment.models import Site
+from portal.korean import particle_format
 from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset, site_ids_for
 from portal.web import current_user
@@ -83,7 +84,10 @@ def shipment(request: HttpRequest, code: str) -> HttpResponse:
                 form_errors(form, exc)
             else:
                 messages.success(
-                    request, _("Sample %(barcode)s added.") % {"barcode": line.sample.barcode}
+                    request,
+                    particle_format(
+                        _("Sample %(barcode)s added."), {"barcode": line.sample.barcode}
+                    ),
                 )
                 return redirect("dam:shipment", code=manifest.code)
     lines = list(manifest.lines.select_related("sample__participant").order_by("id"))

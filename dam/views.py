@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
+from portal.korean import particle_format
 from portal.roles import Role, deny, role_required, scope_queryset
 from portal.web import current_user, form_errors_add
 
@@ -50,8 +51,10 @@ def samples(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(
                         request,
-                        _("Sample %(barcode)s recorded for %(code)s.")
-                        % {"barcode": sample.barcode, "code": participant.code},
+                        particle_format(
+                            _("Sample %(barcode)s recorded for %(code)s."),
+                            {"barcode": sample.barcode, "code": participant.code},
+                        ),
                     )
                     return redirect("dam:samples")
     else:

@@ -18,27 +18,27 @@ class PhaseTargetInline(admin.TabularInline[PhaseTarget, Phase]):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin[Programme]):
-    list_display = ["code", "name", "total_target"]
-    search_fields = ["code", "name"]
+    list_display = ["code", "name", "name_en", "total_target"]
+    search_fields = ["code", "name", "name_en"]
 
 
 @admin.register(Phase)
 class PhaseAdmin(admin.ModelAdmin[Phase]):
-    list_display = ["programme", "number", "name", "starts_on", "ends_on"]
+    list_display = ["programme", "number", "name", "name_en", "starts_on", "ends_on"]
     list_filter = ["programme"]
     inlines = [PhaseTargetInline]
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin[Site]):
-    list_display = ["code", "name", "region", "daily_capacity", "is_active"]
+    list_display = ["code", "name", "name_en", "region", "opens_at", "closes_at", "is_active"]
     list_filter = ["is_active", "region"]
-    search_fields = ["code", "name", "region"]
+    search_fields = ["code", "name", "name_en", "region", "address"]
 
 
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin[Cohort]):
-    list_display = ["code", "name", "group", "min_age", "open_for_volunteers"]
+    list_display = ["code", "name", "name_en", "group", "min_age", "open_for_volunteers"]
     list_filter = ["group"]
     search_fields = ["code", "name"]
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from portal.demo import DemoSeed
-    from portal.navigation import NavEntry
+    from portal.navigation import NavEntry, PublicLink
 
 
 class EnrollmentConfig(AppConfig):
@@ -33,6 +33,7 @@ class EnrollmentConfig(AppConfig):
                 _("Site dashboard"), "enrollment:dashboard_site", (Role.COORDINATOR,), order=30
             ),
             NavEntry(_("Programmes and sites"), "enrollment:programmes", managers, order=40),
+            NavEntry(_("Information pages"), "enrollment:information_manage", managers, order=45),
             NavEntry(_("My participation"), "enrollment:me", (Role.PARTICIPANT,), order=60),
             NavEntry(_("Enrollment worklist"), "enrollment:site_worklist", site_staff, order=100),
             NavEntry(_("Enroll a patient"), "enrollment:site_enroll", site_staff, order=110),
@@ -44,11 +45,25 @@ class EnrollmentConfig(AppConfig):
             ),
         ]
 
+    def public_links(self) -> list[PublicLink]:
+        """The information pages, in reading order; privacy, FAQ and contact also in the footer."""
+        from portal.navigation import PublicLink
+
+        from .models import InformationTopic
+
+        in_footer = {InformationTopic.PRIVACY, InformationTopic.FAQ, InformationTopic.CONTACT}
+        return [
+            PublicLink(topic.label, "enrollment:information", (topic.value,), topic in in_footer)
+            for topic in InformationTopic
+        ]
+
     def demo_reference_seed(self, demo: DemoSeed) -> None:
-        """The programme, its sites and cohorts; the demo coordinator works at ``snuh``."""
-        from .seeding import seed_programme
+        """The programme, its sites and cohorts, the information pages; the demo coordinator
+        works at ``snuh``."""
+        from .seeding import seed_information_pages, seed_programme
 
         seed_programme()
+        seed_information_pages()
         demo.coordinator_site_codes.append("snuh")
 
     def demo_seed(self, demo: DemoSeed) -> None:

@@ -21,3 +21,5 @@ class Action(StrEnum):
     PII_KEY_ROTATED = "pii.key_rotated"
     # Programme structure: programmes, phases, targets, sites, cohorts.
     PROGRAMME_CHANGED = "programme.changed"
+    # The public information pages.
+    INFORMATION_PAGE_REVISED = "information.revised"

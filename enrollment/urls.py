@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from .views import dashboards, me, programmes, sites
+from .views import dashboards, me, pages, programmes, sites
 
 app_name = "enrollment"
 
@@ -63,6 +63,14 @@ urlpatterns = [
     path("programmes/sites/<int:pk>/edit/", programmes.site_edit, name="programme_site_edit"),
     path("programmes/cohorts/new/", programmes.cohort_edit, name="cohort_new"),
     path("programmes/cohorts/<int:pk>/edit/", programmes.cohort_edit, name="cohort_edit"),
+    # The public information pages, and their editing by programme managers.
+    path("info/<slug:topic>/", pages.information_page, name="information"),
+    path("programmes/information/", pages.information_manage, name="information_manage"),
+    path(
+        "programmes/information/<slug:topic>/",
+        pages.information_edit,
+        name="information_edit",
+    ),
     # The REST API.
     path("api/enrollment/", include("enrollment.api.urls")),
 ]

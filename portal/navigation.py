@@ -56,3 +56,38 @@ def menu_for(request: HttpRequest) -> list[dict[str, str]]:
             continue
         items.append({"label": str(entry.label), "url": url, "active": str(request.path == url)})
     return items
+
+
+@dataclass(frozen=True)
+class PublicLink:
+    """A page everyone may read (what taking part involves, privacy notice, …), for the home
+    page and the footer. ``footer`` links appear on every page."""
+
+    label: str | Promise
+    url_name: str
+    args: tuple[str, ...] = ()
+    footer: bool = False
+
+
+@cache
+def public_links() -> list[PublicLink]:
+    """The public pages the installed apps offer, from ``AppConfig.public_links()``."""
+    links: list[PublicLink] = []
+    for config in apps.get_app_configs():
+        provide = getattr(config, "public_links", None)
+        if provide is not None:
+            links.extend(provide())
+    return links
+
+
+def public_menu(*, footer_only: bool = False) -> list[dict[str, str]]:
+    items = []
+    for link in public_links():
+        if footer_only and not link.footer:
+            continue
+        try:
+            url = reverse(link.url_name, args=link.args)
+        except NoReverseMatch:
+            continue
+        items.append({"label": str(link.label), "url": url})
+    return items

@@ -5,6 +5,10 @@ Templates name fonts by family (``font-family: "NanumGothic"``): WeasyPrint find
 fontconfig, and the Korean glyphs used are embedded (subset) in the PDF. Stylesheets and images
 are referenced as ``/static/...`` and read from the static files on disk; nothing is ever fetched
 over the network while rendering (a template cannot be tricked into requesting a URL).
+
+Every PDF is tagged (WeasyPrint's PDF/UA-1 variant): a structure tree in reading order, the
+document's language from ``<html lang>`` and its title from ``<title>``, so that a screen reader
+reads a receipt or certificate as it reads the page. Templates must therefore set both.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .logging import redact_data_urls
 __all__ = ["PdfResourceRefused", "render_pdf"]
 
 _STATIC_PREFIX = "/static/"
+PDF_VARIANT = "pdf/ua-1"
 _font_config: Any = None
 
 
@@ -89,7 +94,7 @@ def html_to_pdf(html: str) -> bytes:
     # A base URL so that "/static/..." resolves (to file:///static/..., which the fetcher serves).
     try:
         document = HTML(string=html, base_url="file:///", url_fetcher=_fetcher())
-        return bytes(document.write_pdf(font_config=_fonts()))
+        return bytes(document.write_pdf(font_config=_fonts(), pdf_variant=PDF_VARIANT))
     except FatalURLFetchingError as exc:
         # WeasyPrint's fatal error is a BaseException; make it an ordinary, catchable error. Its
         # message names the URL, which for a drawn signature is the signature itself: redacted,

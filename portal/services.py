@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .audit import Action, audit_record
+from .korean import particle_format
 from .models import User
 from .roles import SITE_SCOPED_ROLES, STAFF_ROLES, Role, grant_role, site_directory
 
@@ -36,7 +37,7 @@ def staff_user_create(
     sites = site_directory()
     email = User.objects.normalize_email(email).strip().lower()
     if role not in STAFF_ROLES:
-        raise ValidationError(_("%(role)s is not a staff role.") % {"role": role})
+        raise ValidationError(particle_format(_("%(role)s is not a staff role."), {"role": role}))
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(_("An account with this e-mail address already exists."))
     codes = sorted(set(site_codes))

@@ -101,6 +101,23 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- The programme: its name and how the public reaches it ---------------------------------
+# Set once here, shown on pages, mails, PDFs and consent titles ("contact us" everywhere).
+PROGRAMME_NAME_KO = env("PROGRAMME_NAME_KO", "국가 바이오 빅데이터 구축사업")
+PROGRAMME_NAME_EN = env("PROGRAMME_NAME_EN", "National Bio Big Data Programme")
+PROGRAMME_CONTACT_EMAIL = env(
+    "PROGRAMME_CONTACT_EMAIL", "contact@portal.invalid", required_in_production=True
+)
+PROGRAMME_CONTACT_PHONE = env(
+    "PROGRAMME_CONTACT_PHONE", "000-0000-0000", required_in_production=True
+)
+PROGRAMME_CONTACT_ADDRESS_KO = env("PROGRAMME_CONTACT_ADDRESS_KO", "")
+PROGRAMME_CONTACT_ADDRESS_EN = env("PROGRAMME_CONTACT_ADDRESS_EN", "")
+PROGRAMME_CONTACT_HOURS_KO = env("PROGRAMME_CONTACT_HOURS_KO", "평일 09:00~18:00")
+PROGRAMME_CONTACT_HOURS_EN = env("PROGRAMME_CONTACT_HOURS_EN", "Weekdays 9:00-18:00")
+if "@" not in PROGRAMME_CONTACT_EMAIL:
+    raise ImproperlyConfigured("PROGRAMME_CONTACT_EMAIL must be an e-mail address")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -155,12 +172,15 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Korean particles and the programme's name are used by templates of every app.
+            "builtins": ["portal.templatetags.korean", "portal.templatetags.programme"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.navigation",
+                "portal.context_processors.programme",
             ],
         },
     },
@@ -505,7 +525,7 @@ REST_FRAMEWORK = {
 API_USER_RATE = env("API_USER_RATE", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dam Portal API",
-    "DESCRIPTION": "Enrollment, consent and dam link of the Bio Data Dam programme.",
+    "DESCRIPTION": f"Enrollment, consent and dam link of the {PROGRAMME_NAME_EN}.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Choice sets that share a field name ("kind", "status") get names of their own in the schema.

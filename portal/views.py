@@ -12,13 +12,14 @@ from prometheus_client import multiprocess
 
 from .health import OK, figure_values, readiness
 from .metrics import PortalCollector
+from .navigation import public_menu
 from .roles import STAFF_ROLES, Role, has_role, is_staff_member, role_required
 
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and is_staff_member(request.user):
         return redirect("staff_home")
-    return render(request, "portal/home.html")
+    return render(request, "portal/home.html", {"information_links": public_menu()})
 
 
 @role_required(*STAFF_ROLES)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from enrollment.models import Participant
+from portal.korean import particle_format
 from portal.models import User
 from portal.roles import Role, deny, role_required, site_ids_for
 
@@ -42,8 +43,10 @@ def certificates(request: HttpRequest) -> HttpResponse:
         certificate = certificate_issue(by=request.user)
         messages.success(
             request,
-            _("Certificate %(id)s issued. Keep its digest: %(digest)s")
-            % {"id": certificate.pk, "digest": certificate.digest},
+            particle_format(
+                _("Certificate %(id)s issued. Keep its digest: %(digest)s"),
+                {"id": certificate.pk, "digest": certificate.digest},
+            ),
         )
         return redirect("reports:certificates")
     context: dict[str, object] = {"recent": LedgerCertificate.objects.defer("heads")[:10]}

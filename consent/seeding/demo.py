@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from portal.models import User
+from portal.programme import programme_name
 
 from ..models import ConsentForm, ConsentFormKind, ConsentVersion
 from ..services import ItemSpec, QuestionSpec, version_approve, version_create
@@ -21,7 +22,7 @@ IRB_NUMBER = "BDD-IRB-2026-0001"
 IRB_DATE = dt.date(2026, 1, 15)
 
 KO_BODY = """\
-# 국가 바이오 빅데이터 구축사업 참여 동의서
+# {title}
 
 ## 1. 연구의 목적
 이 사업은 한국인 100만 명의 유전체 정보, 임상 정보, 생활습관 정보와 인체유래물(혈액, 소변)을
@@ -60,7 +61,7 @@ KO_BODY = """\
 """
 
 EN_BODY = """\
-# Consent to take part in the National Bio Big Data Programme
+# {title}
 
 ## 1. Purpose of the research
 The programme gathers genomic, clinical and lifestyle information and human-derived material
@@ -279,23 +280,27 @@ EN_QUESTIONS = [
 ]
 
 
+def _title_ko() -> str:
+    return f"{programme_name('ko')} 참여 동의서"
+
+
+def _title_en() -> str:
+    return f"Consent to take part in the {programme_name('en')}"
+
+
 def seed_consent_forms(*, by: User) -> list[ConsentVersion]:
     """The main form in Korean and English, approved and active (does nothing if present)."""
     form, _created = ConsentForm.objects.get_or_create(
         code=FORM_CODE,
-        defaults={"title": "바이오 데이터 댐 참여 동의서", "kind": ConsentFormKind.MAIN},
+        defaults={"title": _title_ko(), "kind": ConsentFormKind.MAIN},
     )
     versions = []
     for language, title, body, items, questions in (
-        ("ko", "국가 바이오 빅데이터 구축사업 참여 동의서", KO_BODY, KO_ITEMS, KO_QUESTIONS),
-        (
-            "en",
-            "Consent to take part in the National Bio Big Data Programme",
-            EN_BODY,
-            EN_ITEMS,
-            EN_QUESTIONS,
-        ),
+        ("ko", _title_ko(), KO_BODY, KO_ITEMS, KO_QUESTIONS),
+        ("en", _title_en(), EN_BODY, EN_ITEMS, EN_QUESTIONS),
     ):
+        # The form's title names the programme as settings name it; so does its first heading.
+        body = body.replace("{title}", title, 1)
         version = ConsentVersion.objects.filter(form=form, label=LABEL, language=language).first()
         if version is None:
             version = version_create(

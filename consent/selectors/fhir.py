@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from enrollment.models import Participant
+from portal.programme import programme_name
 
 from ..ledger import format_time
 from ..models import ConsentItem, ConsentState, ConsentVersion
@@ -162,7 +163,7 @@ def consent_resource(
         resource["policy"] = [_policy(version)]
     else:
         # FHIR asks for a policy or a policy rule; without a version, say the programme's rule.
-        resource["policyRule"] = {"text": "Bio Data Dam programme consent"}
+        resource["policyRule"] = {"text": f"{programme_name('en')} consent"}
     return resource
 
 

@@ -34,6 +34,24 @@ def active_version_for(*, language: str, kind: str = ConsentFormKind.MAIN) -> Co
     return versions.get(language) or versions.get("ko") or next(iter(versions.values()), None)
 
 
+def version_for_reading(version: ConsentVersion, *, language: str) -> ConsentVersion:
+    """The same form and version label in ``language``, when it was approved; else ``version``.
+
+    A participant who signed in Korean and reads the portal in English sees the English text of
+    the very version they signed (same label, same item codes), not a later one.
+    """
+    if version.language == language:
+        return version
+    sibling = (
+        ConsentVersion.objects.filter(
+            form_id=version.form_id, label=version.label, language=language
+        )
+        .exclude(status=ConsentVersion.Status.DRAFT)
+        .first()
+    )
+    return sibling or version
+
+
 def version_items(version: ConsentVersion) -> list[ConsentItem]:
     """The version's items in order; from ``prefetch_related("items")`` when it was prefetched."""
     if "items" in getattr(version, "_prefetched_objects_cache", {}):

@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import markdown
-import nh3
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
+from portal.korean import particle_format
+from portal.markdown_text import markdown_render
 from portal.models import User
 
 from ..audit import Action
@@ -45,49 +45,8 @@ __all__ = [
 ]
 
 
-_ALLOWED_TAGS = {
-    "a",
-    "abbr",
-    "blockquote",
-    "br",
-    "code",
-    "dd",
-    "dl",
-    "dt",
-    "em",
-    "h2",
-    "h3",
-    "h4",
-    "hr",
-    "li",
-    "ol",
-    "p",
-    "strong",
-    "table",
-    "tbody",
-    "td",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-}
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}}
 _DUO = re.compile(r"^DUO:\d{7}$")
 _ITEM_CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-
-
-def markdown_render(text: str) -> str:
-    """Markdown -> sanitized HTML (no scripts, styles, images, raw attributes or foreign schemes)."""
-    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    # A top-level "# Title" would compete with the page heading; it becomes a second-level one.
-    html = re.sub(r"<(/?)h1>", r"<\1h2>", html)
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"https", "mailto", "tel"},
-        link_rel="noopener noreferrer",
-    )
 
 
 @dataclass(frozen=True)
@@ -116,8 +75,10 @@ def _check_items(items: Sequence[ItemSpec]) -> None:
     for item in items:
         if not _ITEM_CODE.match(item.code):
             raise ValidationError(
-                _("“%(code)s” is not a valid item code (lower-case letters, digits, _).")
-                % {"code": item.code}
+                particle_format(
+                    _("“%(code)s” is not a valid item code (lower-case letters, digits, _)."),
+                    {"code": item.code},
+                )
             )
         if not item.title.strip() or not item.text.strip():
             raise ValidationError(

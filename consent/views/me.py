@@ -79,10 +79,13 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
     items = []
+    shown_version = None
     if state is not None and state.version is not None:
+        # In the language the participant reads now, where that version exists in it.
+        shown_version = selectors.version_for_reading(state.version, language=get_language())
         items = [
             {"item": item, "choice": state.choices.get(item.code, False)}
-            for item in state.version.items.order_by("order", "id")
+            for item in shown_version.items.order_by("order", "id")
         ]
     can_sign = state is None or state.status in (StateStatus.VOIDED, StateStatus.RECONSENT_DUE)
     not_yet_eligible = participant.status in _NOT_YET_ELIGIBLE
@@ -92,6 +95,7 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
         {
             "participant": participant,
             "state": state,
+            "shown_version": shown_version,
             "items": items,
             "history": selectors.consent_history(participant),
             "can_sign": can_sign

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Participant, Site
 from portal.audit import audit_record
+from portal.korean import particle_format
 from portal.models import User
 from portal.roles import site_ids_for
 
@@ -107,8 +108,10 @@ def manifest_sample_add(*, manifest: Manifest, barcode: str, by: User) -> Manife
             {
                 "barcode": [
                     str(
-                        _("This sample was already sent in manifest %(code)s.")
-                        % {"code": sent.manifest.code}
+                        particle_format(
+                            _("This sample was already sent in manifest %(code)s."),
+                            {"code": sent.manifest.code},
+                        )
                     )
                 ]
             }

@@ -14,10 +14,14 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
 class ProgrammeForm(forms.ModelForm[Programme]):
     class Meta:
         model = Programme
-        fields = ["code", "name", "total_target"]
+        fields = ["code", "name", "name_en", "total_target"]
         help_texts = {
             "code": _("Short, lower-case letters, digits and hyphens, e.g. bdd."),
             "total_target": _("Participants the programme aims to enrol in all."),
@@ -27,7 +31,7 @@ class ProgrammeForm(forms.ModelForm[Programme]):
 class PhaseForm(forms.ModelForm[Phase]):
     class Meta:
         model = Phase
-        fields = ["number", "name", "starts_on", "ends_on"]
+        fields = ["number", "name", "name_en", "starts_on", "ends_on"]
         widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
 
     def clean(self) -> dict[str, Any]:
@@ -41,11 +45,39 @@ class PhaseForm(forms.ModelForm[Phase]):
 class SiteForm(forms.ModelForm[Site]):
     class Meta:
         model = Site
-        fields = ["code", "name", "region", "daily_capacity", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "region",
+            "address",
+            "address_en",
+            "opens_at",
+            "closes_at",
+            "daily_capacity",
+            "is_active",
+        ]
+        widgets = {"opens_at": TimeInput(), "closes_at": TimeInput()}
         help_texts = {
             "daily_capacity": _("Visits that can be booked per day."),
             "is_active": _("Inactive sites take no new bookings and enrolments."),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the hours stay what they were (a new site gets the usual 09:00-17:00).
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("opens_at", "closes_at"):
+            if data.get(name) is None:
+                data[name] = getattr(self.instance, name)
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The closing time must come after the opening time."))
+        return data
 
     def clean_daily_capacity(self) -> int:
         value: int = self.cleaned_data["daily_capacity"]
@@ -57,7 +89,7 @@ class SiteForm(forms.ModelForm[Site]):
 class CohortForm(forms.ModelForm[Cohort]):
     class Meta:
         model = Cohort
-        fields = ["code", "name", "group", "min_age", "open_for_volunteers"]
+        fields = ["code", "name", "name_en", "group", "min_age", "open_for_volunteers"]
 
     def clean_min_age(self) -> int:
         value: int = self.cleaned_data["min_age"]

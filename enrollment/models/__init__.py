@@ -2,5 +2,6 @@
 
 from .core import *  # noqa: F403
 from .funnel import *  # noqa: F403
+from .pages import *  # noqa: F403
 from .vault import *  # noqa: F403
 from .visits import *  # noqa: F403

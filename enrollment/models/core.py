@@ -7,12 +7,16 @@ the dam may see: birth year, sex, site, cohort and status.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
+    "BilingualName",
     "Cohort",
     "CohortGroup",
     "Participant",
@@ -28,6 +32,26 @@ __all__ = [
 ]
 
 
+class BilingualName(models.Model):
+    """A name in Korean (``name``, always given) and in English (``name_en``, may be blank).
+
+    ``label`` is the name to show in the active language: English pages show the English name
+    where there is one, and the Korean name otherwise.
+    """
+
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def label(self) -> str:
+        name: str = getattr(self, "name", "")
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return name
+
+
 class CohortGroup(models.TextChoices):
     """Targets are set per cohort group; cohorts are configured freely within a group."""
 
@@ -36,7 +60,7 @@ class CohortGroup(models.TextChoices):
     GENERAL = "general", _("General participants")
 
 
-class Programme(models.Model):
+class Programme(BilingualName):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     total_target = models.PositiveIntegerField(_("overall target"))
@@ -49,7 +73,7 @@ class Programme(models.Model):
         return self.name
 
 
-class Phase(models.Model):
+class Phase(BilingualName):
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="phases")
     number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
@@ -71,12 +95,19 @@ class Phase(models.Model):
         return f"{self.programme.code} {self.name}"
 
 
-class Site(models.Model):
-    """A hospital or collection site. ``daily_capacity`` bounds visits that can be booked per day."""
+class Site(BilingualName):
+    """A hospital or collection site. ``daily_capacity`` bounds visits that can be booked per day.
+
+    The address and opening hours are what visitors read on the public list of sites.
+    """
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     region = models.CharField(_("region"), max_length=100)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    address_en = models.CharField(_("address (English)"), max_length=300, blank=True)
+    opens_at = models.TimeField(_("opens at"), default=dt.time(9, 0))
+    closes_at = models.TimeField(_("closes at"), default=dt.time(17, 0))
     daily_capacity = models.PositiveIntegerField(_("daily visit capacity"), default=40)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -84,12 +115,24 @@ class Site(models.Model):
         verbose_name = _("site")
         verbose_name_plural = _("sites")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens_at__lt=models.F("closes_at")),
+                name="site_opens_before_closing",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def address_label(self) -> str:
+        if (get_language() or "").startswith("en") and self.address_en:
+            return self.address_en
+        return self.address
 
-class Cohort(models.Model):
+
+class Cohort(BilingualName):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     group = models.CharField(_("cohort group"), max_length=32, choices=CohortGroup.choices)

@@ -9,6 +9,7 @@
 
 from ._people import participant_code_for, reference_data_ensure, synthetic_email, synthetic_phone
 from .demo import DEMO_VOLUNTEER_EMAIL, seed_people, seed_programme, seed_screening_questions
+from .information import seed_information_pages
 from .synthetic import SeedResult, synthetic_participants_seeded, synthetic_seed
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "SeedResult",
     "participant_code_for",
     "reference_data_ensure",
+    "seed_information_pages",
     "seed_people",
     "seed_programme",
     "seed_screening_questions",

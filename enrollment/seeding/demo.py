@@ -3,40 +3,113 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+from portal.programme import programme_name
 
 from ..models import Cohort, CohortGroup, Phase, PhaseTarget, Programme, Site
 
+
+@dataclass(frozen=True)
+class DemoSite:
+    code: str
+    name: str
+    name_en: str
+    region: str
+    capacity: int
+    address: str
+    address_en: str
+    opens_at: dt.time = dt.time(8, 30)
+    closes_at: dt.time = dt.time(17, 0)
+
+
 SITES = [
-    ("snuh", "서울대학교병원", "서울", 60),
-    ("amc", "서울아산병원", "서울", 60),
-    ("pnuh", "부산대학교병원", "부산", 40),
-    ("cnuh", "충남대학교병원", "대전", 30),
+    DemoSite(
+        "snuh",
+        "서울대학교병원",
+        "Seoul National University Hospital",
+        "서울",
+        60,
+        "서울특별시 종로구 대학로 101",
+        "101 Daehak-ro, Jongno-gu, Seoul",
+    ),
+    DemoSite(
+        "amc",
+        "서울아산병원",
+        "Asan Medical Center",
+        "서울",
+        60,
+        "서울특별시 송파구 올림픽로43길 88",
+        "88 Olympic-ro 43-gil, Songpa-gu, Seoul",
+    ),
+    DemoSite(
+        "pnuh",
+        "부산대학교병원",
+        "Pusan National University Hospital",
+        "부산",
+        40,
+        "부산광역시 서구 구덕로 179",
+        "179 Gudeok-ro, Seo-gu, Busan",
+        dt.time(9, 0),
+    ),
+    DemoSite(
+        "cnuh",
+        "충남대학교병원",
+        "Chungnam National University Hospital",
+        "대전",
+        30,
+        "대전광역시 중구 문화로 282",
+        "282 Munhwa-ro, Jung-gu, Daejeon",
+        dt.time(9, 0),
+        dt.time(16, 30),
+    ),
 ]
 COHORTS = [
-    ("general", "일반 참여자", CohortGroup.GENERAL, True),
-    ("rare", "희귀질환", CohortGroup.RARE_DISEASE, False),
-    ("severe", "중증질환", CohortGroup.SEVERE_DISEASE, False),
+    ("general", "일반 참여자", "General participants", CohortGroup.GENERAL, True),
+    ("rare", "희귀질환", "Rare diseases", CohortGroup.RARE_DISEASE, False),
+    ("severe", "중증질환", "Severe diseases", CohortGroup.SEVERE_DISEASE, False),
 ]
 
 
 def seed_programme() -> Programme:
     programme, _ = Programme.objects.get_or_create(
         code="bdd",
-        defaults={"name": "국가 바이오 빅데이터 (Bio Data Dam)", "total_target": 1_000_000},
+        defaults={
+            "name": programme_name("ko"),
+            "name_en": programme_name("en"),
+            "total_target": 1_000_000,
+        },
     )
-    for code, name, region, capacity in SITES:
+    for site in SITES:
         Site.objects.get_or_create(
-            code=code, defaults={"name": name, "region": region, "daily_capacity": capacity}
+            code=site.code,
+            defaults={
+                "name": site.name,
+                "name_en": site.name_en,
+                "region": site.region,
+                "daily_capacity": site.capacity,
+                "address": site.address,
+                "address_en": site.address_en,
+                "opens_at": site.opens_at,
+                "closes_at": site.closes_at,
+            },
         )
-    for code, name, group, open_ in COHORTS:
+    for code, name, name_en, group, open_ in COHORTS:
         Cohort.objects.get_or_create(
-            code=code, defaults={"name": name, "group": group, "open_for_volunteers": open_}
+            code=code,
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "group": group,
+                "open_for_volunteers": open_,
+            },
         )
     phase1, _ = Phase.objects.get_or_create(
         programme=programme,
         number=1,
         defaults={
             "name": "1단계",
+            "name_en": "Phase 1",
             "starts_on": dt.date(2024, 1, 1),
             "ends_on": dt.date(2028, 12, 31),
         },
@@ -46,6 +119,7 @@ def seed_programme() -> Programme:
         number=2,
         defaults={
             "name": "2단계",
+            "name_en": "Phase 2",
             "starts_on": dt.date(2029, 1, 1),
             "ends_on": dt.date(2032, 12, 31),
         },

@@ -137,7 +137,7 @@ def dashboard_figures(
     phases = list(Phase.objects.select_related("programme").order_by("ends_on", "number"))
     phase = _phase_for(phases, phase_id, today)
     if all_sites is None:
-        all_sites = list(Site.objects.only("id", "code", "name").order_by("code"))
+        all_sites = list(Site.objects.only("id", "code", "name", "name_en").order_by("code"))
     sites = [s for s in all_sites if site_ids is None or s.pk in site_ids]
     cohort_group = dict(Cohort.objects.values_list("id", "group"))
     scope = Q() if site_ids is None else Q(site_id__in=site_ids)
@@ -169,7 +169,7 @@ def dashboard_figures(
         for group in CohortGroup
     ]
     by_site = [
-        Progress(s.code, s.name, enrolled_by_site.get(s.pk, 0), targets.get(("", s.pk)))
+        Progress(s.code, s.label, enrolled_by_site.get(s.pk, 0), targets.get(("", s.pk)))
         for s in sites
     ]
     if site_ids is None and enrolled_by_site.get(NO_SITE):

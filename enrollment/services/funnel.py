@@ -32,6 +32,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.korean import particle_format
 from portal.models import User
 
 from ..models import (
@@ -178,8 +179,10 @@ def participants_record_created_bulk(
             raise ValueError("participants must be saved before their creation is recorded")
         if participant.status != S.REGISTERED:
             raise IllegalTransition(
-                _("A new participant starts as “%(registered)s”, not “%(status)s”.")
-                % {"registered": _label(S.REGISTERED), "status": _label(participant.status)}
+                particle_format(
+                    _("A new participant starts as “%(registered)s”, not “%(status)s”."),
+                    {"registered": _label(S.REGISTERED), "status": _label(participant.status)},
+                )
             )
         at = _registered_at(participant)
         site_id = _site(participant)
@@ -227,7 +230,9 @@ def participant_transition(
     with transaction.atomic(savepoint=not already_locked):
         if to_status not in ParticipantStatus.values:
             raise IllegalTransition(
-                _("“%(status)s” is not a participant status.") % {"status": to_status}
+                particle_format(
+                    _("“%(status)s” is not a participant status."), {"status": to_status}
+                )
             )
         to_status = ParticipantStatus(to_status)
         if len(reason) > REASON_MAX:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import request_context
 from portal.audit import audit_record
 from portal.models import User
+from portal.programme import programme_name
 from portal.roles import Role, grant_role, is_staff_member
 
 from .. import messaging, vault
@@ -125,7 +126,15 @@ def invitation_message_send(*, invitation_id: int, channel: str, sealed_code: st
         }
         if channel == messaging.EMAIL and profile.email:
             body = render_to_string("enrollment/messages/invitation.txt", context).strip()
-            send_mail(str(_("Your Bio Data Dam invitation code")), body, None, [profile.email])
+            send_mail(
+                str(
+                    _("Your invitation code for the %(programme)s")
+                    % {"programme": programme_name()}
+                ),
+                body,
+                None,
+                [profile.email],
+            )
             return True
         if channel == messaging.TEXT and profile.contact_phone:
             text = render_to_string("enrollment/messages/invitation_text.txt", context).strip()

@@ -14,7 +14,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import audit_record
+from portal.korean import particle_format
 from portal.models import User
+from portal.programme import programme_name
 from portal.roles import Role, grant_role, is_staff_member, site_ids_for
 
 from .. import messaging, vault
@@ -189,7 +191,10 @@ def registration_attempt_notice_deliver(*, participant_id: int) -> bool:
         if profile.email:
             body = render_to_string("enrollment/messages/registration_attempt.txt", context)
             send_mail(
-                str(_("Your details were used to register for Bio Data Dam")),
+                particle_format(
+                    _("Your details were used to register for the %(programme)s"),
+                    {"programme": programme_name()},
+                ),
                 body.strip(),
                 None,
                 [profile.email],

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
+from portal.korean import particle_format
 from portal.models import User
 
 from ..audit import Action
@@ -45,10 +46,12 @@ def _phase_check_overlap(phase: Phase) -> None:
     if clash is not None:
         raise ValidationError(
             {
-                "starts_on": _(
-                    "These dates overlap “%(other)s” (%(start)s to %(end)s) of the same programme."
+                "starts_on": particle_format(
+                    _(
+                        "These dates overlap “%(other)s” (%(start)s to %(end)s) of the same programme."
+                    ),
+                    {"other": clash.name, "start": clash.starts_on, "end": clash.ends_on},
                 )
-                % {"other": clash.name, "start": clash.starts_on, "end": clash.ends_on}
             }
         )
 

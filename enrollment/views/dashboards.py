@@ -24,7 +24,7 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
 
 
 def _all_sites() -> list[Site]:
-    return list(Site.objects.only("id", "code", "name").order_by("code"))
+    return list(Site.objects.only("id", "code", "name", "name_en").order_by("code"))
 
 
 def _scope(request: HttpRequest, kind: str) -> tuple[frozenset[int] | None, list[Site], int | None]:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.korean import particle_format
 from portal.roles import Role, deny, get_scoped_or_404, has_role, role_required
 from portal.web import current_user, form_errors_add, posted
 
@@ -102,7 +103,10 @@ def enroll(request: HttpRequest) -> HttpResponse:
             form_errors_add(form, exc)
         else:
             messages.success(
-                request, _("Patient enrolled with code %(code)s.") % {"code": participant.code}
+                request,
+                particle_format(
+                    _("Patient enrolled with code %(code)s."), {"code": participant.code}
+                ),
             )
             return redirect("enrollment:site_participant", code=participant.code)
     return render(request, "enrollment/sites/enroll.html", {"form": form, "duplicate": duplicate})

@@ -86,6 +86,8 @@ def test_staff_member_without_mfa_must_set_it_up_and_gets_recovery_codes(page):
     assert "/accounts/2fa/recovery-codes/" in page.url
     codes = page.locator("#recovery_codes").input_value().split()
     assert len(codes) == 10
+    # Said in Korean as codes left, not (as the library's catalogue has it) accounts.
+    assert page.get_by_text("복구 코드 10개 중 10개가 남아 있습니다.").is_visible()
 
     page.goto("/staff/")
     assert page.url.endswith("/staff/")

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import pytest
 
+from enrollment.models import InformationTopic
+from enrollment.seeding import seed_information_pages
 from portal.roles import Role
 from tests import factories
 from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
+PUBLIC_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    *(f"/info/{topic.value}/" for topic in InformationTopic),
+]
 
 
 def test_pages_fit_a_phone_screen_without_sideways_scrolling(new_page):
+    seed_information_pages()
+    factories.SiteFactory(address="서울특별시 종로구 대학로 101", address_en="101 Daehak-ro")
     phone = new_page(**PHONE)
-    for path in ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]:
+    for path in PUBLIC_PAGES:
         phone.goto(path)
-        overflow = phone.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
+        overflow = phone.evaluate("() => document.documentElement.scrollWidth - innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+        header = phone.locator(".site-header")
+        brand = header.locator(".brand").bounding_box()
+        account = header.locator(".account").bounding_box()
+        assert brand and account and abs(brand["y"] - account["y"]) < brand["height"], path
 
 
 def test_keyboard_users_can_skip_to_the_content(page):

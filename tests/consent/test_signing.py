@@ -23,6 +23,7 @@ from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.enrollment.people import years_ago
 from tests.factories import SiteFactory, staff_user
+from tests.pdf_checks import tagged_pdf_facts
 
 # Service messages are asserted in English, their source language.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -174,6 +175,10 @@ def test_a_minor_must_be_signed_for_by_a_legal_representative(team):
         for page in pypdf.PdfReader(io.BytesIO(receipt_render(event))).pages
     )
     assert "김보호" in text and "(부모)" in text and event.hash in text
+    facts = tagged_pdf_facts(receipt_render(event))
+    assert facts["structure"] and facts["marked"]
+    assert facts["lang"] == "ko"
+    assert event.verification_code in str(facts["title"])
 
 
 def test_a_coordinator_records_a_withdrawal_on_the_participants_behalf(client, team):

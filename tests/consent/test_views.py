@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from consent.models import ConsentArtifact, ConsentEvent, ConsentReceipt, ConsentState
-from consent.services import receipt_issue
+from consent.services import ItemSpec, receipt_issue
 from portal.audit import Action
 from portal.models import AuditEvent
 from portal.roles import Role
@@ -387,3 +387,33 @@ def test_an_artifact_out_of_scope_is_refused_and_audited(client):
     assert response.status_code == 404
     denied = AuditEvent.objects.get(action=Action.PERMISSION_DENIED, actor=outsider)
     assert (denied.object_type, denied.object_id) == ("consent.consentartifact", "987654")
+
+
+def test_a_participant_reading_in_english_sees_the_version_they_signed_in_english(
+    client, version, signed_in_participant
+):
+    english_items = [
+        ItemSpec(
+            code=item.code,
+            title=f"In English: {item.code}",
+            text="The same choice, in English.",
+            required=item.required,
+            duo_codes=item.duo_codes,
+        )
+        for item in ca.ITEMS
+    ]
+    ca.active_version(language="en", items=english_items)
+    ca.sign_all_yes(signed_in_participant, version)
+    korean = client.get(reverse("consent:mine")).content.decode()
+    assert "유전체 분석" in korean and "In English: genomic_analysis" not in korean
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})  # the header's switch
+    english = client.get(reverse("consent:mine")).content.decode()
+    assert "In English: genomic_analysis" in english and "유전체 분석" not in english
+
+
+def test_without_an_english_version_the_signed_korean_one_is_shown(
+    client, version, signed_in_participant
+):
+    ca.sign_all_yes(signed_in_participant, version)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "유전체 분석" in client.get(reverse("consent:mine")).content.decode()

@@ -15,6 +15,7 @@ from dam.payloads import SUBJECT_SYSTEM, iso, registered_payload
 from dam.services.outbox import outbox_add
 from dam.services.pseudonyms import pseudonym_of
 from enrollment.models import Participant
+from portal.programme import programme_name
 from tests.consent.signing_builders import ITEMS, active_version
 from tests.factories import ParticipantFactory
 
@@ -44,7 +45,7 @@ def minimal_consent_payload(subject: str, at: dt.datetime) -> dict[str, Any]:
             "scope": {"coding": [{"code": "research"}]},
             "category": [{"coding": [{"code": "59284-0"}]}],
             "patient": {"identifier": {"system": SUBJECT_SYSTEM, "value": subject}},
-            "policyRule": {"text": "Bio Data Dam programme consent"},
+            "policyRule": {"text": f"{programme_name('en')} consent"},
         },
     }
 

@@ -23,6 +23,7 @@ from portal.roles import Role
 from tests.dam.custody_builders import consented, tube, withdraw
 from tests.enrollment.funnel_helpers import sign_in
 from tests.factories import SiteFactory, UserFactory, staff_user
+from tests.pdf_checks import tagged_pdf_facts
 
 pytestmark = pytest.mark.django_db
 
@@ -224,6 +225,9 @@ def test_certificate_lists_each_sample_with_what_was_done_in_both_languages(site
     sample_fate_record(sample=destroyed, fate="destroyed", done_at=done_at, by=coordinator)
     pdf = fate_certificate_render(participant)
     assert pdf is not None and pdf.startswith(b"%PDF")
+    facts = tagged_pdf_facts(pdf)
+    assert facts["structure"] and facts["marked"] and facts["lang"] == "ko"
+    assert participant.code in str(facts["title"])
     text = _pdf_text(pdf)
     assert participant.code in text
     assert destroyed.barcode in text and pending.barcode in text

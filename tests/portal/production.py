@@ -33,6 +33,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "TEXT_SENDER_TOKEN": secrets.token_urlsafe(24),
         "FILE_STORAGE": "s3",
         "S3_BUCKET": "portal-files",
+        "PROGRAMME_CONTACT_EMAIL": "contact@portal.example.org",
+        "PROGRAMME_CONTACT_PHONE": "02-1234-5678",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

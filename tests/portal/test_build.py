@@ -80,7 +80,9 @@ def test_make_run_serves_the_portal_in_korean(embedded_site):
             except OSError:
                 time.sleep(0.3)
         assert '<html lang="ko">' in body, server.stderr.read() if server.poll() is not None else ""
-        assert "바이오 데이터 댐에 오신 것을 환영합니다" in body
+        assert "국가 바이오 빅데이터 구축사업에 오신 것을 환영합니다" in body
+        # The demo seed wrote the information pages; the home page links them.
+        assert 'href="/info/taking-part/"' in body
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -27,6 +27,7 @@ KNOWN_PROTECTED = {
     "portal_auditevent",
     "portal_auditseal",
     "enrollment_statustransition",
+    "enrollment_informationrevision",
     "consent_consentevent",
     "consent_consentartifact",
     "consent_consentqualitycheck",

@@ -122,3 +122,39 @@ def test_weasyprint_never_logs_a_data_url(caplog):
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
     assert "SECRETSIGNATURE" not in caplog.text
     assert "data:<redacted>" in caplog.text
+
+
+def _catalog(pdf: bytes) -> tuple[pypdf.PdfReader, dict]:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return reader, reader.trailer["/Root"]
+
+
+def test_a_pdf_is_tagged_with_its_language_and_title(template_dir):
+    (template_dir / "t.html").write_text(
+        '<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>동의 확인서</title>'
+        "</head><body><h1>동의 확인서</h1><p>김하늘 님</p></body></html>",
+        encoding="utf-8",
+    )
+    reader, catalog = _catalog(render_pdf("t.html", {}))
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/MarkInfo"]["/Marked"] in (True, "true")
+    assert catalog["/Lang"] == "ko"
+    assert reader.metadata is not None and reader.metadata.title == "동의 확인서"
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] in (True, "true")
+    # The heading is in the structure tree, as a heading.
+    kids = catalog["/StructTreeRoot"].get_object()["/K"]
+    assert "/H1" in _structure_types(kids)
+
+
+def _structure_types(node: object) -> set[str]:
+    node = node.get_object() if hasattr(node, "get_object") else node
+    found: set[str] = set()
+    if isinstance(node, list):
+        for child in node:
+            found |= _structure_types(child)
+    elif isinstance(node, dict):
+        if "/S" in node:
+            found.add(str(node["/S"]))
+        if "/K" in node:
+            found |= _structure_types(node["/K"])
+    return found
