@@ -1,8 +1,9 @@
 """The participant's consent pages: sign, "my consent", change choices, withdraw, receipts.
 
-Signing, changing and withdrawing need a recent re-authentication (allauth): the page can be read
-freely, and when the form is sent without a recent password check, allauth asks for the password and
-then replays the sent form.
+Signing asks for the password on the signing form itself (entering it confirms the signature).
+Changing and withdrawing need a recent re-authentication (allauth): the page can be read freely,
+and when the form is sent without a recent password check, allauth asks for the password and then
+replays the sent form.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from typing import cast
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import reauthenticate_by_password
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -108,8 +111,23 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _password_confirms(request: HttpRequest, form: SignForm) -> bool:
+    """The password typed on the signing form is the account's: that confirms the signature.
+
+    Tries count against allauth's re-authentication limit, and a right password counts as a
+    re-authentication (changing choices right after signing does not ask for it again)."""
+    user = current_user(request)
+    if not ratelimit.consume(request, action="reauthenticate", user=user):
+        form.add_error("password", _("Too many tries. Wait a minute, then enter it again."))
+        return False
+    if not user.check_password(form.cleaned_data["password"]):
+        form.add_error("password", _("That is not your password. Enter it again."))
+        return False
+    reauthenticate_by_password(request)
+    return True
+
+
 @login_required
-@_reauthenticated
 def consent_sign(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request, with_state=True)
     # The language of the text shown travels with the form, so the version signed is the one read.
@@ -136,7 +154,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     # Items and questions read once, for the form and for the checks of the signing service.
     prefetch_related_objects([version], "items", "questions")
     form = SignForm(request.POST or None, version=version)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _password_confirms(request, form):
         try:
             event = consent_record(
                 participant=participant,
