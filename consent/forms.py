@@ -184,6 +184,13 @@ class WithdrawForm(forms.Form):
         error_messages={"required": _("Please tick this box to confirm the withdrawal.")},
     )
 
+    def __init__(self, *args: Any, levels: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if levels is not None:  # a withdrawal can only be widened: the stricter levels left
+            field = self.fields["level"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(v, label) for v, label in WithdrawalLevel.choices if v in levels]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("level") == WithdrawalLevel.NO_FURTHER_USE and not data.get("samples_fate"):

@@ -7,7 +7,7 @@ instead of each app writing its own loop.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -54,7 +54,7 @@ class ErrorSummaryMixin:
 
     fields: dict[str, forms.Field]
 
-    def add_error(self, field: str | None, error: ValidationError | str | list[str]) -> None:
+    def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)  # type: ignore[misc]
         # Errors from validation and those a view adds afterwards (a refused password) alike.
         for name in cast(forms.BaseForm, self).errors:

@@ -32,8 +32,15 @@ from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
 from ..hooks import my_consent_links
-from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus, WithdrawalLevel
+from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
 from ..selectors import records as selectors
+from ..selectors.history import history_with_changes
+from ..selectors.standing import (
+    can_take_part_again,
+    choices_in_force,
+    stricter_levels,
+    withdrawal_status_label,
+)
 from ..services import (
     Signature,
     consent_record,
@@ -81,12 +88,8 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
     """Current choices in plain language, the full history with receipts, and what can be done."""
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
-    items = []
-    if state is not None and state.version is not None:
-        items = [
-            {"item": item, "choice": state.choices.get(item.code, False)}
-            for item in state.version.items.order_by("order", "id")
-        ]
+    withdrawn = state is not None and state.status == StateStatus.WITHDRAWN
+    take_part_again = can_take_part_again(state)
     can_sign = state is None or state.status in (StateStatus.VOIDED, StateStatus.RECONSENT_DUE)
     not_yet_eligible = participant.status in _NOT_YET_ELIGIBLE
     return render(
@@ -95,17 +98,20 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
         {
             "participant": participant,
             "state": state,
-            "items": items,
-            "history": selectors.consent_history(participant),
+            "status_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and withdrawn
+            else (state.get_status_display() if state is not None else ""),
+            "items": choices_in_force(state),
+            "history": history_with_changes(participant),
             "can_sign": can_sign
             and not not_yet_eligible
             and participant.status != Participant.Status.WITHDRAWN,
+            "take_part_again": take_part_again,
             "not_yet_eligible": not_yet_eligible and state is None,
             "can_change": state is not None
             and state.status in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE),
-            "can_withdraw": state is None
-            or state.status != StateStatus.WITHDRAWN
-            or state.withdrawal_level != WithdrawalLevel.NO_FURTHER_USE,
+            "can_withdraw": state is not None and bool(stricter_levels(state)),
+            "withdrawn": withdrawn,
             "other_documents": my_consent_links(participant),
         },
     )
@@ -136,7 +142,11 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     if version is None:
         return render(request, "consent/unavailable.html", status=503)
     state = _state_of(participant)
-    if state is not None and state.status == StateStatus.WITHDRAWN:
+    if (
+        state is not None
+        and state.status == StateStatus.WITHDRAWN
+        and not can_take_part_again(state)
+    ):
         messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
         return redirect("consent:mine")
     if state is None and participant.status in _NOT_YET_ELIGIBLE:
@@ -180,7 +190,16 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/sign.html",
-        {"form": form, "version": version, "other_versions": others, "participant": participant},
+        {
+            "form": form,
+            "version": version,
+            "other_versions": others,
+            "participant": participant,
+            "taking_part_again": can_take_part_again(state),
+            "withdrawn_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and state.status == StateStatus.WITHDRAWN
+            else "",
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 
@@ -233,14 +252,11 @@ def consent_change(request: HttpRequest) -> HttpResponse:
 def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
-    if (
-        state is not None
-        and state.status == StateStatus.WITHDRAWN
-        and state.withdrawal_level == WithdrawalLevel.NO_FURTHER_USE
-    ):
+    levels = stricter_levels(state)
+    if not levels:
         messages.info(request, _("You have already withdrawn."))
         return redirect("consent:mine")
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST or None, levels=levels)
     if request.method == "POST" and form.is_valid():
         try:
             consent_withdraw(
@@ -258,7 +274,13 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/withdraw.html",
-        {"form": form, "state": state},
+        {
+            "form": form,
+            "state": state,
+            "withdrawn_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and state.status == StateStatus.WITHDRAWN
+            else "",
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 
