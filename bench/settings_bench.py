@@ -6,8 +6,6 @@ as every page, so "consent submission / trivial view" compares the work of conse
 
 import os
 
-from django.conf import global_settings
-
 from portal.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls_bench"
@@ -16,4 +14,4 @@ ROOT_URLCONF = "bench.urls_bench"
 # (the portal's settings outside tests) unless BENCH_PASSWORD_HASHER=test asks for the tests' fast
 # one, to see the rest of the signing path alone. bench/consent_bench.py hashes with the same.
 if os.environ.get("BENCH_PASSWORD_HASHER", "production") == "production":
-    PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS  # noqa: F405
