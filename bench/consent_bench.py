@@ -10,8 +10,10 @@ ledgers too), for example::
 Measures:
 
 * submission: consent signing (``POST /consent/sign/``) over HTTP, gunicorn on loopback, 20
-  concurrent clients, each request a different participant (a real session, re-authenticated,
-  typing their registered name); against a trivial view served the same way with the same sessions.
+  concurrent clients, each request a different participant (a real session, typing their
+  registered name and their password, which the form checks with the hasher chosen by
+  ``BENCH_PASSWORD_HASHER``: production's by default, ``test`` or ``pbkdf2`` to compare);
+  against a trivial view served the same way with the same sessions.
   Celery uses the Redis broker, so the receipt PDF is queued after the commit, not made in the
   request (use a Redis database no worker listens to, and empty its "celery" list afterwards). Targets: >= 50% of the trivial view's req/s, p99 <= 250 ms.
 * check: ``consent_allows_bulk`` for every participant (1M), in calls of 10,000 as the API makes
