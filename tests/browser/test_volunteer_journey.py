@@ -40,6 +40,7 @@ def test_volunteer_follows_the_steps_cancels_signs_changes_and_withdraws_partly(
 ):
     version = ca.active_version()
     user, participant = volunteer()
+    assert participant.site is not None
     coordinator = staff_user(Role.COORDINATOR, sites=[participant.site])
     page: Page = new_page(viewport=PHONE)
     sign_in(page, user.email)
