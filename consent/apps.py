@@ -26,6 +26,12 @@ class ConsentConfig(AppConfig):
 
         # Enrollment's doors (messages, visit booking, invitations) ask the withdrawal level.
         door_checks_register()
+        # "My participation" shows the consent steps (signed, receipt) as consent tells them.
+        from enrollment.selectors.journey import consent_progress_register
+
+        from .selectors.progress import consent_progress
+
+        consent_progress_register(consent_progress)
 
     def pii_rotate_batch(self, *, batch_size: int) -> int:
         """Stored consent files re-sealed under the vault's current key (``rotate_pii_key``)."""

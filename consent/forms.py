@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import SiteMembership
 from portal.models import User
+from portal.web import ErrorSummaryMixin
 
 from .models import (
     ConsentVersion,
@@ -109,7 +110,7 @@ class ChoicesMixin:
         return {question.pk: self.cleaned_data[name] for question, name in self.question_rows}
 
 
-class SignForm(ChoicesMixin, forms.Form):
+class SignForm(ErrorSummaryMixin, ChoicesMixin, forms.Form):
     typed_name = forms.CharField(
         label=_("Your full name, as registered"),
         max_length=100,
@@ -122,6 +123,17 @@ class SignForm(ChoicesMixin, forms.Form):
         error_messages={"required": _("Please tick this box to sign.")},
     )
     drawn_signature = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The account's password, asked on the form itself: entering it is what confirms the
+    # signature (checked by the view once everything else is in order; never shown again).
+    password = forms.CharField(
+        label=_("Your password"),
+        help_text=_("Entering the password you sign in with confirms your signature."),
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "aria-describedby": "password-help"}
+        ),
+        error_messages={"required": _("Enter your password to confirm your signature.")},
+    )
 
     def __init__(
         self, *args: Any, version: ConsentVersion, with_questions: bool = True, **kwargs: Any
@@ -132,6 +144,12 @@ class SignForm(ChoicesMixin, forms.Form):
         self.question_rows = []
         if with_questions:
             self.add_question_fields(version)
+        # The order of the page, so the error summary lists problems as the person meets them.
+        self.order_fields(
+            [name for _item, name in self.item_rows]
+            + [name for _question, name in self.question_rows]
+            + ["typed_name", "drawn_signature", "confirm", "password"]
+        )
 
     def clean_drawn_signature(self) -> bytes | None:
         return decode_drawn_signature(self.cleaned_data.get("drawn_signature", ""))
@@ -186,6 +204,13 @@ class WithdrawForm(forms.Form):
         label=_("I have read what happens and I want to withdraw."),
         error_messages={"required": _("Please tick this box to confirm the withdrawal.")},
     )
+
+    def __init__(self, *args: Any, levels: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if levels is not None:  # a withdrawal can only be widened: the stricter levels left
+            field = self.fields["level"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(v, label) for v, label in WithdrawalLevel.choices if v in levels]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -82,3 +82,14 @@ def registration_attempt_notice_send(participant_id: int) -> bool:
     from .services.people import registration_attempt_notice_deliver
 
     return registration_attempt_notice_deliver(participant_id=participant_id)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def visit_cancelled_notice_send(self: Task[Any, Any], visit_id: int) -> None:
+    """Tell a site's coordinators that a visit was cancelled because collection stopped."""
+    from .services.site_notices import visit_cancelled_notice_send as send
+
+    try:
+        send(visit_id=visit_id)
+    except Exception as exc:
+        _retry_later(self, exc, what=f"site notice of visit {visit_id}")

@@ -63,7 +63,9 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.display_name or f"user #{self.pk}"
+        # Pages and allauth's messages ("signed in as ...") show this: a person recognises their
+        # name or e-mail address, never an internal row number.
+        return self.display_name or self.email
 
     def get_full_name(self) -> str:
         return self.display_name

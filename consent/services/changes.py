@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Participant, ParticipantStatus
 from enrollment.services.funnel import participant_transition
+from enrollment.services.site_notices import visits_cancel_on_collection_stop
 from portal.audit import audit_record
 from portal.models import User
 
@@ -32,6 +33,8 @@ from ..models import (
     WithdrawalLevel,
     WithdrawalReason,
 )
+from ..models.purposes import WITHDRAWAL_BLOCKS, PurposeActivity
+from ..selectors.standing import LEVEL_ORDER
 from . import artifacts
 from .events import current_state, event_append, participant_lock
 from .signing import choices_check, receipt_schedule, relationship_check
@@ -88,12 +91,7 @@ def consent_update(
     return event
 
 
-# Withdrawal levels from the mildest to the strictest.
-_LEVEL_ORDER: list[str] = [
-    WithdrawalLevel.NO_FURTHER_CONTACT,
-    WithdrawalLevel.NO_FURTHER_COLLECTION,
-    WithdrawalLevel.NO_FURTHER_USE,
-]
+_LEVEL_ORDER = LEVEL_ORDER
 
 
 @transaction.atomic
@@ -116,6 +114,7 @@ def consent_withdraw(
     Only "no further use" takes the participant out of the funnel (status "withdrawn"); at the
     lower levels they stay enrolled and what they gave stays in use. A withdrawal can later be
     made stricter (contact -> collection -> use), never looser: that is a new consent.
+    When collection stops, visits still booked are cancelled and their sites told.
 
     "No further use" needs the fate of samples and data (destroyed, or kept anonymized if the
     participant chooses so); the lower levels keep what was collected in use.
@@ -186,6 +185,9 @@ def consent_withdraw(
         after_insert=store,
         state_before=state,
     )
+    if PurposeActivity.COLLECTION in WITHDRAWAL_BLOCKS[level]:
+        # Nothing more is collected: a booked visit would bring them in for nothing.
+        visits_cancel_on_collection_stop(participant=participant, by=by)
     if (
         level == WithdrawalLevel.NO_FURTHER_USE
         and participant.status != ParticipantStatus.WITHDRAWN

@@ -37,6 +37,7 @@ from ..models import (
     SignatureMethod,
     SignerKind,
     StateStatus,
+    WithdrawalLevel,
 )
 from ..selectors.records import version_items, version_questions
 from ..tasks import consent_receipt_issue
@@ -272,6 +273,13 @@ def _consent_kind(state: ConsentState | None, version: ConsentVersion) -> str:
     if state is None or state.status == StateStatus.VOIDED or state.version_id is None:
         return EventKind.GRANT
     if state.status == StateStatus.WITHDRAWN:
+        # A partial withdrawal is lifted by a new signature (taking part again); after "no
+        # further use" the samples and data are gone, and so is the participation.
+        if state.withdrawal_level in (
+            WithdrawalLevel.NO_FURTHER_CONTACT,
+            WithdrawalLevel.NO_FURTHER_COLLECTION,
+        ):
+            return EventKind.RECONSENT
         raise ValidationError(
             _("This participant has withdrawn; consent can no longer be recorded for them.")
         )

@@ -1,8 +1,9 @@
 """The participant's consent pages: sign, "my consent", change choices, withdraw, receipts.
 
-Signing, changing and withdrawing need a recent re-authentication (allauth): the page can be read
-freely, and when the form is sent without a recent password check, allauth asks for the password and
-then replays the sent form.
+Signing asks for the password on the signing form itself (entering it confirms the signature).
+Changing and withdrawing need a recent re-authentication (allauth): the page can be read freely,
+and when the form is sent without a recent password check, allauth asks for the password and then
+replays the sent form.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from typing import cast
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import reauthenticate_by_password
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -29,8 +32,15 @@ from portal.web import current_user, form_errors_add
 
 from ..forms import ChangeForm, SignForm, WithdrawForm
 from ..hooks import my_consent_links
-from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus, WithdrawalLevel
+from ..models import ConsentEvent, ConsentReceipt, ConsentState, StateStatus
 from ..selectors import records as selectors
+from ..selectors.history import history_with_changes
+from ..selectors.standing import (
+    can_take_part_again,
+    choices_in_force,
+    stricter_levels,
+    withdrawal_status_label,
+)
 from ..services import (
     Signature,
     consent_record,
@@ -78,15 +88,12 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
     """Current choices in plain language, the full history with receipts, and what can be done."""
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
-    items = []
     shown_version = None
     if state is not None and state.version is not None:
         # In the language the participant reads now, where that version exists in it.
         shown_version = selectors.version_for_reading(state.version, language=get_language())
-        items = [
-            {"item": item, "choice": state.choices.get(item.code, False)}
-            for item in shown_version.items.order_by("order", "id")
-        ]
+    withdrawn = state is not None and state.status == StateStatus.WITHDRAWN
+    take_part_again = can_take_part_again(state)
     can_sign = state is None or state.status in (StateStatus.VOIDED, StateStatus.RECONSENT_DUE)
     not_yet_eligible = participant.status in _NOT_YET_ELIGIBLE
     return render(
@@ -96,24 +103,42 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
             "participant": participant,
             "state": state,
             "shown_version": shown_version,
-            "items": items,
-            "history": selectors.consent_history(participant),
+            "status_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and withdrawn
+            else (state.get_status_display() if state is not None else ""),
+            "items": choices_in_force(state, reading=shown_version),
+            "history": history_with_changes(participant),
             "can_sign": can_sign
             and not not_yet_eligible
             and participant.status != Participant.Status.WITHDRAWN,
+            "take_part_again": take_part_again,
             "not_yet_eligible": not_yet_eligible and state is None,
             "can_change": state is not None
             and state.status in (StateStatus.ACTIVE, StateStatus.RECONSENT_DUE),
-            "can_withdraw": state is None
-            or state.status != StateStatus.WITHDRAWN
-            or state.withdrawal_level != WithdrawalLevel.NO_FURTHER_USE,
+            "can_withdraw": state is not None and bool(stricter_levels(state)),
+            "withdrawn": withdrawn,
             "other_documents": my_consent_links(participant),
         },
     )
 
 
+def _password_confirms(request: HttpRequest, form: SignForm) -> bool:
+    """The password typed on the signing form is the account's: that confirms the signature.
+
+    Tries count against allauth's re-authentication limit, and a right password counts as a
+    re-authentication (changing choices right after signing does not ask for it again)."""
+    user = current_user(request)
+    if not ratelimit.consume(request, action="reauthenticate", user=user):
+        form.add_error("password", _("Too many tries. Wait a minute, then enter it again."))
+        return False
+    if not user.check_password(form.cleaned_data["password"]):
+        form.add_error("password", _("That is not your password. Enter it again."))
+        return False
+    reauthenticate_by_password(request)
+    return True
+
+
 @login_required
-@_reauthenticated
 def consent_sign(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request, with_state=True)
     # The language of the text shown travels with the form, so the version signed is the one read.
@@ -122,7 +147,11 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     if version is None:
         return render(request, "consent/unavailable.html", status=503)
     state = _state_of(participant)
-    if state is not None and state.status == StateStatus.WITHDRAWN:
+    if (
+        state is not None
+        and state.status == StateStatus.WITHDRAWN
+        and not can_take_part_again(state)
+    ):
         messages.info(request, _("You have withdrawn; the consent form can no longer be signed."))
         return redirect("consent:mine")
     if state is None and participant.status in _NOT_YET_ELIGIBLE:
@@ -140,7 +169,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     # Items and questions read once, for the form and for the checks of the signing service.
     prefetch_related_objects([version], "items", "questions")
     form = SignForm(request.POST or None, version=version)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _password_confirms(request, form):
         try:
             event = consent_record(
                 participant=participant,
@@ -166,7 +195,16 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/sign.html",
-        {"form": form, "version": version, "other_versions": others, "participant": participant},
+        {
+            "form": form,
+            "version": version,
+            "other_versions": others,
+            "participant": participant,
+            "taking_part_again": can_take_part_again(state),
+            "withdrawn_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and state.status == StateStatus.WITHDRAWN
+            else "",
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 
@@ -219,14 +257,11 @@ def consent_change(request: HttpRequest) -> HttpResponse:
 def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     participant = _own_participant(request)
     state = selectors.consent_state_of(participant)
-    if (
-        state is not None
-        and state.status == StateStatus.WITHDRAWN
-        and state.withdrawal_level == WithdrawalLevel.NO_FURTHER_USE
-    ):
+    levels = stricter_levels(state)
+    if not levels:
         messages.info(request, _("You have already withdrawn."))
         return redirect("consent:mine")
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST or None, levels=levels)
     if request.method == "POST" and form.is_valid():
         try:
             consent_withdraw(
@@ -244,7 +279,13 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/withdraw.html",
-        {"form": form, "state": state},
+        {
+            "form": form,
+            "state": state,
+            "withdrawn_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and state.status == StateStatus.WITHDRAWN
+            else "",
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

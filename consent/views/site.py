@@ -39,9 +39,14 @@ from ..models import (
     ConsentEvent,
     SignerKind,
     StateStatus,
-    WithdrawalLevel,
 )
 from ..selectors import records as selectors
+from ..selectors.standing import (
+    can_take_part_again,
+    choices_in_force,
+    stricter_levels,
+    withdrawal_status_label,
+)
 from ..services import (
     InPerson,
     Signature,
@@ -100,9 +105,13 @@ def participant_consent(request: HttpRequest, code: str) -> HttpResponse:
             "state": state,
             "history": selectors.consent_history(participant),
             "modes": InPersonMode.ALL,
-            "can_withdraw": state is None
-            or state.status != StateStatus.WITHDRAWN
-            or state.withdrawal_level != WithdrawalLevel.NO_FURTHER_USE,
+            "can_withdraw": bool(stricter_levels(state)),
+            # The same words the participant reads: a partial withdrawal is named by its level.
+            "status_label": withdrawal_status_label(state.withdrawal_level)
+            if state is not None and state.status == StateStatus.WITHDRAWN
+            else (state.get_status_display() if state is not None else ""),
+            "items": choices_in_force(state),
+            "take_part_again": can_take_part_again(state),
         },
     )
 
@@ -191,7 +200,9 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
 @role_required(*SITE_ROLES)
 def withdraw_on_behalf(request: HttpRequest, code: str) -> HttpResponse:
     participant = _participant(request, code, what="withdrawal on behalf")
-    form = StaffWithdrawForm(request.POST or None)
+    form = StaffWithdrawForm(
+        request.POST or None, levels=stricter_levels(selectors.consent_state_of(participant))
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

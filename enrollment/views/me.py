@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from portal.roles import deny, is_staff_member
 from portal.web import current_user, form_errors_add, posted
@@ -17,6 +16,7 @@ from portal.web import current_user, form_errors_add, posted
 from .. import selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
 from ..models import Participant, ParticipantStatus, Site, VisitStatus
+from ..selectors.journey import participant_journey
 from ..services import (
     InvitationClaimRefused,
     VisitRefused,
@@ -30,6 +30,7 @@ from ..services import (
     visit_cancel,
     visit_reschedule,
 )
+from ..services.doors import Door, door_refusal
 
 
 @login_required
@@ -48,7 +49,11 @@ def me(request: HttpRequest) -> HttpResponse:
             "profile": profile,
             "visit": visit,
             "headline": selectors.participant_headline(participant, visit),
-            "steps": selectors.participant_progress(participant, visit),
+            "steps": participant_journey(
+                participant,
+                visit,
+                collection_open=door_refusal(door=Door.COLLECTION, participant=participant) is None,
+            ),
             "can_screen": participant.status
             in (ParticipantStatus.REGISTERED, ParticipantStatus.INELIGIBLE),
             "can_book": participant.status
@@ -202,13 +207,15 @@ def _chosen_site(request: HttpRequest, sites: list[Site]) -> Site | None:
 
 
 @login_required
-@require_POST
 def visit_cancel_view(request: HttpRequest) -> HttpResponse:
+    """Cancelling asks first: the page names the visit (day, site) and a button confirms it."""
     participant = _own_participant(request)
     current = selectors.visit_current(participant) if participant is not None else None
     if current is None or current.status != VisitStatus.BOOKED:
         messages.error(request, _("You have no booked visit to cancel."))
         return redirect("enrollment:me")
+    if request.method != "POST":
+        return render(request, "enrollment/me/visit_cancel.html", {"visit": current})
     try:
         visit_cancel(visit=current, by=current_user(request))
     except VisitRefused as exc:

@@ -29,16 +29,24 @@ def test_volunteer_registers_verifies_the_email_and_signs_in(page):
     user = User.objects.get(email="new.volunteer@example.org")
     assert not EmailAddress.objects.get(user=user).verified
 
-    # Until the address is verified, signing in only sends the verification again.
+    # Confirming the address from the mail signs the person in, and what greets them names them
+    # by their e-mail address, never by an internal number.
     message = wait_for_email("new.volunteer@example.org")
     page.goto(link_in_email(message, "/accounts/confirm-email/"))
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     assert EmailAddress.objects.get(user=user).verified
+    assert page.get_by_role("button", name="로그아웃").is_visible()
+    messages = page.locator("main .messages").inner_text()
+    assert "new.volunteer@example.org" in messages
+    assert "#" not in messages
+    assert AuditEvent.objects.filter(action=Action.LOGIN, actor=user).exists()
 
+    # Signing out and in again works with the password chosen at registration.
+    with page.expect_navigation():
+        page.get_by_role("button", name="로그아웃").click()
     sign_in(page, "new.volunteer@example.org", NEW_PASSWORD)
     assert page.locator("form[action='/accounts/logout/']").is_visible()
-    assert AuditEvent.objects.filter(action=Action.LOGIN, actor=user).exists()
 
 
 def test_language_switch_persists_across_pages_and_is_saved_for_the_account(page, new_page):

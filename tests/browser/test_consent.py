@@ -77,19 +77,19 @@ def test_volunteer_signs_downloads_changes_and_withdraws(page: Page, transaction
     answer_questions(page, version)
     page.get_by_label("등록하신 성명(전체)").fill(ca.NAME)
     page.get_by_label("동의서를 읽었고").check()
+    page.get_by_label("비밀번호", exact=True).fill(DEFAULT_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="동의서에 서명").click()
-    reauthenticate_if_asked(page)
     assert "참여하지 않으셔도 됩니다" in page.locator("#fieldset-item_sample_storage").inner_text()
     assert not ConsentEvent.objects.exists()
 
+    # The other answers are still there; the password is asked again.
     page.locator("#fieldset-item_sample_storage").get_by_label(YES).check()
-    page.get_by_label("등록하신 성명(전체)").fill(ca.NAME)
+    assert page.get_by_label("등록하신 성명(전체)").input_value() == ca.NAME
     draw(page)
-    page.get_by_label("동의서를 읽었고").check()
+    page.get_by_label("비밀번호", exact=True).fill(DEFAULT_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="동의서에 서명").click()
-    reauthenticate_if_asked(page)
     assert "/consent/" in page.url
     assert "동의가 기록되었습니다" in page.locator(".messages").inner_text()
     event = ConsentEvent.objects.get(participant=participant)

@@ -148,10 +148,11 @@ def reauthenticate(client: Client) -> None:
 
 
 def sign_data(version: ConsentVersion, **overrides: Any) -> dict[str, Any]:
-    """The signing form filled in: every item yes, right answers, the registered name, confirmed."""
+    """The signing form filled in: every item yes, right answers, the registered name, confirmed
+    with the account's password (the coordinators' form has no password field and ignores it)."""
     data: dict[str, Any] = {f"item_{code}": "yes" for code in all_yes(version)}
     data.update({f"q_{q}": str(a) for q, a in right_answers(version).items()})
-    data.update({"typed_name": NAME, "confirm": "on"})
+    data.update({"typed_name": NAME, "confirm": "on", "password": DEFAULT_PASSWORD})
     data.update(overrides)
     return data
 

@@ -18,27 +18,70 @@ from portal.roles import Role
 from tests.audits import assert_access_denied
 from tests.consent import signing_builders as ca
 from tests.consent.signing_builders import reauthenticate, sign_data, tiny_png
-from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
+from tests.factories import SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
 
-def test_signing_asks_for_the_password_then_records_the_consent(
+def test_the_password_on_the_signing_form_confirms_the_signature(
     client, version, signed_in_participant
 ):
     page = client.get(reverse("consent:sign"))
     assert page.status_code == 200
-    assert "백만 명" in page.content.decode()
+    text = page.content.decode()
+    assert "백만 명" in text
+    assert 'autocomplete="current-password"' in text
     response = client.post(reverse("consent:sign"), sign_data(version))
-    assert response.status_code == 302 and "reauthenticate" in response["Location"]
-    assert not ConsentEvent.objects.exists()
-    # After the password, allauth replays the submitted form.
-    replay = client.post(response["Location"], {"password": DEFAULT_PASSWORD})
-    assert replay.status_code == 302
+    assert response.status_code == 302 and response["Location"] == reverse("consent:mine")
     event = ConsentEvent.objects.get()
     assert event.kind == "grant" and event.method == "typed_name" and event.channel == "web"
     signed_in_participant.refresh_from_db()
     assert signed_in_participant.status == "consented"
+    # The password just typed counts as a re-authentication: changing choices does not ask again.
+    change = client.post(
+        reverse("consent:change"),
+        {"item_genomic_analysis": "no", "item_recontact": "yes", "confirm": "on"},
+    )
+    assert change.status_code == 302 and "reauthenticate" not in change["Location"]
+
+
+def test_a_wrong_password_keeps_every_answer_and_marks_the_password(
+    client, version, signed_in_participant
+):
+    data = sign_data(version, password="not-my-password-at-all", item_genomic_analysis="no")
+    response = client.post(reverse("consent:sign"), data)
+    assert response.status_code == 400
+    assert not ConsentEvent.objects.exists()
+    form = response.context["form"]
+    assert list(form.errors) == ["password"]
+    html = response.content.decode()
+    assert "비밀번호가 맞지 않습니다" in html
+    # The answers are on the page again, the password is not.
+    assert form["item_genomic_analysis"].value() == "no"
+    assert form["typed_name"].value() == ca.NAME
+    assert 'value="not-my-password-at-all"' not in html
+    assert 'aria-describedby="password-help password-error"' in html
+    assert 'href="#id_password"' in html
+
+
+def test_missing_answers_are_listed_at_the_top_with_links_to_each_field(
+    client, version, signed_in_participant
+):
+    data = sign_data(version)
+    del data["item_data_sharing"], data["confirm"], data["password"]
+    response = client.post(reverse("consent:sign"), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</div>", start)]
+    assert 'tabindex="-1" autofocus' in summary
+    assert "3개" in summary
+    for target in ("#id_item_data_sharing_0", "#id_confirm", "#id_password"):
+        assert f'href="{target}"' in summary
+    # Each field in error says so and points at its message.
+    assert html.count('aria-describedby="item_data_sharing-error"') == 2  # both radios
+    assert 'id="item_data_sharing-error"' in html and 'id="confirm-error"' in html
+    assert not ConsentEvent.objects.exists()
 
 
 def test_receipt_is_mailed_and_downloadable_with_the_name_and_hashes(

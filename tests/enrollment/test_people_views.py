@@ -174,8 +174,21 @@ def test_cancel_from_the_participant_page(client, volunteer):
     client.post(reverse("enrollment:me_register"), registration(site, cohort))
     client.post(reverse("enrollment:me_screening"), {})
     client.post(reverse("enrollment:me_visit"), {"day": next_open_day().isoformat()})
+    # The link asks first, naming the day and the site; only the confirmation cancels.
+    asked = client.get(reverse("enrollment:me_visit_cancel"))
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert site.name in page and str(next_open_day().day) in page
+    assert Visit.objects.get().status == "booked"
     client.post(reverse("enrollment:me_visit_cancel"))
     assert Visit.objects.get().status == "cancelled"
+
+
+def test_nothing_to_cancel_goes_back_to_the_participant_page(client, volunteer):
+    site, cohort = SiteFactory(), CohortFactory()
+    client.post(reverse("enrollment:me_register"), registration(site, cohort))
+    response = client.get(reverse("enrollment:me_visit_cancel"))
+    assert response.status_code == 302 and response.url == reverse("enrollment:me")
 
 
 def test_coordinator_enrolls_and_sees_the_patient_page_audited(staff_client, coordinator, site):

@@ -1,0 +1,44 @@
+"""Builders for the volunteer journeys in the browser: an account linked to an eligible
+participant, and moving through a page with the keyboard alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from playwright.sync_api import Page
+
+from enrollment.models import Participant
+from portal.models import User
+from portal.roles import Role, grant_role
+from tests.consent import signing_builders as ca
+from tests.factories import UserFactory
+
+PHONE = {"width": 375, "height": 740}
+
+
+def volunteer(email: str = "haneul@example.org", **overrides: Any) -> tuple[User, Participant]:
+    """A verified participant account linked to an eligible participant (name ``ca.NAME``)."""
+    user = UserFactory(email=email)
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    grant_role(user, Role.PARTICIPANT)
+    participant = ca.eligible_participant(email=email, **overrides)
+    participant.user = user
+    participant.save(update_fields=["user"])
+    return user, participant
+
+
+def tab_to(page: Page, selector: str, *, limit: int = 120) -> None:
+    """Press Tab until the focused element matches ``selector`` (as a person moving through the
+    page by keyboard does); fails when it is not reached within ``limit`` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+    raise AssertionError(f"{selector} was not reached with the Tab key")
+
+
+def focused_id(page: Page) -> str:
+    return str(page.evaluate("() => document.activeElement?.id ?? ''"))
