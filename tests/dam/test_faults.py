@@ -227,4 +227,6 @@ def _answers(port: int) -> bool:
 def _send_task(broker_url: str, name: str) -> None:
     from celery import Celery
 
-    Celery(broker=broker_url).send_task(name)
+    # Not the current app: shared tasks queued later in the session (by other tests) must keep
+    # going through the portal's app, not to this test's private Redis.
+    Celery(broker=broker_url, set_as_current=False).send_task(name)
