@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0008_campaign_reminder_chain'),
-        ('consent', '0008_witness_and_ledger_codes'),
+        ("consent", "0008_campaign_reminder_chain"),
+        ("consent", "0008_witness_and_ledger_codes"),
     ]
 
-    operations = [
-    ]
+    operations = []
