@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
@@ -53,14 +56,29 @@ def samples(request: HttpRequest) -> HttpResponse:
                         _("Sample %(barcode)s recorded for %(code)s.")
                         % {"barcode": sample.barcode, "code": participant.code},
                     )
-                    return redirect("dam:samples")
+                    # Several tubes are taken at one visit: the form stays on this participant,
+                    # ready for the next barcode.
+                    return redirect(
+                        reverse("dam:samples")
+                        + "?"
+                        + urlencode({"participant": participant.code})
+                        + "#record-heading"
+                    )
     else:
         form = SampleForm(initial={"participant_code": request.GET.get("participant", "")[:16]})
+    next_for = form["participant_code"].value() if request.method == "GET" else None
+    if next_for:
+        form.fields["barcode"].widget.attrs["autofocus"] = True
     page = Paginator(sample_worklist(user=user), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "dam/samples.html",
-        {"form": form, "worklist": page, "recent": samples_recent(user=user)},
+        {
+            "form": form,
+            "worklist": page,
+            "recent": samples_recent(user=user),
+            "next_for": next_for or "",
+        },
     )
 
 

@@ -17,6 +17,7 @@ class Action(StrEnum):
     INVITATION_CLAIMED = "invitation.claimed"
     INVITATION_CLAIM_FAILED = "invitation.claim_failed"
     VISIT_RECORDED = "visit.recorded"
+    SITE_CLOSURE_CHANGED = "site.closure_changed"
     REFERRALS_IMPORTED = "referrals.imported"
     PII_KEY_ROTATED = "pii.key_rotated"
     # Programme structure: programmes, phases, targets, sites, cohorts.

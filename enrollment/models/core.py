@@ -7,6 +7,8 @@ the dam may see: birth year, sex, site, cohort and status.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
@@ -79,6 +81,11 @@ class Site(models.Model):
     region = models.CharField(_("region"), max_length=100)
     daily_capacity = models.PositiveIntegerField(_("daily visit capacity"), default=40)
     is_active = models.BooleanField(_("active"), default=True)
+    # Shown with every offered visit day, in the confirmation and in its calendar file, so that a
+    # volunteer knows where to go and when (Asia/Seoul wall-clock times).
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    opens_at = models.TimeField(_("visits from"), default=dt.time(8, 30))
+    closes_at = models.TimeField(_("visits until"), default=dt.time(12, 0))
 
     class Meta:
         verbose_name = _("site")
@@ -87,6 +94,10 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def opening_hours(self) -> str:
+        return f"{self.opens_at:%H:%M}\u2013{self.closes_at:%H:%M}"  # en dash
 
 
 class Cohort(models.Model):
