@@ -237,6 +237,7 @@ ADMIN_MODELS_WITHOUT_PARTICIPANT_DATA = {
     "consent_consentform",
     "consent_consentversion",
     "enrollment_programme",
+    "enrollment_siteclosure",
     "enrollment_phase",
     "enrollment_site",
     "enrollment_cohort",
