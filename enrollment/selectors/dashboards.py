@@ -360,15 +360,34 @@ def _forecasts(
         .values_list("cohort_id", "total")
     ):
         recent_by_group[cohort_group.get(cohort_id, "")] += total
-    days_left = max((phase.ends_on - today).days, 0)
+    return forecasts_split(
+        overall=overall,
+        by_group=by_group,
+        recent_by_group=recent_by_group,
+        ends_on=phase.ends_on,
+        today=today,
+    )
+
+
+def forecasts_split(
+    *,
+    overall: Progress,
+    by_group: list[Progress],
+    recent_by_group: dict[str, int],
+    ends_on: dt.date,
+    today: dt.date,
+) -> list[Forecast]:
+    """The overall forecast first, then one per group; the groups' ``projected`` add up to the
+    overall one, and a group with no recent consents is projected to stay where it is."""
+    days_left = max((ends_on - today).days, 0)
     recent_total = sum(recent_by_group.values())
     # Exact arithmetic: recent * days / window, rounded half up once for the whole programme.
     more_total = (2 * recent_total * days_left + RATE_WINDOW_DAYS) // (2 * RATE_WINDOW_DAYS)
     groups = list(by_group)
-    if recent_by_group.get("") or overall.enrolled != sum(g.enrolled for g in groups):
+    others = overall.enrolled - sum(g.enrolled for g in groups)
+    if recent_by_group.get("") or others:
         # Participants of a cohort outside the known groups still count in the total; a row of
         # their own keeps the table adding up.
-        others = overall.enrolled - sum(g.enrolled for g in groups)
         groups.append(Progress("", str(_("Other cohorts")), others, None))
     more = apportion(more_total, [recent_by_group.get(g.key, 0) for g in groups])
     forecasts = [
@@ -376,7 +395,7 @@ def _forecasts(
             overall.label,
             overall.enrolled,
             overall.target,
-            phase.ends_on,
+            ends_on,
             days_left,
             recent_total,
             overall.enrolled + more_total,
@@ -387,7 +406,7 @@ def _forecasts(
             g.label,
             g.enrolled,
             g.target,
-            phase.ends_on,
+            ends_on,
             days_left,
             recent_by_group.get(g.key, 0),
             g.enrolled + extra,
