@@ -26,6 +26,12 @@ class ConsentConfig(AppConfig):
 
         # Enrollment's doors (messages, visit booking, invitations) ask the withdrawal level.
         door_checks_register()
+        # After enrolling a patient, the participant page links the next step: record consent.
+        from enrollment.hooks import participant_next_step_register
+
+        from .enrollment_hooks import record_consent_step
+
+        participant_next_step_register(record_consent_step)
 
     def pii_rotate_batch(self, *, batch_size: int) -> int:
         """Stored consent files re-sealed under the vault's current key (``rotate_pii_key``)."""

@@ -20,9 +20,15 @@ class DamConfig(AppConfig):
             sample_counter_register,
         )
         from consent.signals import consent_event_recorded
+        from enrollment.hooks import participant_next_step_register
         from portal.health import figure_register, health_check_register
 
-        from .consent_hooks import certificate_link, pseudonyms_to_codes, samples_by_site
+        from .consent_hooks import (
+            certificate_link,
+            pseudonyms_to_codes,
+            record_sample_step,
+            samples_by_site,
+        )
         from .health import outbox_dead_letters, outbox_health, outbox_oldest_pending_seconds
         from .receivers import on_consent_event_recorded
 
@@ -33,6 +39,7 @@ class DamConfig(AppConfig):
         identifier_resolver_register(pseudonyms_to_codes)
         my_consent_link_register(certificate_link)
         sample_counter_register(samples_by_site)
+        participant_next_step_register(record_sample_step)
         health_check_register("dam_outbox", outbox_health)
         figure_register(
             "dam_outbox_oldest_pending_seconds",

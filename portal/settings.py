@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffMfaRequiredMiddleware",
+    "portal.handover.HandoverLockMiddleware",
     "portal.middleware.NoStoreMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

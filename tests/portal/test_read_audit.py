@@ -80,6 +80,12 @@ STAFF_READS: dict[str, Call] = {
         {},
         "coordinator",
     ),
+    "consent:site_handover": lambda w: (
+        "get",
+        f"/site/consent/participants/{w.participant.code}/handover/tablet/",
+        {},
+        "coordinator",
+    ),
     "consent:site_withdraw": lambda w: (
         "get",
         f"/site/consent/participants/{w.participant.code}/withdraw/",
@@ -144,6 +150,7 @@ NOT_STAFF_READS: dict[str, str] = {
     "javascript-catalog": "translations",
     "api-schema": "API description",
     "api-docs": "API description",
+    "handover_return": "the staff member's own re-authentication",
     "enrollment:me": "the participant's own pages",
     "enrollment:me_register": "the participant's own pages",
     "enrollment:me_profile": "the participant's own pages",
