@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from portal.demo import DemoSeed
+    from portal.models import User
     from portal.navigation import NavEntry
+    from portal.work import WorkItem
 
 
 class ConsentConfig(AppConfig):
@@ -38,6 +40,12 @@ class ConsentConfig(AppConfig):
         from .services.sealed_files import sealed_files_rotate_batch
 
         return sealed_files_rotate_batch(batch_size=batch_size)
+
+    def staff_work(self, user: "User") -> list["WorkItem"]:
+        """What waits for ``user`` from this app, on the staff home."""
+        from .selectors.work import staff_work
+
+        return staff_work(user)
 
     def nav_entries(self) -> list["NavEntry"]:
         from portal.navigation import NavEntry

@@ -6,7 +6,9 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from portal.models import User
     from portal.navigation import NavEntry
+    from portal.work import WorkItem
 
 
 class DamConfig(AppConfig):
@@ -51,6 +53,12 @@ class DamConfig(AppConfig):
             outbox_dead_letters,
             documentation="Dam outbox messages the dam refused for good (waiting for a steward).",
         )
+
+    def staff_work(self, user: User) -> list[WorkItem]:
+        """What waits for ``user`` from this app, on the staff home."""
+        from .work import staff_work
+
+        return staff_work(user)
 
     def nav_entries(self) -> list[NavEntry]:
         from portal.navigation import NavEntry
