@@ -151,3 +151,28 @@ def test_a_site_without_targets_shows_no_target_columns(recruitment):
     )
     assert "Target" in with_target.headers
     assert all(len(row) == len(with_target.headers) for row in with_target.rows)
+
+
+DASHBOARD_ENROLLED = [
+    "Enrolled",
+    "Enrolled against target",
+    "Enrolled per site",
+    "Enrollments per month",
+    "Enrollments",
+    "Age and sex of enrolled participants",
+    "Enrolled against the phase target, per cohort group",
+    "Enrolled against the site targets",
+]
+
+
+def test_korean_dashboard_says_enrolled_one_way_and_never_like_registered():
+    from django.utils import translation
+
+    with translation.override("ko"):
+        registered = translation.gettext("Registered")
+        enrolled = [translation.gettext(msgid) for msgid in DASHBOARD_ENROLLED]
+        in_dam = translation.gettext("In the data dam")
+    assert registered == "등록"
+    assert all("참여 확정" in text for text in enrolled), enrolled
+    assert not any("등록" in text for text in enrolled), enrolled
+    assert "등록" not in in_dam
