@@ -83,4 +83,4 @@ def record_sample_step(participant: Participant) -> Sequence[Mapping[str, str]]:
     if participant.status != ParticipantStatus.CONSENTED:
         return []
     url = reverse("dam:samples") + "?" + urlencode({"participant": participant.code})
-    return [{"label": _("Next: record the samples"), "url": url + "#record-heading"}]
+    return [{"label": _("Next: record the samples"), "url": url}]

@@ -58,17 +58,16 @@ def samples(request: HttpRequest) -> HttpResponse:
                     )
                     # Several tubes are taken at one visit: the form stays on this participant,
                     # ready for the next barcode.
-                    return redirect(
-                        reverse("dam:samples")
-                        + "?"
-                        + urlencode({"participant": participant.code})
-                        + "#record-heading"
-                    )
+                    # No fragment: a fragment would stop the browser from focusing the barcode.
+                    query = urlencode({"participant": participant.code, "tube": "next"})
+                    return redirect(reverse("dam:samples") + "?" + query)
     else:
         form = SampleForm(initial={"participant_code": request.GET.get("participant", "")[:16]})
-    next_for = form["participant_code"].value() if request.method == "GET" else None
-    if next_for:
+    chosen = form["participant_code"].value() if request.method == "GET" else None
+    if chosen:
+        # The participant is known: the scanner's next input is the tube's barcode.
         form.fields["barcode"].widget.attrs["autofocus"] = True
+    next_for = chosen if request.GET.get("tube") == "next" else None
     page = Paginator(sample_worklist(user=user), 50).get_page(request.GET.get("page"))
     return render(
         request,
