@@ -12,6 +12,13 @@ SITES = [
     ("pnuh", "부산대학교병원", "부산", 40),
     ("cnuh", "충남대학교병원", "대전", 30),
 ]
+# Where and when each demo site takes visits (blood is taken fasting, so mornings).
+SITE_VISITS = {
+    "snuh": ("서울특별시 종로구 대학로 101", dt.time(8, 0), dt.time(12, 0)),
+    "amc": ("서울특별시 송파구 올림픽로43길 88", dt.time(8, 30), dt.time(12, 30)),
+    "pnuh": ("부산광역시 서구 구덕로 179", dt.time(8, 30), dt.time(12, 0)),
+    "cnuh": ("대전광역시 중구 문화로 282", dt.time(9, 0), dt.time(12, 0)),
+}
 COHORTS = [
     ("general", "일반 참여자", CohortGroup.GENERAL, True),
     ("rare", "희귀질환", CohortGroup.RARE_DISEASE, False),
@@ -25,8 +32,17 @@ def seed_programme() -> Programme:
         defaults={"name": "국가 바이오 빅데이터 (Bio Data Dam)", "total_target": 1_000_000},
     )
     for code, name, region, capacity in SITES:
+        address, opens_at, closes_at = SITE_VISITS[code]
         Site.objects.get_or_create(
-            code=code, defaults={"name": name, "region": region, "daily_capacity": capacity}
+            code=code,
+            defaults={
+                "name": name,
+                "region": region,
+                "daily_capacity": capacity,
+                "address": address,
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+            },
         )
     for code, name, group, open_ in COHORTS:
         Cohort.objects.get_or_create(

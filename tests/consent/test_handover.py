@@ -5,6 +5,7 @@ import pyotp
 import pytest
 from django.urls import reverse
 
+from enrollment.models import Site
 from portal.audit import Action
 from portal.models import AuditEvent
 from portal.roles import Role
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 @pytest.fixture
 def handed_over(client):
     ca.active_version()
-    site = SiteFactory()
+    site: Site = SiteFactory()
     coordinator = staff_user(Role.COORDINATOR, sites=[site], mfa=True, preferred_language="en")
     participant = ca.eligible_participant(site=site)
     client.force_login(coordinator)
@@ -88,7 +89,7 @@ def test_the_coordinator_takes_it_back_with_the_password(client, handed_over):
 
 def test_paper_mode_needs_no_hand_over(client):
     ca.active_version()
-    site = SiteFactory()
+    site: Site = SiteFactory()
     coordinator = staff_user(Role.COORDINATOR, sites=[site], mfa=True)
     participant = ca.eligible_participant(site=site)
     client.force_login(coordinator)

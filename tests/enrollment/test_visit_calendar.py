@@ -26,7 +26,7 @@ def unfolded(ics: str) -> dict[str, str]:
             joined[-1] += line[1:]
         else:
             joined.append(line)
-    result = {}
+    result: dict[str, str] = {}
     for line in joined:
         name, _sep, value = line.partition(":")
         result.setdefault(name, value)
