@@ -67,8 +67,18 @@ class SiteForm(forms.ModelForm[Site]):
             raise forms.ValidationError(_("Enter a daily capacity between 1 and 10,000."))
         return value
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the hours stay as they are (the usual morning hours for a new site).
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].required = False
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("opens_at", "closes_at"):
+            if not data.get(name) and name not in self.errors:
+                current = getattr(self.instance, name, None)
+                data[name] = current or Site._meta.get_field(name).get_default()
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Visits must end after they start."))

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from enrollment import messaging
 from enrollment.calendar import visit_calendar
@@ -89,8 +90,10 @@ def test_the_uid_stays_when_the_visit_moves_and_cancelling_sends_cancel(
     assert cancelled["METHOD"] == "CANCEL" and cancelled["STATUS"] == "CANCELLED"
     assert int(booked["SEQUENCE"]) <= int(moved["SEQUENCE"]) <= int(cancelled["SEQUENCE"])
     assert "method=CANCEL" in attachment(mail.outbox[2])[1]
-    assert "cancelled" in mail.outbox[2].subject
-    assert "cancelled" in messaging.outbox[-1].body
+    # The participant reads Korean (their language): subject and text say it is cancelled.
+    with translation.override("ko"):
+        assert mail.outbox[2].subject == translation.gettext("Your visit is cancelled")
+    assert "방문 취소" in messaging.outbox[-1].body
 
 
 def test_mail_and_text_links_use_the_configured_address_not_the_request_host(
