@@ -78,7 +78,7 @@ class SiteForm(forms.ModelForm[Site]):
         for name in ("opens_at", "closes_at"):
             if not data.get(name) and name not in self.errors:
                 current = getattr(self.instance, name, None)
-                data[name] = current or Site._meta.get_field(name).get_default()
+                data[name] = current or getattr(Site(), name)  # the model's default
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Visits must end after they start."))
