@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from portal.demo import DemoSeed
+    from portal.models import User
     from portal.navigation import NavEntry
+    from portal.work import WorkItem
 
 
 class ConsentConfig(AppConfig):
@@ -32,12 +34,24 @@ class ConsentConfig(AppConfig):
         from .selectors.progress import consent_progress
 
         consent_progress_register(consent_progress)
+        # After enrolling a patient, the participant page links the next step: record consent.
+        from enrollment.hooks import participant_next_step_register
+
+        from .enrollment_hooks import record_consent_step
+
+        participant_next_step_register(record_consent_step)
 
     def pii_rotate_batch(self, *, batch_size: int) -> int:
         """Stored consent files re-sealed under the vault's current key (``rotate_pii_key``)."""
         from .services.sealed_files import sealed_files_rotate_batch
 
         return sealed_files_rotate_batch(batch_size=batch_size)
+
+    def staff_work(self, user: "User") -> list["WorkItem"]:
+        """What waits for ``user`` from this app, on the staff home."""
+        from .selectors.work import staff_work
+
+        return staff_work(user)
 
     def nav_entries(self) -> list["NavEntry"]:
         from portal.navigation import NavEntry

@@ -3,7 +3,7 @@ pages, version activation and campaigns, ledger oversight, and the API under ``/
 
 from django.urls import include, path
 
-from .views import me, oversight, site, staff
+from .views import handover, me, oversight, site, staff
 
 app_name = "consent"
 
@@ -26,6 +26,11 @@ urlpatterns = [
         "site/consent/participants/<str:code>/record/<str:mode>/",
         site.record_in_person,
         name="site_record",
+    ),
+    path(
+        "site/consent/participants/<str:code>/handover/<str:mode>/",
+        handover.handover_check,
+        name="site_handover",
     ),
     path(
         "site/consent/participants/<str:code>/withdraw/",

@@ -6,7 +6,9 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from portal.models import User
     from portal.navigation import NavEntry
+    from portal.work import WorkItem
 
 
 class DamConfig(AppConfig):
@@ -20,9 +22,15 @@ class DamConfig(AppConfig):
             sample_counter_register,
         )
         from consent.signals import consent_event_recorded
+        from enrollment.hooks import participant_next_step_register
         from portal.health import figure_register, health_check_register
 
-        from .consent_hooks import certificate_link, pseudonyms_to_codes, samples_by_site
+        from .consent_hooks import (
+            certificate_link,
+            pseudonyms_to_codes,
+            record_sample_step,
+            samples_by_site,
+        )
         from .health import outbox_dead_letters, outbox_health, outbox_oldest_pending_seconds
         from .receivers import on_consent_event_recorded
 
@@ -33,6 +41,7 @@ class DamConfig(AppConfig):
         identifier_resolver_register(pseudonyms_to_codes)
         my_consent_link_register(certificate_link)
         sample_counter_register(samples_by_site)
+        participant_next_step_register(record_sample_step)
         health_check_register("dam_outbox", outbox_health)
         figure_register(
             "dam_outbox_oldest_pending_seconds",
@@ -44,6 +53,12 @@ class DamConfig(AppConfig):
             outbox_dead_letters,
             documentation="Dam outbox messages the dam refused for good (waiting for a steward).",
         )
+
+    def staff_work(self, user: User) -> list[WorkItem]:
+        """What waits for ``user`` from this app, on the staff home."""
+        from .work import staff_work
+
+        return staff_work(user)
 
     def nav_entries(self) -> list[NavEntry]:
         from portal.navigation import NavEntry

@@ -1,17 +1,19 @@
 """What the dam adds to the consent app through its hooks (registered in ``DamConfig.ready``):
-subject pseudonyms in the bulk consent check, and the samples certificate on "my consent"."""
+subject pseudonyms in the bulk consent check, and the samples certificate on "my consent"; and
+to enrollment's participant page, the next step once consent stands (record the samples)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.hooks import IdentifierRefused, Resolution
-from enrollment.models import Participant
+from enrollment.models import Participant, ParticipantStatus
 
 from .models import Sample
 from .pseudonyms import ALPHABET, LENGTH, pseudonym_is_well_formed
@@ -74,3 +76,11 @@ def samples_by_site(participant_ids: QuerySet[Any, Any]) -> dict[int | None, int
         .annotate(n=Count("pk"))
     )
     return {row["participant__site_id"]: row["n"] for row in rows}
+
+
+def record_sample_step(participant: Participant) -> Sequence[Mapping[str, str]]:
+    """On the coordinator's participant page: once consent stands, the samples come next."""
+    if participant.status != ParticipantStatus.CONSENTED:
+        return []
+    url = reverse("dam:samples") + "?" + urlencode({"participant": participant.code})
+    return [{"label": _("Next: record the samples"), "url": url}]

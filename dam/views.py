@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
@@ -56,14 +59,28 @@ def samples(request: HttpRequest) -> HttpResponse:
                             {"barcode": sample.barcode, "code": participant.code},
                         ),
                     )
-                    return redirect("dam:samples")
+                    # Several tubes are taken at one visit: the form stays on this participant,
+                    # ready for the next barcode.
+                    # No fragment: a fragment would stop the browser from focusing the barcode.
+                    query = urlencode({"participant": participant.code, "tube": "next"})
+                    return redirect(reverse("dam:samples") + "?" + query)
     else:
         form = SampleForm(initial={"participant_code": request.GET.get("participant", "")[:16]})
+    chosen = form["participant_code"].value() if request.method == "GET" else None
+    if chosen:
+        # The participant is known: the scanner's next input is the tube's barcode.
+        form.fields["barcode"].widget.attrs["autofocus"] = True
+    next_for = chosen if request.GET.get("tube") == "next" else None
     page = Paginator(sample_worklist(user=user), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "dam/samples.html",
-        {"form": form, "worklist": page, "recent": samples_recent(user=user)},
+        {
+            "form": form,
+            "worklist": page,
+            "recent": samples_recent(user=user),
+            "next_for": next_for or "",
+        },
     )
 
 

@@ -3,11 +3,16 @@ for administrators. Changes to programme structure made here are saved like any 
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Cohort, Phase, PhaseTarget, Programme, ScreeningQuestion, Site
+from portal.web import current_user
+
+from .models import Cohort, Phase, PhaseTarget, Programme, ScreeningQuestion, Site, SiteClosure
+from .services import site_closure_add, site_closure_remove
 
 
 class PhaseTargetInline(admin.TabularInline[PhaseTarget, Phase]):
@@ -31,9 +36,48 @@ class PhaseAdmin(admin.ModelAdmin[Phase]):
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin[Site]):
-    list_display = ["code", "name", "name_en", "region", "opens_at", "closes_at", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "name_en",
+        "region",
+        "address",
+        "opens_at",
+        "closes_at",
+        "is_active",
+    ]
     list_filter = ["is_active", "region"]
     search_fields = ["code", "name", "name_en", "region", "address"]
+
+
+@admin.register(SiteClosure)
+class SiteClosureAdmin(admin.ModelAdmin[SiteClosure]):
+    """Closures go through the service so that every change is audited."""
+
+    list_display = ["site", "first_day", "last_day", "reason"]
+    list_filter = ["site"]
+    date_hierarchy = "first_day"
+    fields = ["site", "first_day", "last_day", "reason"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SiteClosure, form: Any, change: bool) -> None:
+        saved = site_closure_add(
+            site=obj.site,
+            first_day=obj.first_day,
+            last_day=obj.last_day,
+            reason=obj.reason,
+            by=current_user(request),
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: SiteClosure) -> None:
+        site_closure_remove(closure=obj, by=current_user(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for closure in queryset:
+            site_closure_remove(closure=closure, by=current_user(request))
 
 
 @admin.register(Cohort)

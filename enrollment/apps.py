@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from portal.demo import DemoSeed
+    from portal.models import User
     from portal.navigation import NavEntry, PublicLink
+    from portal.work import WorkItem
 
 
 class EnrollmentConfig(AppConfig):
@@ -20,6 +22,12 @@ class EnrollmentConfig(AppConfig):
         from .scoping import EnrollmentSites
 
         site_directory_register(EnrollmentSites())
+
+    def staff_work(self, user: User) -> list[WorkItem]:
+        """What waits for ``user`` from this app, on the staff home."""
+        from .selectors.work import staff_work
+
+        return staff_work(user)
 
     def nav_entries(self) -> list[NavEntry]:
         from portal.navigation import NavEntry

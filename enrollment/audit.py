@@ -18,6 +18,7 @@ class Action(StrEnum):
     INVITATION_CLAIM_FAILED = "invitation.claim_failed"
     VISIT_RECORDED = "visit.recorded"
     VISIT_CANCELLED = "visit.cancelled"
+    SITE_CLOSURE_CHANGED = "site.closure_changed"
     REFERRALS_IMPORTED = "referrals.imported"
     PII_KEY_ROTATED = "pii.key_rotated"
     # Programme structure: programmes, phases, targets, sites, cohorts.

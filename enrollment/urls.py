@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from .views import dashboards, me, pages, programmes, sites
+from .views import closures, dashboards, me, pages, programmes, sites
 
 app_name = "enrollment"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("me/screening/", me.screening, name="me_screening"),
     path("me/visit/", me.visit, name="me_visit"),
     path("me/visit/cancel/", me.visit_cancel_view, name="me_visit_cancel"),
+    path("me/visit/calendar.ics", me.visit_calendar_download, name="me_visit_calendar"),
     path("me/claim/", me.claim, name="me_claim"),
     # Coordinators: participants are named by their code, never by personal data.
     path("sites/worklist/", sites.worklist, name="site_worklist"),
@@ -33,6 +34,12 @@ urlpatterns = [
         name="site_invitation_new",
     ),
     path("sites/visits/<int:visit_id>/outcome/", sites.visit_outcome, name="site_visit_outcome"),
+    path("sites/closures/", closures.closures, name="site_closures"),
+    path(
+        "sites/closures/<int:closure_id>/remove/",
+        closures.closure_remove,
+        name="site_closure_remove",
+    ),
     path(
         "sites/duplicates/<int:flag_id>/resolve/",
         sites.duplicate_resolve,

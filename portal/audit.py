@@ -35,6 +35,9 @@ class Action(StrEnum):
     PERMISSION_DENIED = "access.denied"
     PERSONAL_DATA_VIEWED = "pii.viewed"
     STAFF_CREATED = "staff.created"
+    # A staff device handed to a patient (the consent tablet) and taken back.
+    HANDOVER_STARTED = "handover.started"
+    HANDOVER_RETURNED = "handover.returned"
     # Downloads of tables and reports (CSV, PDF) by any app, with the reason given.
     EXPORTED = "export.downloaded"
 

@@ -99,7 +99,11 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver", required_in_production=True
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address of the portal, for links in mails, texts, letters and calendar files (never
+# the request's host: a task has no request, and a host header is the client's to choose).
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000", required_in_production=True).rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SITE_URL must be the portal's https:// address in production")
 
 # --- The programme: its name and how the public reaches it ---------------------------------
 # Set once here, shown on pages, mails, PDFs and consent titles ("contact us" everywhere).
@@ -158,6 +162,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffMfaRequiredMiddleware",
+    "portal.handover.HandoverLockMiddleware",
     "portal.middleware.NoStoreMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -14,6 +14,8 @@ from .health import OK, figure_values, readiness
 from .metrics import PortalCollector
 from .navigation import public_menu
 from .roles import STAFF_ROLES, Role, has_role, is_staff_member, role_required
+from .web import current_user
+from .work import work_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,7 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(*STAFF_ROLES)
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/staff_home.html")
+    """What waits for the signed-in staff member, with counts and links (not the menu again)."""
+    return render(request, "portal/staff_home.html", {"work": work_for(current_user(request))})
 
 
 @never_cache

@@ -14,11 +14,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
 from portal.audit import audit_record
+from portal.handover import handover_active
 from portal.roles import (
     Data,
     Role,
@@ -58,6 +60,7 @@ from ..services import (
 from ..services.artifacts import event_files_read
 from ..services.reads import consent_read_record
 from ..services.sealed_files import artifact_read
+from .handover import HANDED_OVER_MODES
 
 SITE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
@@ -121,6 +124,10 @@ def record_in_person(request: HttpRequest, code: str, mode: str) -> HttpResponse
     participant = _participant(request, code, what="in-person consent")
     if mode not in InPersonMode.ALL:
         raise Http404()
+    if mode in HANDED_OVER_MODES and not handover_active(request):
+        # The patient holds the tablet for these: the coordinator checks the name first.
+        query = f"?lang={request.GET['lang']}" if request.GET.get("lang") in ("ko", "en") else ""
+        return redirect(reverse("consent:site_handover", args=[participant.code, mode]) + query)
     language = request.GET.get("lang") or (
         participant.user.preferred_language if participant.user else "ko"
     )

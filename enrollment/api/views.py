@@ -240,7 +240,8 @@ def _figures_json(f: Any) -> dict[str, Any]:
                 "enrolled": fc.enrolled,
                 "target": fc.target,
                 "ends_on": fc.ends_on,
-                "recent_per_day": round(fc.rate_per_day, 2),
+                "recent_consents": fc.recent,
+                "recent_per_day": round(fc.rate_per_day, 4),
                 "projected": fc.projected,
                 "needed_per_day": None
                 if fc.needed_per_day is None

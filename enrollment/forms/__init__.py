@@ -11,6 +11,7 @@ from .people import (
     ScreeningForm,
     VolunteerForm,
 )
+from .programmes import SiteClosureForm
 
 __all__ = [
     "BookingForm",
@@ -20,5 +21,6 @@ __all__ = [
     "PatientForm",
     "ProfileEditForm",
     "ScreeningForm",
+    "SiteClosureForm",
     "VolunteerForm",
 ]

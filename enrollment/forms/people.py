@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .. import vault
@@ -259,6 +260,11 @@ class ScreeningForm(forms.Form):
         return {q.pk: self.cleaned_data[f"q{q.pk}"] for q in self.questions}
 
 
+def visit_day_label(day: dt.date) -> str:
+    """A day as a person reads it, with its weekday: "2026년 12월 1일 (화요일)"."""
+    return f"{date_format(day, 'DATE_FORMAT')} ({date_format(day, 'l')})"
+
+
 class BookingForm(forms.Form):
     day = forms.DateField(label=_("Day of the visit"))
 
@@ -267,11 +273,11 @@ class BookingForm(forms.Form):
         choices = []
         for option in days:
             label = _("%(day)s — %(free)d places free") % {
-                "day": option.day.isoformat(),
+                "day": visit_day_label(option.day),
                 "free": option.free,
             }
             if option.is_full:
-                label = _("%(day)s — fully booked") % {"day": option.day.isoformat()}
+                label = _("%(day)s — fully booked") % {"day": visit_day_label(option.day)}
             choices.append((option.day.isoformat(), label))
         self.fields["day"].widget = forms.Select(choices=choices)
         self.fields["day"].error_messages["required"] = _("Choose a day.")

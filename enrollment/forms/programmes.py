@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Cohort, CohortGroup, Phase, Programme, Site
@@ -57,7 +58,10 @@ class SiteForm(forms.ModelForm[Site]):
             "daily_capacity",
             "is_active",
         ]
-        widgets = {"opens_at": TimeInput(), "closes_at": TimeInput()}
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
         help_texts = {
             "daily_capacity": _("Visits that can be booked per day."),
             "is_active": _("Inactive sites take no new bookings and enrolments."),
@@ -84,6 +88,23 @@ class SiteForm(forms.ModelForm[Site]):
         if value < 1 or value > 10_000:
             raise forms.ValidationError(_("Enter a daily capacity between 1 and 10,000."))
         return value
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the hours stay as they are (the usual morning hours for a new site).
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("opens_at", "closes_at"):
+            if not data.get(name) and name not in self.errors:
+                current = getattr(self.instance, name, None)
+                data[name] = current or getattr(Site(), name)  # the model's default
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("Visits must end after they start."))
+        return data
 
 
 class CohortForm(forms.ModelForm[Cohort]):
@@ -134,3 +155,20 @@ class TargetsForm(forms.Form):
         for site in self.sites:
             result[("", site.pk)] = data.get(f"site_{site.pk}")
         return result
+
+
+class SiteClosureForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Site"))
+    first_day = forms.DateField(label=_("First closed day"), widget=DateInput(format="%Y-%m-%d"))
+    last_day = forms.DateField(label=_("Last closed day"), widget=DateInput(format="%Y-%m-%d"))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Shown to volunteers, e.g. “building work” or “staff training”."),
+    )
+
+    def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["site"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = sites.order_by("code")

@@ -104,6 +104,8 @@ class Site(BilingualName):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     region = models.CharField(_("region"), max_length=100)
+    # Shown with every offered visit day, in the confirmation and in its calendar file, so that a
+    # volunteer knows where to go and when (Asia/Seoul wall-clock times).
     address = models.CharField(_("address"), max_length=300, blank=True)
     address_en = models.CharField(_("address (English)"), max_length=300, blank=True)
     opens_at = models.TimeField(_("opens at"), default=dt.time(9, 0))
@@ -130,6 +132,10 @@ class Site(BilingualName):
         if (get_language() or "").startswith("en") and self.address_en:
             return self.address_en
         return self.address
+
+    @property
+    def opening_hours(self) -> str:
+        return f"{self.opens_at:%H:%M}\u2013{self.closes_at:%H:%M}"  # en dash
 
 
 class Cohort(BilingualName):

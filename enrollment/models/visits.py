@@ -15,6 +15,7 @@ __all__ = [
     "ReferralImport",
     "Screening",
     "ScreeningQuestion",
+    "SiteClosure",
     "SiteDay",
     "Visit",
     "VisitStatus",
@@ -93,6 +94,38 @@ class SiteDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id} {self.day}: {self.booked}/{self.capacity}"
+
+
+class SiteClosure(models.Model):
+    """Days on which a site takes no visits (besides Sundays and public holidays), e.g. a
+    renovation or a staff training day. Booking refuses them; visits already booked stay booked
+    and are the coordinators' to move."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="closures")
+    first_day = models.DateField(_("first closed day"))
+    last_day = models.DateField(_("last closed day"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    scope_site_path = "site_id"
+
+    class Meta:
+        verbose_name = _("site closure")
+        verbose_name_plural = _("site closures")
+        ordering = ["site", "first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="siteclosure_ends_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["site", "last_day"], name="siteclosure_site_last")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} closed {self.first_day}..{self.last_day}"
 
 
 class VisitStatus(models.TextChoices):

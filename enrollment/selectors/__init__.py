@@ -19,6 +19,7 @@ from .people import (
     screening_latest,
     sites_of,
     visit_current,
+    visits_between,
     visits_today,
 )
 
@@ -40,5 +41,6 @@ __all__ = [
     "screening_latest",
     "sites_of",
     "visit_current",
+    "visits_between",
     "visits_today",
 ]

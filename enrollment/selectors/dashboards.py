@@ -10,7 +10,8 @@ Definitions (also shown on the page):
   dam"; withdrawn participants no longer count;
 * targets are cumulative: a phase's target is the number enrolled by its end date;
 * enrollments per month: consents given in that month (Asia/Seoul);
-* forecast: the consents of the last 90 days, as a daily rate, carried on to the phase's end date.
+* forecast: the consents of the last 90 days, as a daily rate, carried on to the phase's end date;
+  the groups' forecasts add up to the overall one.
 """
 
 from __future__ import annotations
@@ -68,20 +69,27 @@ class Progress:
 
 @dataclass(frozen=True)
 class Forecast:
+    """Where a group stands at the phase end if the recent pace holds.
+
+    ``projected`` is given, not computed here: the groups' extra enrollments are apportioned
+    from the overall one (see ``_forecasts``) so that the groups always add up to the total."""
+
     label: str
     enrolled: int
     target: int | None
     ends_on: dt.date
     days_left: int
     recent: int  # consents in the last RATE_WINDOW_DAYS days
+    projected: int
 
     @property
     def rate_per_day(self) -> float:
         return self.recent / RATE_WINDOW_DAYS
 
     @property
-    def projected(self) -> int:
-        return self.enrolled + round(self.rate_per_day * self.days_left)
+    def more(self) -> int:
+        """Enrollments still expected at the recent pace, on top of those enrolled today."""
+        return self.projected - self.enrolled
 
     @property
     def needed_per_day(self) -> float | None:
@@ -314,6 +322,20 @@ def _demographics(
     return [str(b.label) for b in AgeBand], series
 
 
+def apportion(total: int, weights: list[int]) -> list[int]:
+    """Split the whole number ``total`` in proportion to ``weights`` so that the parts add up to
+    it exactly (largest remainder; ties go to the earlier part, so the result never depends on
+    anything but the inputs)."""
+    weight_sum = sum(weights)
+    if weight_sum == 0 or total == 0:
+        return [0] * len(weights)
+    parts = [total * w // weight_sum for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
+    for i in remainders[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
 def _forecasts(
     scope: Q,
     phase: Phase | None,
@@ -322,6 +344,11 @@ def _forecasts(
     by_group: list[Progress],
     cohort_group: dict[int, str],
 ) -> list[Forecast]:
+    """The overall forecast and one per cohort group, which add up to it.
+
+    Each group's pace is its own consents of the last 90 days; rounding each group's projection
+    on its own made the groups miss the total by one or two, so the overall extra enrollments
+    are rounded once and shared out by each group's recent consents."""
     if phase is None:
         return []
     since = today - dt.timedelta(days=RATE_WINDOW_DAYS)
@@ -333,19 +360,57 @@ def _forecasts(
         .values_list("cohort_id", "total")
     ):
         recent_by_group[cohort_group.get(cohort_id, "")] += total
-    days_left = (phase.ends_on - today).days
+    return forecasts_split(
+        overall=overall,
+        by_group=by_group,
+        recent_by_group=recent_by_group,
+        ends_on=phase.ends_on,
+        today=today,
+    )
+
+
+def forecasts_split(
+    *,
+    overall: Progress,
+    by_group: list[Progress],
+    recent_by_group: dict[str, int],
+    ends_on: dt.date,
+    today: dt.date,
+) -> list[Forecast]:
+    """The overall forecast first, then one per group; the groups' ``projected`` add up to the
+    overall one, and a group with no recent consents is projected to stay where it is."""
+    days_left = max((ends_on - today).days, 0)
+    recent_total = sum(recent_by_group.values())
+    # Exact arithmetic: recent * days / window, rounded half up once for the whole programme.
+    more_total = (2 * recent_total * days_left + RATE_WINDOW_DAYS) // (2 * RATE_WINDOW_DAYS)
+    groups = list(by_group)
+    others = overall.enrolled - sum(g.enrolled for g in groups)
+    if recent_by_group.get("") or others:
+        # Participants of a cohort outside the known groups still count in the total; a row of
+        # their own keeps the table adding up.
+        groups.append(Progress("", str(_("Other cohorts")), others, None))
+    more = apportion(more_total, [recent_by_group.get(g.key, 0) for g in groups])
     forecasts = [
         Forecast(
             overall.label,
             overall.enrolled,
             overall.target,
-            phase.ends_on,
+            ends_on,
             days_left,
-            sum(recent_by_group.values()),
+            recent_total,
+            overall.enrolled + more_total,
         )
     ]
     forecasts += [
-        Forecast(g.label, g.enrolled, g.target, phase.ends_on, days_left, recent_by_group[g.key])
-        for g in by_group
+        Forecast(
+            g.label,
+            g.enrolled,
+            g.target,
+            ends_on,
+            days_left,
+            recent_by_group.get(g.key, 0),
+            g.enrolled + extra,
+        )
+        for g, extra in zip(groups, more, strict=True)
     ]
     return forecasts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -99,12 +100,18 @@ def sites_of(user: User) -> QuerySet[Site]:
 
 
 def visits_today(*, user: User) -> QuerySet[Visit]:
+    today = timezone.localdate()
+    return visits_between(user=user, first=today, last=today)
+
+
+def visits_between(*, user: User, first: dt.date, last: dt.date) -> QuerySet[Visit]:
+    """The visits (not cancelled) at the user's sites from ``first`` to ``last``, by day."""
     return (
         scope_queryset(user, Visit.objects.all())
-        .filter(day=timezone.localdate())
+        .filter(day__gte=first, day__lte=last)
         .exclude(status=VisitStatus.CANCELLED)
         .select_related("participant", "site")
-        .order_by("site__code", "participant__code")[:WORKLIST_LIMIT]
+        .order_by("day", "site__code", "participant__code")[:WORKLIST_LIMIT]
     )
 
 

@@ -8,6 +8,7 @@ typed and atomic. Personal data goes through ``enrollment.vault``.
 """
 
 from .aggregates import funnel_aggregates_rebuild
+from .closures import site_closure_add, site_closure_remove, visits_booked_in_closure
 from .funnel import (
     IllegalTransition,
     participant_record_created,
@@ -61,10 +62,13 @@ __all__ = [
     "programme_object_save",
     "referrals_import",
     "screening_questions_for",
+    "site_closure_add",
+    "site_closure_remove",
     "status_changed",
     "visit_book",
     "visit_cancel",
     "visit_outcome_record",
     "visit_reminder_send",
     "visit_reschedule",
+    "visits_booked_in_closure",
 ]

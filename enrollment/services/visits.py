@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
+import holidays
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -23,9 +25,17 @@ from django.utils.translation import gettext_lazy as _
 from portal.audit import audit_record
 from portal.models import User
 
-from .. import messaging, vault
+from .. import calendar, messaging, vault
 from ..audit import Action
-from ..models import Participant, ParticipantStatus, Site, SiteDay, Visit, VisitStatus
+from ..models import (
+    Participant,
+    ParticipantStatus,
+    Site,
+    SiteClosure,
+    SiteDay,
+    Visit,
+    VisitStatus,
+)
 from .doors import Door, door_refusal
 from .funnel import participant_site_change
 
@@ -49,22 +59,68 @@ class DayAvailability:
         return self.free <= 0
 
 
+@cache
+def _korean_holidays(year: int) -> holidays.HolidayBase:
+    # The library follows the government's announcements (substitute and election days included);
+    # updating the pinned version is how a newly declared holiday reaches the portal.
+    return holidays.country_holidays("KR", years=year, language="ko")
+
+
+def public_holiday(day: dt.date) -> str | None:
+    """The name of the Korean public holiday on ``day`` (in Korean), or None on a working day."""
+    name = _korean_holidays(day.year).get(day)
+    return None if name is None else str(name)
+
+
+def open_weekday_not_holiday(day: dt.date) -> bool:
+    """Whether sites take visits on ``day`` in general (Monday to Saturday, not a public
+    holiday); a site's own closures come on top."""
+    return day.weekday() in OPEN_WEEKDAYS and public_holiday(day) is None
+
+
+def _closures(site: Site, start: dt.date, end: dt.date) -> list[SiteClosure]:
+    """The site's closures that touch the days ``start`` .. ``end`` (inclusive)."""
+    return list(SiteClosure.objects.filter(site=site, first_day__lte=end, last_day__gte=start))
+
+
+def _closed_reason(day: dt.date, closures: list[SiteClosure]) -> VisitRefused | None:
+    if day.weekday() not in OPEN_WEEKDAYS:
+        return VisitRefused(_("The site is closed on Sundays."), code="closed")
+    holiday = public_holiday(day)
+    if holiday is not None:
+        return VisitRefused(
+            _("The site is closed on %(day)s: public holiday (%(holiday)s).")
+            % {"day": date_format(day, "DATE_FORMAT"), "holiday": holiday},
+            code="holiday",
+        )
+    closure = next((c for c in closures if c.first_day <= day <= c.last_day), None)
+    if closure is not None:
+        return VisitRefused(
+            _("The site is closed on %(day)s: %(reason)s")
+            % {"day": date_format(day, "DATE_FORMAT"), "reason": closure.reason},
+            code="site_closed",
+        )
+    return None
+
+
 def _first_bookable_day() -> dt.date:
     return timezone.localdate() + dt.timedelta(days=1)
 
 
 def bookable_days(*, site: Site, days_ahead: int | None = None) -> list[DayAvailability]:
-    """Days from tomorrow on which the site is open, with the number of free places."""
+    """Days from tomorrow on which the site is open (not a Sunday, a public holiday or one of the
+    site's closures), with the number of free places."""
     days_ahead = days_ahead or settings.VISIT_BOOKING_DAYS_AHEAD
     start = _first_bookable_day()
     end = start + dt.timedelta(days=days_ahead)
     booked = dict(
         SiteDay.objects.filter(site=site, day__gte=start, day__lt=end).values_list("day", "booked")
     )
+    closures = _closures(site, start, end)
     result = []
     for offset in range(days_ahead):
         day = start + dt.timedelta(days=offset)
-        if day.weekday() in OPEN_WEEKDAYS:
+        if _closed_reason(day, closures) is None:
             result.append(DayAvailability(day, max(site.daily_capacity - booked.get(day, 0), 0)))
     return result
 
@@ -83,8 +139,9 @@ def _take_place(site: Site, day: dt.date) -> None:
         raise VisitRefused(_("This site does not take visits at the moment."), code="site")
     if day < _first_bookable_day():
         raise VisitRefused(_("Choose a day from tomorrow on."), code="past")
-    if day.weekday() not in OPEN_WEEKDAYS:
-        raise VisitRefused(_("The site is closed on Sundays."), code="closed")
+    closed = _closed_reason(day, _closures(site, day, day))
+    if closed is not None:
+        raise closed
     if day >= _first_bookable_day() + dt.timedelta(days=settings.VISIT_BOOKING_DAYS_AHEAD):
         raise VisitRefused(_("That day is too far ahead to book yet."), code="too_far")
     site_day = _lock_day(site, day)
@@ -173,11 +230,15 @@ def visit_reschedule(*, visit: Visit, day: dt.date, by: User | None) -> Visit:
 
 @transaction.atomic
 def visit_cancel(*, visit: Visit, by: User | None) -> Visit:
+    """Cancel a booked visit; the participant is told, with a calendar file that takes the
+    visit out of their calendar."""
     locked = _open_visit(visit)
     _give_back_place(locked.site_id, locked.day)
     locked.status = VisitStatus.CANCELLED
     locked.changed_at = timezone.now()
     locked.save(update_fields=["status", "changed_at"])
+    visit_id = locked.pk
+    transaction.on_commit(lambda: _messages_queue(visit_id, CANCELLED))
     return locked
 
 
@@ -202,7 +263,12 @@ def visit_outcome_record(*, visit: Visit, attended: bool, by: User) -> Visit:
 
 BOOKED = "visit_booked"
 REMINDER = "visit_reminder"
-SUBJECTS = {BOOKED: _("Your visit is booked"), REMINDER: _("Reminder: your visit tomorrow")}
+CANCELLED = "visit_cancelled"
+SUBJECTS = {
+    BOOKED: _("Your visit is booked"),
+    REMINDER: _("Reminder: your visit tomorrow"),
+    CANCELLED: _("Your visit is cancelled"),
+}
 
 
 def _messages_queue(visit_id: int, kind: str) -> None:
@@ -217,10 +283,11 @@ def visit_message_send(*, visit_id: int, kind: str, channel: str) -> bool:
     (``messaging.EMAIL`` or ``messaging.TEXT``); False when there is nowhere to send it. Called by
     the task queued after the booking's commit (or by the reminder)."""
     visit = Visit.objects.select_related("site", "participant__user").get(pk=visit_id)
-    # The confirmation of a booking the participant made themselves is the receipt of their own
-    # act; anything else is contact, which a participant may have asked to stop.
+    # The confirmation of a booking (or cancellation) the participant made themselves is the
+    # receipt of their own act; anything else is contact, which a participant may have asked to
+    # stop.
     own = visit.recorded_by_id is None or visit.recorded_by_id == visit.participant.user_id
-    receipt = kind == BOOKED and own
+    receipt = kind in (BOOKED, CANCELLED) and own
     if not receipt and door_refusal(door=Door.CONTACT, participant=visit.participant):
         return False
     profile = vault.profile_for_participant(visit.participant)
@@ -231,14 +298,23 @@ def visit_message_send(*, visit_id: int, kind: str, channel: str) -> bool:
         context = {
             "visit": visit,
             "site": visit.site,
-            "day": date_format(visit.day, "DATE_FORMAT"),
+            "day": f"{date_format(visit.day, 'DATE_FORMAT')} ({date_format(visit.day, 'l')})",
+            "hours": visit.site.opening_hours,
+            "address": visit.site.address,
             "name": profile.name,
             "code": visit.participant.code,
             "site_url": settings.SITE_URL,
         }
         if channel == messaging.EMAIL and profile.email:
             body = render_to_string(f"enrollment/messages/{kind}.txt", context).strip()
-            send_mail(str(SUBJECTS[kind]), body, None, [profile.email])
+            mail = EmailMessage(str(SUBJECTS[kind]), body, None, [profile.email])
+            method = calendar.CANCEL if kind == CANCELLED else calendar.PUBLISH
+            mail.attach(
+                "visit.ics",
+                calendar.visit_calendar(visit, method=method),
+                f"text/calendar; charset=utf-8; method={method}",
+            )
+            mail.send()
             return True
         if channel == messaging.TEXT and profile.contact_phone:
             text = render_to_string(f"enrollment/messages/{kind}_text.txt", context).strip()

@@ -102,6 +102,9 @@ def _dashboard(request: HttpRequest, kind: str) -> HttpResponse:
         "charts": _charts(figures),
         "tables": {name: build(figures) for name, build in tables.TABLES.items()},
         "overall_forecast": figures.forecasts[0] if figures.forecasts else None,
+        "recent_rate": tables.rate_display(figures.forecasts[0].rate_per_day)
+        if figures.forecasts
+        else "",
         "site_choices": site_choices,
         "chosen_site": chosen_site,
         "query": request.GET.urlencode(),

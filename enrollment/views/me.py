@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from portal.roles import deny, is_staff_member
 from portal.web import current_user, form_errors_add, posted
 
-from .. import selectors, vault
+from .. import calendar, selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
 from ..models import Participant, ParticipantStatus, Site, VisitStatus
 from ..selectors.journey import participant_journey
@@ -204,6 +204,19 @@ def _chosen_site(request: HttpRequest, sites: list[Site]) -> Site | None:
     """The site named by code in the query or the form, among the bookable ones."""
     code = (request.POST.get("site") or request.GET.get("site") or "").strip()
     return next((s for s in sites if s.code == code), None)
+
+
+@login_required
+def visit_calendar_download(request: HttpRequest) -> HttpResponse:
+    """The booked visit as a calendar file, to add it to the participant's own calendar."""
+    participant = _own_participant(request)
+    current = selectors.visit_current(participant) if participant is not None else None
+    if current is None or current.status != VisitStatus.BOOKED:
+        messages.error(request, _("You have no booked visit to add to a calendar."))
+        return redirect("enrollment:me")
+    response = HttpResponse(calendar.visit_calendar(current), content_type=calendar.CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="visit.ics"'
+    return response
 
 
 @login_required

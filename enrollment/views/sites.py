@@ -7,10 +7,13 @@ Every participant is fetched through ``get_scoped_or_404``: another site's parti
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +23,7 @@ from portal.web import current_user, form_errors_add, posted
 
 from .. import selectors, vault
 from ..forms import FindForm, ImportForm, PatientForm, ScreeningForm
+from ..hooks import participant_next_steps
 from ..models import DuplicateFlag, Participant, ParticipantStatus, Visit
 from ..services import (
     DuplicateRegistration,
@@ -42,14 +46,46 @@ def _participant(request: HttpRequest, code: str) -> Participant:
     )
 
 
+WORKLIST_DAYS = 7
+WORKLIST_MAX_DAYS = 31
+
+
+def _visit_range(request: HttpRequest) -> tuple[dt.date, dt.date, str | None]:
+    """The days asked for (``from``, ``to``), by default this week from today; a bad range says
+    why and falls back to the default."""
+    today = timezone.localdate()
+    default = (today, today + dt.timedelta(days=WORKLIST_DAYS - 1))
+    raw_first, raw_last = request.GET.get("from", ""), request.GET.get("to", "")
+    if not raw_first and not raw_last:
+        return (*default, None)
+    try:
+        first = dt.date.fromisoformat(raw_first) if raw_first else default[0]
+        last = dt.date.fromisoformat(raw_last) if raw_last else first + (default[1] - default[0])
+    except ValueError:
+        return (*default, _("Enter the days as year-month-day, e.g. 2026-12-01."))
+    if last < first:
+        return (*default, _("The last day cannot be before the first day."))
+    if (last - first).days >= WORKLIST_MAX_DAYS:
+        return (*default, _("Show at most 31 days at a time."))
+    return first, last, None
+
+
 @role_required(*STAFF)
 def worklist(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
+    first, last, range_error = _visit_range(request)
+    visits = list(selectors.visits_between(user=user, first=first, last=last))
+    days = [(day, [v for v in visits if v.day == day]) for day in sorted({v.day for v in visits})]
     return render(
         request,
         "enrollment/sites/worklist.html",
         {
-            "visits": selectors.visits_today(user=user),
+            "visit_days": days,
+            "first": first,
+            "last": last,
+            "today": timezone.localdate(),
+            "range_error": range_error,
+            "truncated": len(visits) >= selectors.WORKLIST_LIMIT,
             "duplicates": selectors.duplicates_open(user=user),
             "invitations": selectors.invitations_unclaimed(user=user),
             "find_form": FindForm(),
@@ -105,7 +141,8 @@ def enroll(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 particle_format(
-                    _("Patient enrolled with code %(code)s."), {"code": participant.code}
+                    _("Patient enrolled with code %(code)s. Next: the steps below."),
+                    {"code": participant.code},
                 ),
             )
             return redirect("enrollment:site_participant", code=participant.code)
@@ -132,6 +169,7 @@ def participant_detail(request: HttpRequest, code: str) -> HttpResponse:
                 ),
             ),
             "screening": selectors.screening_latest(participant),
+            "next_steps": participant_next_steps(participant),
             "can_screen": participant.status
             in (ParticipantStatus.REGISTERED, ParticipantStatus.INELIGIBLE),
         },

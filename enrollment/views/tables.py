@@ -31,8 +31,18 @@ def _share(enrolled: int, target: int | None) -> str:
     return f"{enrolled / target:.1%}" if target else ""
 
 
-def _rate(value: float | None) -> str:
-    return "" if value is None else number_format(value, 1)
+def rate_display(value: float | None) -> str:
+    """A rate with enough decimals to show it is not zero: 0.02 a day, not "0.0" beside a
+    forecast of 27 more people."""
+    if value is None:
+        return ""
+    decimals = 1
+    while 0 < value < 10 ** (1 - decimals) and decimals < 4:
+        decimals += 1
+    return number_format(value, decimals)
+
+
+_rate = rate_display
 
 
 def progress_groups(f: Figures) -> Table:
@@ -94,32 +104,33 @@ def demographics(f: Figures) -> Table:
 
 
 def forecast(f: Figures) -> Table:
+    """The forecast per group. Without any target (a site none were set for) the target, the
+    pace needed and the verdict are left out rather than shown as empty columns."""
+    with_targets = any(fc.target for fc in f.forecasts)
     rows: list[list[object]] = []
     for fc in f.forecasts:
-        status = "" if fc.on_track is None else (_("On track") if fc.on_track else _("Behind"))
-        rows.append(
-            [
-                fc.label,
-                fc.enrolled,
-                fc.target or "",
-                _rate(fc.rate_per_day),
-                fc.projected,
-                _rate(fc.needed_per_day),
-                status,
-            ]
-        )
+        row: list[object] = [fc.label, fc.enrolled]
+        if with_targets:
+            row.append(fc.target or "")
+        row += [fc.recent, _rate(fc.rate_per_day), fc.projected]
+        if with_targets:
+            status = "" if fc.on_track is None else (_("On track") if fc.on_track else _("Behind"))
+            row += [_rate(fc.needed_per_day), status]
+        rows.append(row)
+    headers = [_("Group"), _("Enrolled")]
+    if with_targets:
+        headers.append(_("Target"))
+    headers += [
+        _("Consents in the last 90 days"),
+        _("Recent rate per day"),
+        _("Projected at phase end"),
+    ]
+    if with_targets:
+        headers += [_("Rate needed per day"), _("Status")]
     return Table(
         "forecast",
         _("Forecast to the end of the phase at the rate of the last 90 days"),
-        [
-            _("Group"),
-            _("Enrolled"),
-            _("Target"),
-            _("Recent rate per day"),
-            _("Projected at phase end"),
-            _("Rate needed per day"),
-            _("Status"),
-        ],
+        headers,
         rows,
     )
 

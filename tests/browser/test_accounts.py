@@ -96,9 +96,12 @@ def test_staff_member_without_mfa_must_set_it_up_and_gets_recovery_codes(page):
     assert len(codes) == 10
     # Said in Korean as codes left, not (as the library's catalogue has it) accounts.
     assert page.get_by_text("복구 코드 10개 중 10개가 남아 있습니다.").is_visible()
-
-    page.goto("/staff/")
-    assert page.url.endswith("/staff/")
+    # The page says what the codes are for, and how to go on.
+    assert "6자리 코드 대신" in page.locator("main").inner_text()
+    with page.expect_navigation():
+        page.get_by_role("link", name="코드를 보관했습니다: 계속").click()
+    page.wait_for_url("**/staff/")
+    assert page.get_by_role("heading", name="내 업무").is_visible()
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     assert AuditEvent.objects.filter(action=Action.MFA_ACTIVATED, actor=user).exists()
 

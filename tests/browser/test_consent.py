@@ -141,6 +141,9 @@ def test_coordinator_records_in_person_consent_and_a_colleague_fails_its_check(
     sign_in(page, first.email)
     page.goto(f"/site/consent/participants/{participant.code}/")
     page.get_by_role("link", name="참여자가 이 태블릿에 서명").click()
+    # The name check before the patient holds the tablet.
+    assert ca.NAME in page.get_by_test_id("patient-name").inner_text()
+    page.get_by_role("button", name=f"성명 일치({ca.NAME}): 태블릿 건네기").click()
     answer_items(page, version)
     answer_questions(page, version)
     page.get_by_label("서명자가 입력한 성명").fill(ca.NAME)
@@ -152,6 +155,10 @@ def test_coordinator_records_in_person_consent_and_a_colleague_fails_its_check(
     with page.expect_navigation():
         page.get_by_role("button", name="동의 기록").click()
     assert "다른 직원이 점검해야 합니다" in page.locator(".messages").inner_text()
+    # The tablet comes back to the coordinator only with their password.
+    page.get_by_label("비밀번호 또는 인증 앱의 코드").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="태블릿 돌려받기").click()
+    page.wait_for_url(f"**/site/consent/participants/{participant.code}/")
     event = ConsentEvent.objects.get(participant=participant)
     assert (event.channel, event.countersigned_by_id) == ("site_tablet", first.pk)
     assert event.countersignature_sha256 and event.signature_sha256

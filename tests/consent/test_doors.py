@@ -25,7 +25,7 @@ from dam.services import sample_record
 from enrollment import messaging
 from enrollment.models import Invitation, Visit
 from enrollment.services import VisitRefused, invitation_issue, visit_book
-from enrollment.services.visits import OPEN_WEEKDAYS, visit_reminder_send
+from enrollment.services.visits import open_weekday_not_holiday, visit_reminder_send
 from portal.roles import Role
 from tests.consent import signing_builders as ca
 from tests.factories import SiteFactory, staff_user
@@ -53,7 +53,7 @@ def _empty_text_outbox() -> None:
 
 def open_day(after: int = 1) -> dt.date:
     day = timezone.localdate() + dt.timedelta(days=after)
-    while day.weekday() not in OPEN_WEEKDAYS:
+    while not open_weekday_not_holiday(day):
         day += dt.timedelta(days=1)
     return day
 

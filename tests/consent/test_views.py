@@ -250,6 +250,10 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
     participant = ca.eligible_participant(site=site)
     client.force_login(first)
     url = reverse("consent:site_record", args=[participant.code, "tablet"])
+    handover = reverse("consent:site_handover", args=[participant.code, "tablet"])
+    # Before the patient holds the tablet, the coordinator checks the name.
+    assert client.get(url).url == handover
+    assert client.post(handover).url == url
     assert client.get(url).status_code == 200
     response = client.post(
         url,
@@ -263,6 +267,10 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
         first.pk,
     )
     qc_url = reverse("consent:site_qc", args=[event.pk])
+    # The tablet stays with the consent form until the coordinator takes it back.
+    assert client.get(qc_url).url == reverse("handover_return")
+    back = client.post(reverse("handover_return"), {"secret": DEFAULT_PASSWORD})
+    assert back.url == reverse("consent:site_participant", args=[participant.code])
     # The one who recorded it cannot check it.
     refused = client.post(
         qc_url,
@@ -274,7 +282,7 @@ def test_tablet_consent_with_countersignature_then_failed_check(client, version,
         },
     )
     assert refused.status_code == 400
-    client.force_login(second)
+    client.force_login(second)  # a new session: the tablet's hand-over lock was the first's
     worklist = client.get(reverse("consent:site_worklist")).content.decode()
     assert participant.code in worklist and qc_url in worklist
     failed = client.post(
@@ -308,6 +316,7 @@ def test_legal_representative_signs_with_relationship(client, version, site_team
     )
     client.force_login(first)
     url = reverse("consent:site_record", args=[participant.code, "representative"])
+    client.post(reverse("consent:site_handover", args=[participant.code, "representative"]))
     response = client.post(
         url,
         sign_data(

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from enrollment.models import Participant
 from enrollment.services.funnel import participant_record_created, participant_transition
-from enrollment.services.visits import OPEN_WEEKDAYS
+from enrollment.services.visits import open_weekday_not_holiday
 from enrollment.vault import Profile, personal_data_write
 from tests.factories import ParticipantFactory
 
@@ -51,7 +51,7 @@ def participant_with_profile(**overrides: Any) -> Participant:
 def open_day(after: int = 1) -> dt.date:
     """The first day, ``after`` days from today or later, on which sites take visits."""
     day = timezone.localdate() + dt.timedelta(days=after)
-    while day.weekday() not in OPEN_WEEKDAYS:
+    while not open_weekday_not_holiday(day):
         day += dt.timedelta(days=1)
     return day
 

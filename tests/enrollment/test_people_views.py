@@ -17,7 +17,7 @@ from enrollment.models import (
     Visit,
 )
 from enrollment.services.funnel import participant_transition
-from enrollment.services.visits import OPEN_WEEKDAYS
+from enrollment.services.visits import open_weekday_not_holiday
 from portal.audit import Action
 from portal.models import AuditEvent
 from portal.roles import Role
@@ -61,7 +61,7 @@ def registration(site, cohort, **overrides):
 
 def next_open_day():
     day = timezone.localdate() + dt.timedelta(days=1)
-    while day.weekday() not in OPEN_WEEKDAYS:
+    while not open_weekday_not_holiday(day):
         day += dt.timedelta(days=1)
     return day
 
@@ -318,7 +318,7 @@ def test_participant_moves_the_booked_visit_to_another_day(client, volunteer):
     client.post(reverse("enrollment:me_screening"), {})
     first = next_open_day()
     later = first + dt.timedelta(days=2)
-    while later.weekday() not in OPEN_WEEKDAYS:
+    while not open_weekday_not_holiday(later):
         later += dt.timedelta(days=1)
     client.post(reverse("enrollment:me_visit"), {"day": first.isoformat()})
     response = client.post(reverse("enrollment:me_visit"), {"day": later.isoformat()})

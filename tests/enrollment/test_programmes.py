@@ -157,3 +157,14 @@ def test_coordinators_cannot_manage_programmes(client, site):
         actor=coordinator, object_type="view", object_id="site_edit", reason="role"
     )
     assert not Site.objects.filter(code="x").exists()
+
+
+def test_site_visit_hours_are_kept_and_must_be_in_order(manager_client):
+    url = reverse("enrollment:programme_site_new")
+    base = {"code": "cbnuh", "name": "충북대학교병원", "region": "청주", "daily_capacity": "30"}
+    refused = manager_client.post(url, {**base, "opens_at": "12:00", "closes_at": "08:00"})
+    assert refused.status_code == 200
+    assert "Visits must end after they start." in refused.content.decode()
+    manager_client.post(url, {**base, "address": "충청북도 청주시", "opens_at": "09:00"})
+    site = Site.objects.get(code="cbnuh")
+    assert (site.address, site.opening_hours) == ("충청북도 청주시", "09:00\u201312:00")

@@ -28,6 +28,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "portal.example.org",
+        "SITE_URL": "https://portal.example.org",
         "TEXT_SENDER": "enrollment.messaging.HttpTextSender",
         "TEXT_SENDER_URL": "https://texts.example.org/send",
         "TEXT_SENDER_TOKEN": secrets.token_urlsafe(24),
