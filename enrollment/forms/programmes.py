@@ -67,22 +67,6 @@ class SiteForm(forms.ModelForm[Site]):
             "is_active": _("Inactive sites take no new bookings and enrolments."),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Left empty, the hours stay what they were (a new site gets the usual 09:00-17:00).
-        for name in ("opens_at", "closes_at"):
-            self.fields[name].required = False
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name in ("opens_at", "closes_at"):
-            if data.get(name) is None:
-                data[name] = getattr(self.instance, name)
-        opens, closes = data.get("opens_at"), data.get("closes_at")
-        if opens and closes and closes <= opens:
-            self.add_error("closes_at", _("The closing time must come after the opening time."))
-        return data
-
     def clean_daily_capacity(self) -> int:
         value: int = self.cleaned_data["daily_capacity"]
         if value < 1 or value > 10_000:
@@ -91,7 +75,7 @@ class SiteForm(forms.ModelForm[Site]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Left empty, the hours stay as they are (the usual morning hours for a new site).
+        # Left empty, the hours stay as they are (the model's default hours for a new site).
         for name in ("opens_at", "closes_at"):
             self.fields[name].required = False
 
@@ -103,7 +87,7 @@ class SiteForm(forms.ModelForm[Site]):
                 data[name] = current or getattr(Site(), name)  # the model's default
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", _("Visits must end after they start."))
+            self.add_error("closes_at", _("The closing time must come after the opening time."))
         return data
 
 

@@ -18,7 +18,7 @@ from portal.roles import Role
 from tests.audits import assert_access_denied
 from tests.consent import signing_builders as ca
 from tests.consent.signing_builders import reauthenticate, sign_data, tiny_png
-from tests.factories import SiteFactory, UserFactory, staff_user
+from tests.factories import DEFAULT_PASSWORD, SiteFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 

@@ -164,7 +164,7 @@ def test_site_visit_hours_are_kept_and_must_be_in_order(manager_client):
     base = {"code": "cbnuh", "name": "충북대학교병원", "region": "청주", "daily_capacity": "30"}
     refused = manager_client.post(url, {**base, "opens_at": "12:00", "closes_at": "08:00"})
     assert refused.status_code == 200
-    assert "Visits must end after they start." in refused.content.decode()
+    assert "The closing time must come after the opening time." in refused.content.decode()
     manager_client.post(url, {**base, "address": "충청북도 청주시", "opens_at": "09:00"})
     site = Site.objects.get(code="cbnuh")
     assert (site.address, site.opening_hours) == ("충청북도 청주시", "09:00\u201312:00")
