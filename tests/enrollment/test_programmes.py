@@ -167,4 +167,4 @@ def test_site_visit_hours_are_kept_and_must_be_in_order(manager_client):
     assert "The closing time must come after the opening time." in refused.content.decode()
     manager_client.post(url, {**base, "address": "충청북도 청주시", "opens_at": "09:00"})
     site = Site.objects.get(code="cbnuh")
-    assert (site.address, site.opening_hours) == ("충청북도 청주시", "09:00\u201312:00")
+    assert (site.address, site.opening_hours) == ("충청북도 청주시", "09:00\u201317:00")
