@@ -640,6 +640,9 @@ except re.error as exc:
 SAMPLE_STORAGE_PURPOSE = env("SAMPLE_STORAGE_PURPOSE", "follow_up_collection")
 # Hours after shipping before the dam must report a sample as physically received.
 DAM_RECEIPT_GRACE_HOURS = env_int("DAM_RECEIPT_GRACE_HOURS", 36)
+# Reconciliation asks the dam about each subject with its own GET (the interface has no list
+# form): this many at once, each over a kept-alive connection of its own.
+DAM_READ_CONNECTIONS = max(1, env_int("DAM_READ_CONNECTIONS", 8))
 
 # --- Enrollment -----------------------------------------------------------------------------
 # Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.
