@@ -621,6 +621,9 @@ DAM_BATCH_MAX_BYTES = min(env_int("DAM_BATCH_MAX_BYTES", 5 * 1024 * 1024), 5 * 1
 DAM_OUTBOX_MAX_AGE_SECONDS = env_int("DAM_OUTBOX_MAX_AGE_SECONDS", 3600)
 # A delivery task stops after this long and asks for a successor (tasks stay short).
 DAM_DELIVERY_TASK_SECONDS = env_int("DAM_DELIVERY_TASK_SECONDS", 60)
+# Threads of one delivery run, each with its own database connection: one builds and records a
+# batch while another waits for the dam's answer.
+DAM_DELIVERY_SENDERS = max(1, env_int("DAM_DELIVERY_SENDERS", 2))
 DAM_SWEEP_SECONDS = float(CELERY_BEAT_SCHEDULE["dam-outbox-sweep"]["schedule"])
 
 # --- Samples and shipments ------------------------------------------------------------------

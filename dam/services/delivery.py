@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -35,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
@@ -135,38 +136,92 @@ def outbox_deliver(
     transport: Transport | None = None,
     max_seconds: float | None = None,
     ignore_schedule: bool = False,
+    senders: int | None = None,
 ) -> DeliveryReport:
     """Deliver batches until nothing is due (or ``max_seconds`` passed, or the dam is unreachable).
 
     ``ignore_schedule`` (the operator's ``dam_deliver``) also sends messages waiting out a back-off,
     each at most once in this run.
+
+    ``senders`` (default ``DAM_DELIVERY_SENDERS``) threads deliver side by side, each with its own
+    database connection and connection to the dam, so that one claims, builds and records a
+    batch while another waits for the dam's answer; they exclude each other exactly as separate
+    workers do. A given ``transport``, or a caller inside a transaction (whose rows other
+    connections cannot see), gets one sender, in the caller's thread.
     """
-    transport = transport or transport_from_settings()
-    report = DeliveryReport()
-    started = time.monotonic()
-    run_started = timezone.now()
+    senders = senders or settings.DAM_DELIVERY_SENDERS
+    if transport is not None or senders <= 1 or connection.in_atomic_block:
+        return _deliver_loop(
+            transport or transport_from_settings(),
+            _Run(max_seconds=max_seconds, ignore_schedule=ignore_schedule),
+        )
+    run = _Run(max_seconds=max_seconds, ignore_schedule=ignore_schedule)
+    threads = [
+        threading.Thread(target=_sender, args=(run,), name=f"dam-sender-{n}", daemon=True)
+        for n in range(senders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if run.crash is not None:
+        raise run.crash
+    return run.report
+
+
+@dataclass
+class _Run:
+    """What the senders of one delivery run share."""
+
+    max_seconds: float | None
+    ignore_schedule: bool
+    report: DeliveryReport = field(default_factory=lambda: DeliveryReport())
+    started: float = field(default_factory=time.monotonic)
+    started_at: dt.datetime = field(default_factory=timezone.now)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    crash: BaseException | None = None
+
+
+def _sender(run: _Run) -> None:
     try:
-        while True:
+        _deliver_loop(transport_from_settings(), run)
+    except BaseException as exc:
+        run.crash = exc
+        run.stop.set()
+    finally:
+        connections.close_all()  # this thread's own database connection
+
+
+def _deliver_loop(transport: Transport, run: _Run) -> DeliveryReport:
+    report = run.report
+    try:
+        while not run.stop.is_set():
             wait = paused_for()
             if wait > 0:
-                report.error = TransportError(
-                    f"the dam asked to come back later (in {wait:.0f} s)",
-                    code="paused",
-                    retry_after=wait,
-                )
+                with run.lock:
+                    report.error = TransportError(
+                        f"the dam asked to come back later (in {wait:.0f} s)",
+                        code="paused",
+                        retry_after=wait,
+                    )
                 break
             outcome = outbox_deliver_batch(
-                transport=transport, not_tried_since=run_started if ignore_schedule else None
+                transport=transport,
+                not_tried_since=run.started_at if run.ignore_schedule else None,
             )
-            report.add(outcome)
+            with run.lock:
+                report.add(outcome)
+                if outcome.error is not None:
+                    report.error = outcome.error
             if outcome.error is not None:
-                report.error = outcome.error
+                run.stop.set()
                 break
             if outcome.sent == 0:
-                # Nothing was due, or everything claimed waits behind a message another worker
-                # is sending: that worker carries on with it, so do not spin here.
+                # Nothing was due, or everything claimed waits behind a message another sender
+                # is sending: that sender carries on with it, so do not spin here.
                 break
-            if max_seconds is not None and time.monotonic() - started > max_seconds:
+            if run.max_seconds is not None and time.monotonic() - run.started > run.max_seconds:
                 break
     finally:
         close = getattr(transport, "close", None)
