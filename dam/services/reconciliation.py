@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from portal.audit import audit_record
@@ -53,25 +53,26 @@ class DamUnreachable(Exception):
         self.run = run
 
 
-# Subjects are read a page at a time (keyset on the participant id), and each page's subjects
-# are asked of the dam together (``subjects_read``: concurrent GETs over kept-alive connections).
+# Subjects are read a page at a time (a range of participant ids, so each page is one short index
+# range scan however large the outbox), and each page's subjects are asked of the dam together
+# (``subjects_read``: concurrent GETs over kept-alive connections).
 SUBJECT_PAGE = 1000
 MANIFEST_PAGE = 100
 
 
-def _delivered_subjects(after: int, limit: int) -> list[dict[str, Any]]:
-    """Per subject with a participant id above ``after``: highest delivered sequence, and whether
-    a withdrawal was delivered; ``limit`` subjects in id order."""
+def _delivered_subjects(after: int, upto: int) -> list[dict[str, Any]]:
+    """Per subject whose participant id is in ``(after, upto]``: highest delivered sequence,
+    and whether a withdrawal was delivered; in id order."""
     rows = (
         OutboxMessage.objects.filter(
-            state=OutboxState.DELIVERED, participant__isnull=False, participant_id__gt=after
+            state=OutboxState.DELIVERED, participant_id__gt=after, participant_id__lte=upto
         )
         .values("participant_id", "subject")
         .annotate(
             last_sequence=Max("sequence"),
             withdrawal=Max("sequence", filter=Q(type=MessageType.SUBJECT_WITHDRAWN)),
         )
-        .order_by("participant_id")[:limit]
+        .order_by("participant_id")
     )
     return [dict(row) for row in rows]
 
@@ -99,8 +100,16 @@ def _subject_findings(
 
 def _check_subjects(transport: Transport, run: ReconciliationRun) -> int:
     checked = 0
-    after = 0
-    while page := _delivered_subjects(after, SUBJECT_PAGE):
+    # The range of participant ids with any message, along the participant index (no filter).
+    bounds = OutboxMessage.objects.aggregate(
+        first=Min("participant_id"), last=Max("participant_id")
+    )
+    if bounds["first"] is None:
+        return 0
+    for after in range(bounds["first"] - 1, bounds["last"], SUBJECT_PAGE):
+        page = _delivered_subjects(after, after + SUBJECT_PAGE)
+        if not page:
+            continue
         answers = transport.subjects_read([row["subject"] for row in page])
         findings = [
             finding
@@ -109,7 +118,6 @@ def _check_subjects(transport: Transport, run: ReconciliationRun) -> int:
         ]
         ReconciliationFinding.objects.bulk_create(findings)
         checked += len(page)
-        after = page[-1]["participant_id"]
     return checked
 
 
