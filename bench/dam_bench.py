@@ -6,7 +6,7 @@ N subjects, each with the two messages a first consent writes (``subject.registe
 
 * portal: ``outbox_deliver`` (claims with ``FOR UPDATE SKIP LOCKED``, per-subject ordering,
   signing, HTTP, recording every answer), in ``BENCH_DAM_WORKERS`` processes at once (default 1),
-  each with ``DAM_DELIVERY_SENDERS`` sender threads (default 2);
+  each with ``DAM_DELIVERY_SENDERS`` sender threads (2 unless set);
 * bare loop: the same messages, prepared beforehand as batches of 1,000 (spooled to a temporary
   file), signed and posted one after the other to a fresh receiver over one kept-alive
   connection, nothing recorded;
@@ -96,6 +96,7 @@ def setup_django() -> None:
     os.environ["DAM_KEY_ID"] = KEY_ID
     os.environ["DAM_SECRET"] = SECRET
     os.environ["DAM_TIMEOUT_SECONDS"] = "30"
+    os.environ.setdefault("DAM_DELIVERY_SENDERS", "2")
     import django
 
     django.setup()

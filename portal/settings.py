@@ -622,8 +622,9 @@ DAM_OUTBOX_MAX_AGE_SECONDS = env_int("DAM_OUTBOX_MAX_AGE_SECONDS", 3600)
 # A delivery task stops after this long and asks for a successor (tasks stay short).
 DAM_DELIVERY_TASK_SECONDS = env_int("DAM_DELIVERY_TASK_SECONDS", 60)
 # Threads of one delivery run, each with its own database connection: one builds and records a
-# batch while another waits for the dam's answer.
-DAM_DELIVERY_SENDERS = max(1, env_int("DAM_DELIVERY_SENDERS", 2))
+# batch while another waits for the dam's answer. 1 by default until 2 has run in production-like
+# conditions longer; the benchmark runs 2 (bench/results.md).
+DAM_DELIVERY_SENDERS = max(1, env_int("DAM_DELIVERY_SENDERS", 1))
 DAM_SWEEP_SECONDS = float(CELERY_BEAT_SCHEDULE["dam-outbox-sweep"]["schedule"])
 
 # --- Samples and shipments ------------------------------------------------------------------

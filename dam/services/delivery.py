@@ -157,7 +157,7 @@ def outbox_deliver(
         )
     run = _Run(max_seconds=max_seconds, ignore_schedule=ignore_schedule)
     threads = [
-        threading.Thread(target=_sender, args=(run,), name=f"dam-sender-{n}", daemon=True)
+        threading.Thread(target=_sender, args=(run, n > 0), name=f"dam-sender-{n}", daemon=True)
         for n in range(senders)
     ]
     for thread in threads:
@@ -179,17 +179,27 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     started_at: dt.datetime = field(default_factory=timezone.now)
     stop: threading.Event = field(default_factory=threading.Event)
+    # Set once a batch of this run got through: the dam answers, so the other senders join in.
+    # (Against a dam that refuses, only one sender knocks, and it alone waits out the back-off.)
+    answered: threading.Event = field(default_factory=threading.Event)
+    first_done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     crash: BaseException | None = None
 
 
-def _sender(run: _Run) -> None:
+def _sender(run: _Run, joins_later: bool) -> None:
     try:
+        if joins_later:
+            while not run.answered.wait(0.05):
+                if run.stop.is_set() or run.first_done.is_set():
+                    return
         _deliver_loop(transport_from_settings(), run)
     except BaseException as exc:
         run.crash = exc
         run.stop.set()
     finally:
+        if not joins_later:
+            run.first_done.set()
         connections.close_all()  # this thread's own database connection
 
 
@@ -217,6 +227,8 @@ def _deliver_loop(transport: Transport, run: _Run) -> DeliveryReport:
             if outcome.error is not None:
                 run.stop.set()
                 break
+            if outcome.sent:
+                run.answered.set()
             if outcome.sent == 0:
                 # Nothing was due, or everything claimed waits behind a message another sender
                 # is sending: that sender carries on with it, so do not spin here.
