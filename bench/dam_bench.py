@@ -5,9 +5,15 @@ N subjects, each with the two messages a first consent writes (``subject.registe
 (``tests/dam/receiver.py``, in a process of its own, keeping only ids and sequences):
 
 * portal: ``outbox_deliver`` (claims with ``FOR UPDATE SKIP LOCKED``, per-subject ordering,
-  signing, HTTP, recording every answer), in ``BENCH_DAM_WORKERS`` processes at once (default 1);
-* bare loop: the same messages, prepared beforehand as signed batches of 1,000, posted one after
-  the other to a fresh receiver over one kept-alive connection, nothing recorded.
+  signing, HTTP, recording every answer), in ``BENCH_DAM_WORKERS`` processes at once (default 1),
+  each with ``DAM_DELIVERY_SENDERS`` sender threads (2 unless set);
+* bare loop: the same messages, prepared beforehand as batches of 1,000 (spooled to a temporary
+  file), signed and posted one after the other to a fresh receiver over one kept-alive
+  connection, nothing recorded;
+* reconciliation: ``reconciliation_run`` against the dam that now holds everything, subjects
+  read a page at a time over ``BENCH_DAM_READ_CONNECTIONS`` connections (default 8).
+
+The data set is written with COPY (``portal.db.copy_rows``), 20,000 subjects per transaction.
 
 Targets: >= 2,000 messages/s, and >= 50% of the bare loop's rate. Run::
 
@@ -29,10 +35,12 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,9 +49,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 RESULTS = ROOT / "bench" / "results.md"
 SUBJECTS = int(os.environ.get("BENCH_PARTICIPANTS", "1000000"))
 WORKERS = int(os.environ.get("BENCH_DAM_WORKERS", "1"))
+READ_CONNECTIONS = int(os.environ.get("BENCH_DAM_READ_CONNECTIONS", "8"))
 KEY_ID = "bench-portal"
 SECRET = "bench-secret-" + uuid.uuid4().hex
-CHUNK = 5_000
+CHUNK = 20_000
 
 
 def log(message: str) -> None:
@@ -87,6 +96,7 @@ def setup_django() -> None:
     os.environ["DAM_KEY_ID"] = KEY_ID
     os.environ["DAM_SECRET"] = SECRET
     os.environ["DAM_TIMEOUT_SECONDS"] = "30"
+    os.environ.setdefault("DAM_DELIVERY_SENDERS", "2")
     import django
 
     django.setup()
@@ -104,89 +114,99 @@ def database_reset() -> None:
 
 
 def seed(n: int) -> float:
-    """``n`` participants, their pseudonyms and two outbox rows each, in chunks (one transaction
-    per chunk, as consents arrive over time). Returns the seconds taken."""
-    from django.db import transaction
+    """``n`` participants, their pseudonyms and two outbox rows each, written with COPY in chunks
+    (one transaction per chunk, as consents arrive over time). Returns the seconds taken."""
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from consent.selectors.fhir import consent_resource
     from dam.models import MessageType, OutboxMessage, Pseudonym, PseudonymDomain
-    from dam.payloads import iso, registered_payload, validate_fhir_consent
+    from dam.payloads import SEOUL, iso, validate_fhir_consent
     from dam.pseudonyms import pseudonym_generate
     from enrollment.models import Cohort, Participant, Site
+    from portal.db import copy_rows
 
     started = time.monotonic()
     site = Site.objects.create(code="bench-site", name="Bench site", region="Seoul")
     cohort = Cohort.objects.create(code="bench-general", name="General", group="general")
     template = _consent_template(consent_resource)
+    validate_fhir_consent(json.loads(template.replace("SUBJECT-PSEUDONYM", "X")))
     at = timezone.now()
+    signed_at = iso(at)
+    enrolled_on = at.astimezone(SEOUL).strftime("%Y-%m")
+    permissions = json.dumps(
+        [
+            {"item": "data_sharing", "granted": True, "duo": ["DUO:0000042"]},
+            {"item": "sample_storage", "granted": True, "duo": []},
+            {"item": "genomic_analysis", "granted": False, "duo": []},
+        ]
+    )
+    consent_head = (
+        f'{{"consent_version": "main 1.0", "status": "active", "signed_at": "{signed_at}", '
+        f'"permissions": {permissions}, "fhir": '
+    )
+    participant_columns = [
+        "id", "code", "kind", "site_id", "cohort_id", "status", "birth_year", "sex",
+        "external_ref", "is_minor", "has_legal_representative", "referring_clinician",
+    ]  # fmt: skip
+    outbox_columns = [
+        "id", "type", "participant_id", "subject", "sequence", "reference", "occurred_at",
+        "payload", "state", "attempts", "dam_status", "error_code", "last_error",
+    ]  # fmt: skip
+    first_id = _reserve_participant_ids(Participant, n)
+    codes_seen: set[str] = set()
     for start in range(0, n, CHUNK):
         size = min(CHUNK, n - start)
+        people, pseudonyms, messages = [], [], []
+        for i in range(start, start + size):
+            pk = first_id + i
+            code = pseudonym_generate()
+            while code in codes_seen:
+                code = pseudonym_generate()
+            codes_seen.add(code)
+            birth_year, sex = 1950 + i % 50, ("female", "male")[i % 2]
+            people.append(
+                (pk, f"B{i:09d}", "volunteer", site.pk, cohort.pk, "consented", birth_year, sex,
+                 "", False, False, "")
+            )  # fmt: skip
+            pseudonyms.append((pk, PseudonymDomain.SUBJECT.value, code))
+            registered = json.dumps(
+                {"cohort": cohort.code, "site": site.code, "enrolled_on": enrolled_on,
+                 "birth_year": birth_year, "sex": sex}
+            )  # fmt: skip
+            fhir = template.replace("SUBJECT-PSEUDONYM", code)
+            messages.append(
+                (uuid.uuid4(), MessageType.SUBJECT_REGISTERED.value, pk, code, 1, "", at,
+                 registered, "pending", 0, "", "", "")
+            )  # fmt: skip
+            messages.append(
+                (uuid.uuid4(), MessageType.CONSENT_UPDATED.value, pk, code, 2, "", at,
+                 consent_head + fhir + "}", "pending", 0, "", "", "")
+            )  # fmt: skip
         with transaction.atomic():
-            participants = Participant.objects.bulk_create(
-                [
-                    Participant(
-                        code=f"B{start + i:09d}",
-                        kind="volunteer",
-                        site=site,
-                        cohort=cohort,
-                        birth_year=1950 + (start + i) % 50,
-                        sex=("female", "male")[(start + i) % 2],
-                        status="consented",
-                    )
-                    for i in range(size)
-                ]
-            )
-            codes = {p.pk: pseudonym_generate() for p in participants}
-            Pseudonym.objects.bulk_create(
-                [
-                    Pseudonym(participant_id=pk, domain=PseudonymDomain.SUBJECT, code=code)
-                    for pk, code in codes.items()
-                ]
-            )
-            rows = []
-            for p in participants:
-                subject = codes[p.pk]
-                fhir = json.loads(template.replace("SUBJECT-PSEUDONYM", subject))
-                rows.append(
-                    OutboxMessage(
-                        type=MessageType.SUBJECT_REGISTERED,
-                        participant=p,
-                        subject=subject,
-                        sequence=1,
-                        occurred_at=at,
-                        payload=registered_payload(p, enrolled_at=at),
-                    )
-                )
-                rows.append(
-                    OutboxMessage(
-                        type=MessageType.CONSENT_UPDATED,
-                        participant=p,
-                        subject=subject,
-                        sequence=2,
-                        occurred_at=at,
-                        payload={
-                            "consent_version": "main 1.0",
-                            "status": "active",
-                            "signed_at": iso(at),
-                            "permissions": [
-                                {"item": "data_sharing", "granted": True, "duo": ["DUO:0000042"]},
-                                {"item": "sample_storage", "granted": True, "duo": []},
-                                {"item": "genomic_analysis", "granted": False, "duo": []},
-                            ],
-                            "fhir": fhir,
-                        },
-                    )
-                )
-            OutboxMessage.objects.bulk_create(rows, batch_size=2_000)
-        if (start // CHUNK) % 20 == 0:
+            copy_rows(Participant._meta.db_table, participant_columns, people)
+            copy_rows(Pseudonym._meta.db_table, ["participant_id", "domain", "code"], pseudonyms)
+            copy_rows(OutboxMessage._meta.db_table, outbox_columns, messages)
+        if (start // CHUNK) % 5 == 0:
             log(f"seeded {start + size:,} subjects")
-    validate_fhir_consent(json.loads(template.replace("SUBJECT-PSEUDONYM", "X")))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return time.monotonic() - started
+
+
+def _reserve_participant_ids(model: Any, n: int) -> int:
+    """Take ``n`` consecutive ids from the table's sequence (COPY writes them itself)."""
     from django.db import connection
 
+    table = model._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE dam_outboxmessage")
-    return time.monotonic() - started
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT COALESCE(max(id), 0) FROM {table}) + %s)",
+            [n],
+        )
+        (last,) = cursor.fetchone()
+    return int(last) - n + 1
 
 
 def _consent_template(consent_resource: Any) -> str:
@@ -225,56 +245,67 @@ def _consent_template(consent_resource: Any) -> str:
     return json.dumps(resource)
 
 
-def prepared_batches() -> list[bytes]:
-    """The messages as the bare loop sends them: envelopes in subject order, batches of 1,000."""
+def prepared_batches(spool: BinaryIO) -> tuple[int, int]:
+    """The messages as the bare loop sends them (envelopes in subject order, batches of 1,000,
+    payloads spliced in as stored), written to ``spool`` (length-prefixed): at 1M subjects they
+    are about 2 GB. Returns the number of batches and their total size."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
     from dam.models import OutboxMessage
     from dam.payloads import iso
-    from dam.transports import batch_body
 
-    bodies: list[bytes] = []
-    envelopes: list[dict[str, Any]] = []
+    batches = size = 0
+    parts: list[bytes] = []
+
+    def flush() -> None:
+        nonlocal batches, size
+        from django.utils import timezone
+
+        head = json.dumps(
+            {"batch_id": str(uuid.uuid4()), "sent_at": iso(timezone.now())}, separators=(",", ":")
+        ).encode()[:-1]
+        body = head + b',"messages":[' + b",".join(parts) + b"]}"
+        spool.write(len(body).to_bytes(8, "big") + body)
+        batches += 1
+        size += len(body)
+        parts.clear()
+
     rows = (
         OutboxMessage.objects.order_by("participant_id", "sequence")
-        .values_list("id", "type", "subject", "sequence", "occurred_at", "payload")
+        .annotate(payload_text=Cast("payload", output_field=TextField()))
+        .values_list("id", "type", "subject", "sequence", "occurred_at", "payload_text")
         .iterator(chunk_size=10_000)
     )
-    for message_id, kind, subject, sequence, occurred_at, payload in rows:
-        envelopes.append(
-            {
-                "id": str(message_id),
-                "type": kind,
-                "subject": subject,
-                "sequence": sequence,
-                "occurred_at": iso(occurred_at),
-                "payload": payload,
-            }
-        )
-        if len(envelopes) == 1000:
-            bodies.append(_batch(envelopes, batch_body))
-            envelopes = []
-    if envelopes:
-        bodies.append(_batch(envelopes, batch_body))
-    return bodies
+    for message_id, kind, subject, sequence, occurred_at, payload_text in rows:
+        envelope = json.dumps(
+            {"id": str(message_id), "type": kind, "subject": subject, "sequence": sequence,
+             "occurred_at": iso(occurred_at)},
+            ensure_ascii=False, separators=(",", ":"),
+        ).encode()  # fmt: skip
+        parts.append(envelope[:-1] + b',"payload":' + payload_text.encode() + b"}")
+        if len(parts) == 1000:
+            flush()
+    if parts:
+        flush()
+    spool.flush()
+    return batches, size
 
 
-def _batch(envelopes: list[dict[str, Any]], batch_body: Any) -> bytes:
-    from django.utils import timezone
-
-    from dam.payloads import iso
-
-    return batch_body(
-        {"batch_id": str(uuid.uuid4()), "sent_at": iso(timezone.now()), "messages": envelopes}
-    )
+def _spooled(spool: BinaryIO) -> Iterator[bytes]:
+    spool.seek(0)
+    while header := spool.read(8):
+        yield spool.read(int.from_bytes(header, "big"))
 
 
-def bare_loop(url: str, bodies: list[bytes]) -> tuple[float, int]:
+def bare_loop(url: str, spool: BinaryIO) -> tuple[float, int]:
     from dam.transports import sign
 
     port = int(url.rsplit(":", 1)[1])
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     accepted = 0
     started = time.monotonic()
-    for body in bodies:
+    for body in _spooled(spool):
         timestamp = str(int(time.time()))
         connection.request(
             "POST",
@@ -329,6 +360,20 @@ def portal_delivery(url: str) -> float:
     return time.monotonic() - started
 
 
+def reconcile(url: str) -> tuple[float, int, int]:
+    """``reconciliation_run`` against the dam that holds everything delivered: seconds, subjects
+    checked, findings (0 expected)."""
+    from django.conf import settings
+
+    from dam.services.reconciliation import reconciliation_run
+
+    settings.DAM_URL = url
+    settings.DAM_READ_CONNECTIONS = READ_CONNECTIONS
+    started = time.monotonic()
+    run = reconciliation_run()
+    return time.monotonic() - started, run.subjects_checked, run.findings.count()
+
+
 def main() -> None:
     setup_django()
     from django.db import connection
@@ -340,30 +385,32 @@ def main() -> None:
     seed_seconds = seed(SUBJECTS)
     total = OutboxMessage.objects.count()
     log(f"seeded in {seed_seconds:.0f} s; preparing the bare loop's batches")
-    bodies = prepared_batches()
-    batch_bytes = sum(len(b) for b in bodies) / len(bodies)
-
-    receiver = Receiver()
-    try:
-        load_bare = os.getloadavg()[0]
-        bare_seconds, bare_accepted = bare_loop(receiver.url, bodies)
-    finally:
-        receiver.stop()
+    with tempfile.TemporaryFile(prefix="dam-bench-") as spool:
+        batches, size = prepared_batches(spool)
+        receiver = Receiver()
+        try:
+            load_bare = os.getloadavg()[0]
+            bare_seconds, bare_accepted = bare_loop(receiver.url, spool)
+        finally:
+            receiver.stop()
     assert bare_accepted == total, (bare_accepted, total)
-    del bodies
     log(f"bare loop: {total / bare_seconds:,.0f} messages/s")
 
     receiver = Receiver()
     try:
         load_portal = os.getloadavg()[0]
         portal_seconds = portal_delivery(receiver.url)
+        delivered = OutboxMessage.objects.filter(
+            state=OutboxState.DELIVERED, dam_status="accepted"
+        ).count()
+        assert delivered == total, (delivered, total)
+        log(f"portal: {total / portal_seconds:,.0f} messages/s; reconciling")
+        load_reconcile = os.getloadavg()[0]
+        reconcile_seconds, reconciled, findings = reconcile(receiver.url)
     finally:
         receiver.stop()
-    delivered = OutboxMessage.objects.filter(
-        state=OutboxState.DELIVERED, dam_status="accepted"
-    ).count()
-    assert delivered == total, (delivered, total)
-    log(f"portal: {total / portal_seconds:,.0f} messages/s")
+    assert (reconciled, findings) == (SUBJECTS, 0), (reconciled, findings)
+    log(f"reconciliation: {reconciled / reconcile_seconds:,.0f} subjects/s")
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
@@ -374,13 +421,18 @@ def main() -> None:
         bare_rate=total / bare_seconds,
         portal_seconds=portal_seconds,
         bare_seconds=bare_seconds,
-        batch_bytes=batch_bytes,
-        load=(load_bare, load_portal),
+        batch_bytes=size / batches,
+        reconcile_rate=reconciled / reconcile_seconds,
+        reconcile_seconds=reconcile_seconds,
+        seed_seconds=seed_seconds,
+        load=(load_bare, load_portal, load_reconcile),
         pg_version=pg_version,
     )
 
 
 def write_results(**figures: Any) -> None:
+    from django.conf import settings
+
     portal_rate = figures["portal_rate"]
     bare_rate = figures["bare_rate"]
     ratio = portal_rate / bare_rate
@@ -394,10 +446,13 @@ def write_results(**figures: Any) -> None:
         f"Written by `bench/dam_bench.py` on {dt.datetime.now(dt.UTC).date().isoformat()}: "
         f"{SUBJECTS:,} subjects ({figures['total']:,} messages, a registration and a consent "
         f"update with its FHIR Consent each, batches of about {figures['batch_bytes'] / 1024:.0f} "
-        f"KiB), {WORKERS} delivering process(es), the strict loopback dam in its own process; "
+        f"KiB), {WORKERS} delivering process(es) of {settings.DAM_DELIVERY_SENDERS} sender(s) "
+        f"(`DAM_DELIVERY_SENDERS`), the strict loopback dam in its own process; "
         f"{os.cpu_count()} CPU cores shared with other work (load average "
         f"{figures['load'][0]:.1f} before the bare loop, {figures['load'][1]:.1f} before the "
-        f"portal's run); {figures['pg_version']}, Python {platform.python_version()}.",
+        f"portal's run, {figures['load'][2]:.1f} before reconciliation); seeding (COPY) took "
+        f"{figures['seed_seconds']:.0f} s; {figures['pg_version']}, Python "
+        f"{platform.python_version()}.",
         "",
         "| Measure | Result | Target | |",
         "| --- | --- | --- | --- |",
@@ -406,6 +461,9 @@ def write_results(**figures: Any) -> None:
         f"| Bare loop posting the same prepared batches | {bare_rate:,.0f} messages/s "
         f"({figures['bare_seconds']:.1f} s) |  |  |",
         f"| Portal / bare loop | {ratio:.0%} | >= 50% | {verdict(ratio >= 0.5)} |",
+        f"| Reconciliation (`reconciliation_run`, {READ_CONNECTIONS} connections) | "
+        f"{figures['reconcile_rate']:,.0f} subjects/s ({figures['reconcile_seconds']:.1f} s) "
+        f"|  |  |",
     ]
     notes = os.environ.get("BENCH_NOTES", "").strip()
     if notes:

@@ -12,6 +12,7 @@ class Action(StrEnum):
     SAMPLE_FATE_RECORDED = "sample.fate_recorded"
     MANIFEST_CREATED = "manifest.created"
     MANIFEST_SUBMITTED = "manifest.submitted"
+    MANIFEST_CHECKED = "manifest.checked"
     REIDENTIFICATION_REQUESTED = "reidentification.requested"
     REIDENTIFICATION_APPROVED = "reidentification.approved"
     REIDENTIFICATION_REFUSED = "reidentification.refused"

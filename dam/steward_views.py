@@ -23,6 +23,8 @@ from .services import (
     reidentification_request,
     reidentification_reveal,
 )
+from .services.reconciliation import reconciliation_manifest_check
+from .transports import TransportError
 
 # --- re-identification --------------------------------------------------------------------------
 
@@ -138,7 +140,47 @@ def steward_manifest(request: HttpRequest, code: str) -> HttpResponse:
         Manifest.objects.select_related("site", "outbox_message", "submitted_by"), code=code
     )
     lines = manifest.lines.select_related("sample").order_by("id")
-    return render(request, "dam/steward/manifest.html", {"manifest": manifest, "lines": lines})
+    return render(
+        request,
+        "dam/steward/manifest.html",
+        {
+            "manifest": manifest,
+            "lines": lines,
+            "can_check": manifest.state == Manifest.State.SUBMITTED,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.DATA_STEWARD, Role.ADMIN)
+def steward_manifest_check(request: HttpRequest, code: str) -> HttpResponse:
+    """Ask the dam about this manifest now, rather than waiting for the daily reconciliation."""
+    manifest = get_object_or_404(Manifest, code=code)
+    try:
+        check = reconciliation_manifest_check(manifest=manifest, by=current_user(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except TransportError:
+        messages.error(
+            request, _("The dam could not be asked just now. Nothing was changed; try again later.")
+        )
+    else:
+        if not check.known:
+            messages.warning(request, _("The dam does not know this manifest yet."))
+        else:
+            messages.success(
+                request,
+                _(
+                    "The dam reports %(received)d tube(s) received, %(missing)d missing and "
+                    "%(not_listed)d not listed."
+                )
+                % {
+                    "received": check.received,
+                    "missing": check.missing,
+                    "not_listed": check.not_listed,
+                },
+            )
+    return redirect("dam:steward_manifest", code=manifest.code)
 
 
 # --- reconciliation -----------------------------------------------------------------------------

@@ -5,7 +5,9 @@
 * ``http``: ``HttpTransport`` posts to ``DAM_URL`` + ``/ingest/v1/batches``, signed with
   ``DAM_KEY_ID``/``DAM_SECRET`` exactly as the interface says (``X-Dam-Signature: sha256=`` + hex
   HMAC-SHA256 of ``<timestamp>.<raw body>``), TLS certificates verified, with connect and read
-  timeouts (``DAM_TIMEOUT_SECONDS``). It also reads back subjects and manifests for reconciliation.
+  timeouts (``DAM_TIMEOUT_SECONDS``). It also reads back subjects and manifests for reconciliation:
+  the interface has no list form, one ``GET`` per subject, so many are asked at once over up to
+  ``DAM_READ_CONNECTIONS`` kept-alive connections (one per reading thread).
 * ``directory``: ``DirectoryTransport`` writes each batch as one JSON file into ``DAM_DIRECTORY``
   (temporary name, then an atomic rename), for the embedded default and air-gapped sites, and
   answers ``accepted`` for every message. It cannot read anything back.
@@ -22,8 +24,11 @@ import http.client
 import json
 import os
 import ssl
+import threading
 import time
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
@@ -62,6 +67,10 @@ class Transport(Protocol):
     def subject_read(self, pseudonym: str) -> dict[str, Any] | None: ...
 
     def manifest_read(self, manifest_id: str) -> dict[str, Any] | None: ...
+
+    def subjects_read(self, pseudonyms: Sequence[str]) -> list[dict[str, Any] | None]: ...
+
+    def manifests_read(self, manifest_ids: Sequence[str]) -> list[dict[str, Any] | None]: ...
 
 
 class PreparedBatch(dict[str, Any]):
@@ -112,10 +121,12 @@ class HttpTransport:
         timeout: float = 10.0,
         connect_timeout: float = 5.0,
         ssl_context: ssl.SSLContext | None = None,
+        read_connections: int = 1,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ImproperlyConfigured("DAM_URL must be an https:// address")
+        self.url = url
         self.scheme = parts.scheme
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -127,6 +138,12 @@ class HttpTransport:
         # Certificates and host names are always verified (the default context does both).
         self.ssl_context = ssl_context or ssl.create_default_context()
         self._connection: http.client.HTTPConnection | None = None
+        self.read_connections = max(1, read_connections)
+        # Reading many at once: a thread pool, each thread with a transport (a connection) of its own.
+        self._readers: ThreadPoolExecutor | None = None
+        self._reader_local = threading.local()
+        self._reader_transports: list[HttpTransport] = []
+        self._reader_lock = threading.Lock()
 
     # -- the interface ------------------------------------------------------------------------
 
@@ -151,12 +168,54 @@ class HttpTransport:
     def manifest_read(self, manifest_id: str) -> dict[str, Any] | None:
         return self._read(MANIFESTS_PATH + quote(manifest_id, safe=""))
 
+    def subjects_read(self, pseudonyms: Sequence[str]) -> list[dict[str, Any] | None]:
+        """``subject_read`` of each, in order, up to ``read_connections`` at a time. The first
+        ``TransportError`` is raised (after the requests already under way have finished)."""
+        return self._read_many(SUBJECTS_PATH, pseudonyms)
+
+    def manifests_read(self, manifest_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        return self._read_many(MANIFESTS_PATH, manifest_ids)
+
     def close(self) -> None:
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+            self._readers = None
+        with self._reader_lock:
+            readers, self._reader_transports = self._reader_transports, []
+        for reader in readers:
+            reader.close()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
 
     # -- plumbing -----------------------------------------------------------------------------
+
+    def _read_many(self, prefix: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
+        paths = [prefix + quote(key, safe="") for key in keys]
+        if self.read_connections == 1 or len(paths) <= 1:
+            return [self._read(path) for path in paths]
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(
+                max_workers=self.read_connections, thread_name_prefix="dam-read"
+            )
+        futures = [self._readers.submit(self._read_in_thread, path) for path in paths]
+        return [future.result() for future in futures]
+
+    def _read_in_thread(self, path: str) -> dict[str, Any] | None:
+        reader: HttpTransport | None = getattr(self._reader_local, "transport", None)
+        if reader is None:
+            reader = HttpTransport(
+                url=self.url,
+                key_id=self.key_id,
+                secret=self.secret,
+                timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
+                ssl_context=self.ssl_context,
+            )
+            self._reader_local.transport = reader
+            with self._reader_lock:
+                self._reader_transports.append(reader)
+        return reader._read(path)
 
     def _read(self, path: str) -> dict[str, Any] | None:
         status, headers, data = self._request("GET", path, b"")
@@ -279,6 +338,12 @@ class DirectoryTransport:
             code="cannot_read_back",
         )
 
+    def subjects_read(self, pseudonyms: Sequence[str]) -> list[dict[str, Any] | None]:
+        return [self.subject_read(p) for p in pseudonyms]
+
+    def manifests_read(self, manifest_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        return [self.manifest_read(m) for m in manifest_ids]
+
     def close(self) -> None:
         pass
 
@@ -292,6 +357,7 @@ def transport_from_settings() -> Transport:
             secret=settings.DAM_SECRET,
             timeout=settings.DAM_TIMEOUT_SECONDS,
             connect_timeout=min(settings.DAM_TIMEOUT_SECONDS, 5.0),
+            read_connections=settings.DAM_READ_CONNECTIONS,
         )
     if kind == "directory":
         return DirectoryTransport(directory=settings.DAM_DIRECTORY)

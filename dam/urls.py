@@ -27,6 +27,11 @@ urlpatterns = [
         steward_views.steward_manifest,
         name="steward_manifest",
     ),
+    path(
+        "dam/steward/manifests/<str:code>/check/",
+        steward_views.steward_manifest_check,
+        name="steward_manifest_check",
+    ),
     path("dam/steward/reconciliation/", steward_views.reconciliation, name="reconciliation"),
     path(
         "dam/steward/reidentification/",

@@ -657,6 +657,10 @@ DAM_BATCH_MAX_BYTES = min(env_int("DAM_BATCH_MAX_BYTES", 5 * 1024 * 1024), 5 * 1
 DAM_OUTBOX_MAX_AGE_SECONDS = env_int("DAM_OUTBOX_MAX_AGE_SECONDS", 3600)
 # A delivery task stops after this long and asks for a successor (tasks stay short).
 DAM_DELIVERY_TASK_SECONDS = env_int("DAM_DELIVERY_TASK_SECONDS", 60)
+# Threads of one delivery run, each with its own database connection: one builds and records a
+# batch while another waits for the dam's answer. 1 by default until 2 has run in production-like
+# conditions longer; the benchmark runs 2 (bench/results.md).
+DAM_DELIVERY_SENDERS = max(1, env_int("DAM_DELIVERY_SENDERS", 1))
 DAM_SWEEP_SECONDS = float(CELERY_BEAT_SCHEDULE["dam-outbox-sweep"]["schedule"])
 
 # --- Samples and shipments ------------------------------------------------------------------
@@ -676,6 +680,9 @@ except re.error as exc:
 SAMPLE_STORAGE_PURPOSE = env("SAMPLE_STORAGE_PURPOSE", "follow_up_collection")
 # Hours after shipping before the dam must report a sample as physically received.
 DAM_RECEIPT_GRACE_HOURS = env_int("DAM_RECEIPT_GRACE_HOURS", 36)
+# Reconciliation asks the dam about each subject with its own GET (the interface has no list
+# form): this many at once, each over a kept-alive connection of its own.
+DAM_READ_CONNECTIONS = max(1, env_int("DAM_READ_CONNECTIONS", 8))
 
 # --- Enrollment -----------------------------------------------------------------------------
 # Text messages: a dotted path to a class with send(*, to_phone, body); see enrollment.messaging.

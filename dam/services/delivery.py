@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -35,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
@@ -65,12 +66,27 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_TABLE = OutboxMessage._meta.db_table
 RETRY_LATER = {"sequence_gap", "unknown_subject"}
 DEAD = {"invalid", "withdrawn"}
 # The payload is read as JSON text and spliced into the batch as it is (no parse, no dump).
 _CLAIMED_FIELDS = (
     "id", "type", "participant_id", "subject", "sequence", "occurred_at", "attempts",
 )  # fmt: skip
+
+
+@dataclass(slots=True)
+class Claimed:
+    """A claimed outbox row, as delivery needs it (plain values: no model instance per row)."""
+
+    id: uuid.UUID
+    type: str
+    participant_id: int | None
+    subject: str
+    sequence: int | None
+    occurred_at: dt.datetime
+    attempts: int
+    payload_text: str
 
 
 @dataclass
@@ -120,38 +136,104 @@ def outbox_deliver(
     transport: Transport | None = None,
     max_seconds: float | None = None,
     ignore_schedule: bool = False,
+    senders: int | None = None,
 ) -> DeliveryReport:
     """Deliver batches until nothing is due (or ``max_seconds`` passed, or the dam is unreachable).
 
     ``ignore_schedule`` (the operator's ``dam_deliver``) also sends messages waiting out a back-off,
     each at most once in this run.
+
+    ``senders`` (default ``DAM_DELIVERY_SENDERS``) threads deliver side by side, each with its own
+    database connection and connection to the dam, so that one claims, builds and records a
+    batch while another waits for the dam's answer; they exclude each other exactly as separate
+    workers do. A given ``transport``, or a caller inside a transaction (whose rows other
+    connections cannot see), gets one sender, in the caller's thread.
     """
-    transport = transport or transport_from_settings()
-    report = DeliveryReport()
-    started = time.monotonic()
-    run_started = timezone.now()
+    senders = senders or settings.DAM_DELIVERY_SENDERS
+    if transport is not None or senders <= 1 or connection.in_atomic_block:
+        return _deliver_loop(
+            transport or transport_from_settings(),
+            _Run(max_seconds=max_seconds, ignore_schedule=ignore_schedule),
+        )
+    run = _Run(max_seconds=max_seconds, ignore_schedule=ignore_schedule)
+    threads = [
+        threading.Thread(target=_sender, args=(run, n > 0), name=f"dam-sender-{n}", daemon=True)
+        for n in range(senders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if run.crash is not None:
+        raise run.crash
+    return run.report
+
+
+@dataclass
+class _Run:
+    """What the senders of one delivery run share."""
+
+    max_seconds: float | None
+    ignore_schedule: bool
+    report: DeliveryReport = field(default_factory=lambda: DeliveryReport())
+    started: float = field(default_factory=time.monotonic)
+    started_at: dt.datetime = field(default_factory=timezone.now)
+    stop: threading.Event = field(default_factory=threading.Event)
+    # Set once a batch of this run got through: the dam answers, so the other senders join in.
+    # (Against a dam that refuses, only one sender knocks, and it alone waits out the back-off.)
+    answered: threading.Event = field(default_factory=threading.Event)
+    first_done: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    crash: BaseException | None = None
+
+
+def _sender(run: _Run, joins_later: bool) -> None:
     try:
-        while True:
+        if joins_later:
+            while not run.answered.wait(0.05):
+                if run.stop.is_set() or run.first_done.is_set():
+                    return
+        _deliver_loop(transport_from_settings(), run)
+    except BaseException as exc:
+        run.crash = exc
+        run.stop.set()
+    finally:
+        if not joins_later:
+            run.first_done.set()
+        connections.close_all()  # this thread's own database connection
+
+
+def _deliver_loop(transport: Transport, run: _Run) -> DeliveryReport:
+    report = run.report
+    try:
+        while not run.stop.is_set():
             wait = paused_for()
             if wait > 0:
-                report.error = TransportError(
-                    f"the dam asked to come back later (in {wait:.0f} s)",
-                    code="paused",
-                    retry_after=wait,
-                )
+                with run.lock:
+                    report.error = TransportError(
+                        f"the dam asked to come back later (in {wait:.0f} s)",
+                        code="paused",
+                        retry_after=wait,
+                    )
                 break
             outcome = outbox_deliver_batch(
-                transport=transport, not_tried_since=run_started if ignore_schedule else None
+                transport=transport,
+                not_tried_since=run.started_at if run.ignore_schedule else None,
             )
-            report.add(outcome)
+            with run.lock:
+                report.add(outcome)
+                if outcome.error is not None:
+                    report.error = outcome.error
             if outcome.error is not None:
-                report.error = outcome.error
+                run.stop.set()
                 break
+            if outcome.sent:
+                run.answered.set()
             if outcome.sent == 0:
-                # Nothing was due, or everything claimed waits behind a message another worker
-                # is sending: that worker carries on with it, so do not spin here.
+                # Nothing was due, or everything claimed waits behind a message another sender
+                # is sending: that sender carries on with it, so do not spin here.
                 break
-            if max_seconds is not None and time.monotonic() - started > max_seconds:
+            if run.max_seconds is not None and time.monotonic() - run.started > run.max_seconds:
                 break
     finally:
         close = getattr(transport, "close", None)
@@ -223,7 +305,7 @@ def paused_for() -> float:
 # --- claiming ---------------------------------------------------------------------------------
 
 
-def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[OutboxMessage]:
+def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[Claimed]:
     """Due pending rows, locked (skipping rows other workers hold), in an order where a subject's
     earlier messages come first. A row is left out while an earlier message of its subject is a
     dead letter, waits out a back-off, or would come later in that order (it then goes once the
@@ -249,30 +331,24 @@ def _claim(limit: int, not_tried_since: dt.datetime | None) -> list[OutboxMessag
         .filter(~Exists(earlier_blocked))
         .order_by("next_attempt_at", "created_at", "participant_id", "sequence")
         .select_for_update(skip_locked=True, of=("self",))
-        .only(*_CLAIMED_FIELDS)
         .annotate(payload_text=Cast("payload", output_field=TextField()))
+        .values_list(*_CLAIMED_FIELDS, "payload_text")
     )
-    return list(queryset[:limit])
+    return [Claimed(*row) for row in queryset[:limit]]
 
 
-def _sendable(claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+def _sendable(claimed: list[Claimed]) -> list[Claimed]:
     """Subject messages as unbroken runs from each subject's lowest undelivered sequence, in
     sequence order; then manifests (which name subjects the same batch may register)."""
-    by_subject: dict[int, list[OutboxMessage]] = defaultdict(list)
+    by_subject: dict[int, list[Claimed]] = defaultdict(list)
     manifests = []
     for message in claimed:
         if message.participant_id is None:
             manifests.append(message)
         else:
             by_subject[message.participant_id].append(message)
-    lowest = dict(
-        OutboxMessage.objects.filter(participant_id__in=list(by_subject))
-        .exclude(state=OutboxState.DELIVERED)
-        .values("participant_id")
-        .annotate(lowest=Min("sequence"))
-        .values_list("participant_id", "lowest")
-    )
-    ordered: list[OutboxMessage] = []
+    lowest = _lowest_undelivered(list(by_subject))
+    ordered: list[Claimed] = []
     for participant_id in sorted(by_subject):
         expected = lowest.get(participant_id)
         for message in sorted(by_subject[participant_id], key=lambda m: m.sequence or 0):
@@ -283,9 +359,21 @@ def _sendable(claimed: list[OutboxMessage]) -> list[OutboxMessage]:
     return ordered + manifests
 
 
-def _prepare(
-    batch_id: uuid.UUID, messages: list[OutboxMessage]
-) -> tuple[PreparedBatch, list[OutboxMessage]]:
+def _lowest_undelivered(participant_ids: list[int]) -> dict[int, int]:
+    """Each subject's lowest undelivered sequence (along ``outbox_undelivered``). The ids go as
+    one array parameter: a thousand placeholders cost more to build and parse than the query."""
+    if not participant_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT participant_id, MIN(sequence) FROM {_TABLE} "  # noqa: S608
+            "WHERE participant_id = ANY(%s) AND NOT (state = %s) GROUP BY participant_id",
+            [participant_ids, OutboxState.DELIVERED.value],
+        )
+        return dict(cursor.fetchall())
+
+
+def _prepare(batch_id: uuid.UUID, messages: list[Claimed]) -> tuple[PreparedBatch, list[Claimed]]:
     """The batch of the interface, its exact bytes built once. It is cut so that it stays within
     its byte limit; a cut keeps each subject's messages a prefix of its run (they are grouped
     and ordered)."""
@@ -293,15 +381,14 @@ def _prepare(
     budget = settings.DAM_BATCH_MAX_BYTES - len(head) - len(b',"messages":[]}')
     parts: list[bytes] = []
     envelopes: list[dict[str, Any]] = []
-    kept: list[OutboxMessage] = []
+    kept: list[Claimed] = []
     for message in messages:
         envelope: dict[str, Any] = {"id": str(message.id), "type": message.type}
         if message.type != MessageType.MANIFEST_SUBMITTED:
             envelope["subject"] = message.subject
             envelope["sequence"] = message.sequence
         envelope["occurred_at"] = iso(message.occurred_at)
-        payload_text: str = message.payload_text  # type: ignore[attr-defined]
-        part = batch_body(envelope)[:-1] + b',"payload":' + payload_text.encode() + b"}"
+        part = batch_body(envelope)[:-1] + b',"payload":' + message.payload_text.encode() + b"}"
         size = len(part) + 1
         if size > budget:
             if not kept:
@@ -324,14 +411,12 @@ def _prepare(
 # --- recording --------------------------------------------------------------------------------
 
 
-def _record_failure(
-    messages: list[OutboxMessage], exc: TransportError, batch_id: uuid.UUID
-) -> None:
+def _record_failure(messages: list[Claimed], exc: TransportError, batch_id: uuid.UUID) -> None:
     now = timezone.now()
     # One back-off for the whole batch: its messages were refused together.
     attempts = max(m.attempts for m in messages) + 1
     delay = backoff_seconds(attempts, retry_after=exc.retry_after)
-    OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+    OutboxMessage.objects.filter(pk__in=[m.id for m in messages]).update(
         attempts=F("attempts") + 1,
         last_attempt_at=now,
         next_attempt_at=now + dt.timedelta(seconds=delay),
@@ -342,16 +427,16 @@ def _record_failure(
 
 
 def _record_results(
-    messages: list[OutboxMessage],
+    messages: list[Claimed],
     results: list[dict[str, Any]],
     batch_id: uuid.UUID,
     outcome: BatchOutcome,
 ) -> None:
     now = timezone.now()
     answers = {str(r.get("id")): r for r in results if isinstance(r, dict)}
-    delivered: dict[str, list[OutboxMessage]] = defaultdict(list)
-    retry: list[tuple[OutboxMessage, str, str]] = []
-    dead: list[tuple[OutboxMessage, str, str]] = []
+    delivered: dict[str, list[Claimed]] = defaultdict(list)
+    retry: list[tuple[Claimed, str, str]] = []
+    dead: list[tuple[Claimed, str, str]] = []
     for message in messages:
         answer = answers.get(str(message.id))
         status = str(answer.get("status", "")) if answer else ""
@@ -364,58 +449,82 @@ def _record_results(
         else:
             # sequence_gap, unknown_subject, or an answer we do not understand: try again later.
             retry.append((message, error or "no_answer", detail or f"dam status {status!r}"))
-    for status, group in delivered.items():
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in group]).update(
-            state=OutboxState.DELIVERED,
-            dam_status=status,
-            delivered_at=now,
-            attempts=F("attempts") + 1,
-            last_attempt_at=now,
-            error_code="",
-            last_error="",
-            batch_id=batch_id,
-        )
+    _mark_delivered(delivered, batch_id, now)
     outcome.accepted = len(delivered.get("accepted", []))
     outcome.duplicate = len(delivered.get("duplicate", []))
-    for message, error, detail in retry:
-        message.attempts += 1
-        message.last_attempt_at = now
-        message.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(message.attempts))
-        message.error_code = error
-        message.last_error = detail
-        message.dam_status = "rejected" if error != "no_answer" else ""
-        message.batch_id = batch_id
     if retry:
         OutboxMessage.objects.bulk_update(
-            [m for m, _e, _d in retry],
+            [
+                OutboxMessage(
+                    pk=message.id,
+                    attempts=message.attempts + 1,
+                    last_attempt_at=now,
+                    next_attempt_at=now
+                    + dt.timedelta(seconds=backoff_seconds(message.attempts + 1)),
+                    error_code=error,
+                    last_error=detail,
+                    dam_status="rejected" if error != "no_answer" else "",
+                    batch_id=batch_id,
+                )
+                for message, error, detail in retry
+            ],
             ["attempts", "last_attempt_at", "next_attempt_at", "error_code", "last_error",
              "dam_status", "batch_id"],
         )  # fmt: skip
     outcome.retry = len(retry)
     for message, error, detail in dead:
-        message.attempts += 1
-        message.last_attempt_at = now
-        message.batch_id = batch_id
-        message.dam_status = "rejected"
-        _dead(message, error, detail or error)
+        _dead(message, error, detail or error, answered_at=now, batch_id=batch_id)
     outcome.dead = len(dead)
     accepted = delivered.get("accepted", [])
     if accepted:
         _funnel_in_dam(accepted)
 
 
-def _dead(message: OutboxMessage, code: str, detail: str) -> None:
-    message.state = OutboxState.DEAD
-    message.error_code = code[:32]
-    message.last_error = detail[:1000]
-    message.save(
-        update_fields=["state", "error_code", "last_error", "attempts", "last_attempt_at",
-                       "batch_id", "dam_status"]
-    )  # fmt: skip
+def _mark_delivered(
+    delivered: dict[str, list[Claimed]], batch_id: uuid.UUID, now: dt.datetime
+) -> None:
+    """Every message the dam accepted (or already had) marked delivered, in one statement."""
+    ids = [m.id for group in delivered.values() for m in group]
+    if not ids:
+        return
+    statuses = [status for status, group in delivered.items() for _m in group]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} AS o SET state = %s, dam_status = answer.status, "  # noqa: S608
+            "delivered_at = %s, attempts = o.attempts + 1, last_attempt_at = %s, "
+            "error_code = '', last_error = '', batch_id = %s "
+            "FROM unnest(%s::uuid[], %s::text[]) AS answer(id, status) WHERE o.id = answer.id",
+            [OutboxState.DELIVERED.value, now, now, batch_id, ids, statuses],
+        )
+
+
+def _dead(
+    message: Claimed,
+    code: str,
+    detail: str,
+    *,
+    answered_at: dt.datetime | None = None,
+    batch_id: uuid.UUID | None = None,
+) -> None:
+    """A dead letter: refused for good (or too large to send). ``answered_at`` when the dam
+    answered it (an attempt), else it never left."""
+    fields: dict[str, Any] = {
+        "state": OutboxState.DEAD,
+        "error_code": code[:32],
+        "last_error": detail[:1000],
+    }
+    if answered_at is not None:
+        fields.update(
+            attempts=message.attempts + 1,
+            last_attempt_at=answered_at,
+            batch_id=batch_id,
+            dam_status="rejected",
+        )
+    OutboxMessage.objects.filter(pk=message.id).update(**fields)
     log.warning("dam dead letter: %s", code, extra={"message_id": str(message.id)})
 
 
-def _funnel_in_dam(accepted: Iterable[OutboxMessage]) -> None:
+def _funnel_in_dam(accepted: Iterable[Claimed]) -> None:
     """The funnel's "in the dam" step for subjects the dam has now accepted a message about
     (a subject message, or a manifest naming them), when their status allows the step."""
     participant_ids = {m.participant_id for m in accepted if m.participant_id is not None}
@@ -423,7 +532,7 @@ def _funnel_in_dam(accepted: Iterable[OutboxMessage]) -> None:
         str(sample.get("subject"))
         for m in accepted
         if m.type == MessageType.MANIFEST_SUBMITTED
-        for sample in (json.loads(m.payload_text).get("samples") or [])  # type: ignore[attr-defined]
+        for sample in (json.loads(m.payload_text).get("samples") or [])
         if isinstance(sample, dict)
     }
     if codes:
@@ -434,10 +543,18 @@ def _funnel_in_dam(accepted: Iterable[OutboxMessage]) -> None:
         )
     if not participant_ids:
         return
-    ready = Participant.objects.filter(
-        pk__in=participant_ids, status=ParticipantStatus.SAMPLE_COLLECTED
-    ).only("pk")
-    for participant in ready:
+    # Usually none are ready (most accepted messages are consent facts): find the few by one
+    # array parameter, then load only those.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Participant._meta.db_table} "  # noqa: S608
+            "WHERE id = ANY(%s) AND status = %s",
+            [list(participant_ids), ParticipantStatus.SAMPLE_COLLECTED.value],
+        )
+        ready_ids = [row[0] for row in cursor.fetchall()]
+    if not ready_ids:
+        return
+    for participant in Participant.objects.filter(pk__in=ready_ids).only("pk"):
         # The status may have moved on meanwhile (a withdrawal): then there is nothing to step.
         with contextlib.suppress(IllegalTransition):
             participant_transition(

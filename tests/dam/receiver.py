@@ -406,6 +406,9 @@ class DamReceiver:
 class _Handler(BaseHTTPRequestHandler):
     dam: DamReceiver
     protocol_version = "HTTP/1.1"
+    # The headers and the body of an answer are two writes: without TCP_NODELAY the body waits
+    # for the client's delayed ACK (~40 ms a request), which no real server would add.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

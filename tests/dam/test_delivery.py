@@ -202,3 +202,33 @@ def test_held_back_messages_never_fill_the_claim(dam_receiver, settings):
     assert report.error is None and report.sent == 6
     dam_receiver.assert_exactly_once_in_order(set(ids))
     assert dam_receiver.statuses() == {"accepted": 6}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_senders_deliver_every_message_once_and_in_order(
+    dam_receiver, settings, monkeypatch
+):
+    # Committed rows (the senders' own connections must see them), delivered only by this run.
+    monkeypatch.setattr("dam.tasks.delivery_request", lambda **kwargs: None)
+    # Batches of 7 split subjects of 3 messages across batches that two senders claim at once.
+    settings.DAM_BATCH_MAX_MESSAGES = 7
+    ids = subjects_with_messages(30, per_subject=3)
+    report = outbox_deliver(senders=2)
+    assert report.error is None and report.sent > 0
+    # A sender that finds only messages waiting behind the other's stops; the run then leaves
+    # nothing due for the next one to find.
+    while OutboxMessage.objects.filter(state=OutboxState.PENDING).exists():
+        assert outbox_deliver(senders=2).sent > 0
+    dam_receiver.assert_exactly_once_in_order(set(ids))
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxState.DELIVERED}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_that_cannot_reach_the_dam_stops_the_run(dam_receiver, monkeypatch):
+    monkeypatch.setattr("dam.tasks.delivery_request", lambda **kwargs: None)
+    subjects_with_messages(5, per_subject=2)
+    dam_receiver.stop()
+    report = outbox_deliver(senders=2)
+    assert report.error is not None and report.error.code == "unreachable"
+    assert report.counts["accepted"] == 0
+    assert not OutboxMessage.objects.filter(state=OutboxState.DELIVERED).exists()

@@ -160,3 +160,143 @@ def test_steward_page_lists_the_latest_findings(client, site, coordinator, dam_r
     assert "Sample not received in time" in page
     assert sample.barcode in page
     assert participant.code not in page
+
+
+def test_subjects_are_reconciled_a_page_at_a_time(site, dam_receiver, monkeypatch, settings):
+    from dam.services import reconciliation
+
+    monkeypatch.setattr(reconciliation, "SUBJECT_PAGE", 2)
+    settings.DAM_READ_CONNECTIONS = 3
+    subjects = [consented(site) for _ in range(5)]
+    outbox_deliver()
+    lost = pseudonym_of(participant=subjects[3])
+    del dam_receiver.subjects[lost]
+    run = reconciliation_run()
+    assert run.subjects_checked == 5
+    assert _findings(run) == [("subject_unknown", lost, "", "2", "404")]
+    asked = [path for method, path, _s, _t in dam_receiver.requests if method == "GET"]
+    assert sorted(asked) == sorted(
+        f"/ingest/v1/subjects/{pseudonym_of(participant=p)}" for p in subjects
+    )
+
+
+def test_concurrent_reads_answer_in_order_over_several_connections(site, dam_receiver):
+    from dam.transports import HttpTransport
+
+    subjects = [consented(site) for _ in range(6)]
+    outbox_deliver()
+    codes = [pseudonym_of(participant=p) for p in subjects]
+    del dam_receiver.subjects[codes[2]]
+    transport = HttpTransport(
+        url=dam_receiver.url,
+        key_id=dam_receiver.key_id,
+        secret=dam_receiver.secret,
+        read_connections=3,
+    )
+    try:
+        answers = transport.subjects_read(codes)
+        assert [a and a["subject"] for a in answers] == [
+            None if i == 2 else code for i, code in enumerate(codes)
+        ]
+        # The pool is kept: a second page reuses the same (kept-alive) connections.
+        transport.subjects_read(codes)
+        assert 1 < len(transport._reader_transports) <= 3
+    finally:
+        transport.close()
+    assert transport._reader_transports == []
+
+
+def test_concurrent_reads_raise_when_the_dam_is_unreachable(site, dam_receiver):
+    from dam.transports import HttpTransport, TransportError
+
+    transport = HttpTransport(
+        url=dam_receiver.url, key_id="portal-test", secret="wrong", read_connections=4
+    )
+    try:
+        with pytest.raises(TransportError) as failed:
+            transport.subjects_read(["A", "B", "C"])
+        assert failed.value.code == "http_401"
+    finally:
+        transport.close()
+
+
+# --- the steward's "check this manifest now" --------------------------------------------------
+
+
+def test_steward_checks_one_manifest_now_and_the_check_is_audited(
+    client, site, coordinator, dam_receiver
+):
+    from portal.models import AuditEvent
+
+    participant = consented(site)
+    arrived, lost = tube(participant, coordinator), tube(participant, coordinator)
+    manifest = _ship(site, coordinator, [arrived, lost], hours_ago=2)
+    outbox_deliver()
+    dam_receiver.receive(manifest.code, [arrived.barcode])
+    steward = sign_in(client, staff_user(Role.DATA_STEWARD, mfa=True))
+    response = client.post(reverse("dam:steward_manifest_check", args=[manifest.code]), follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The dam reports 1 tube(s) received, 1 missing and 0 not listed." in page
+    assert {line.sample.barcode: line.dam_status for line in manifest.lines.all()} == {
+        arrived.barcode: "received",
+        lost.barcode: "missing",
+    }
+    manifest.refresh_from_db()
+    assert manifest.dam_checked_at is not None
+    event = AuditEvent.objects.get(action="manifest.checked")
+    assert (event.actor, event.object_id, event.outcome) == (steward, str(manifest.pk), "ok")
+    assert event.details == {"known": True, "received": 1, "missing": 1, "not_listed": 0}
+    # A manifest check is not a reconciliation run: the daily run's findings stay the latest.
+    assert not ReconciliationRun.objects.exists()
+
+
+def test_manifest_check_says_so_when_the_dam_does_not_know_the_manifest(
+    client, site, coordinator, dam_receiver
+):
+    manifest = _ship(site, coordinator, [tube(consented(site), coordinator)])
+    sign_in(client, staff_user(Role.DATA_STEWARD, mfa=True))
+    response = client.post(reverse("dam:steward_manifest_check", args=[manifest.code]), follow=True)
+    assert "The dam does not know this manifest yet." in response.content.decode()
+
+
+def test_manifest_check_with_the_dam_unreachable_is_a_message_not_an_error(
+    client, site, coordinator, dam_receiver
+):
+    from portal.models import AuditEvent
+
+    manifest = _ship(site, coordinator, [tube(consented(site), coordinator)])
+    dam_receiver.stop()
+    sign_in(client, staff_user(Role.DATA_STEWARD, mfa=True))
+    response = client.post(reverse("dam:steward_manifest_check", args=[manifest.code]), follow=True)
+    assert response.status_code == 200
+    assert "The dam could not be asked just now." in response.content.decode()
+    event = AuditEvent.objects.get(action="manifest.checked")
+    assert (event.outcome, event.details) == ("failed", {"error": "unreachable"})
+    manifest.refresh_from_db()
+    assert manifest.dam_checked_at is None
+
+
+def test_manifest_check_is_a_post_for_stewards_only(client, site, coordinator, dam_receiver):
+    from portal.models import AuditEvent
+
+    manifest = _ship(site, coordinator, [tube(consented(site), coordinator)])
+    url = reverse("dam:steward_manifest_check", args=[manifest.code])
+    other = sign_in(client, staff_user(Role.COORDINATOR, sites=[site], mfa=True))
+    assert client.post(url).status_code == 404
+    assert AuditEvent.objects.filter(action="access.denied", actor=other).exists()
+    sign_in(client, staff_user(Role.DATA_STEWARD, mfa=True))
+    assert client.get(url).status_code == 405
+    assert not dam_receiver.requests
+
+
+def test_manifest_check_is_refused_for_a_draft(client, site, coordinator, dam_receiver):
+    from dam.services.manifests import manifest_create
+
+    draft = manifest_create(site=site, by=coordinator)
+    sign_in(client, staff_user(Role.DATA_STEWARD, mfa=True))
+    page = client.get(reverse("dam:steward_manifest", args=[draft.code])).content.decode()
+    assert reverse("dam:steward_manifest_check", args=[draft.code]) not in page
+    response = client.post(reverse("dam:steward_manifest_check", args=[draft.code]), follow=True)
+    assert "Only a submitted manifest can be checked with the dam." in response.content.decode()
+    assert not dam_receiver.requests

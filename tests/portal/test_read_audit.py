@@ -219,6 +219,7 @@ NOT_STAFF_READS: dict[str, str] = {
     "dam:shipment_submit": "a write (audited by its service)",
     "dam:steward_manifests": "manifests and the dam's acknowledgements",
     "dam:steward_manifest": "manifests and the dam's acknowledgements",
+    "dam:steward_manifest_check": "a write (audited by its service)",
     "dam:reconciliation": "pseudonyms, sequences and barcodes",
     "dam:delivery_status": "delivery states and counts",
     "dam:dead_letters": "pseudonyms and delivery states, no personal data",
