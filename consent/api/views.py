@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollment.models import Participant
+from portal.machine_clients import CONSENT_CHECK
 from portal.models import User
 from portal.roles import (
     HasRole,
@@ -302,7 +303,8 @@ class ConsentCheckApi(APIView):
     the caller's sites answer "unknown participant", exactly like codes that do not exist.
     """
 
-    permission_classes = [HasRole.of(*CHECKERS)]
+    # Other systems (the dam, the analysis platform) ask too, as machine clients of this scope.
+    permission_classes = [HasRole.of(*CHECKERS, client_scope=CONSENT_CHECK)]
 
     def post(self, request: Request) -> Response:
         data = CheckInput(data=request.data)

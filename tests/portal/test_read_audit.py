@@ -144,6 +144,7 @@ NOT_STAFF_READS: dict[str, str] = {
     "javascript-catalog": "translations",
     "api-schema": "API description",
     "api-docs": "API description",
+    "oauth-token": "machine clients' tokens, no participant",
     "enrollment:me": "the participant's own pages",
     "enrollment:me_register": "the participant's own pages",
     "enrollment:me_profile": "the participant's own pages",
@@ -244,6 +245,12 @@ ADMIN_MODELS_WITHOUT_PARTICIPANT_DATA = {
     "dam_manifest",
     "dam_reconciliationrun",
     "dam_reidentificationrequest",
+    # Machine clients and their tokens (portal.machine_clients).
+    "oauth2_provider_application",
+    "oauth2_provider_accesstoken",
+    "oauth2_provider_refreshtoken",
+    "oauth2_provider_grant",
+    "oauth2_provider_idtoken",
 }
 
 
