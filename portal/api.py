@@ -44,7 +44,8 @@ def document_error_answers(
     403: not signed in, a role or scope that does not allow it, two-factor authentication not set
     up, or a missing CSRF token. 404: an object outside the caller's scope (the same as one that
     does not exist), a participant page of someone who is not one, or a stale page cursor.
-    400: input that does not fit. 429: too many requests (``Retry-After`` says when to retry).
+    400: input that does not fit. 415: a body in a type the operation does not take. 429: too
+    many requests (``Retry-After`` says when to retry).
     """
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("ErrorAnswer", _ERROR)
@@ -61,6 +62,8 @@ def document_error_answers(
             )
             if takes_input:
                 responses.setdefault("400", _answer("Invalid input.", "InvalidInputAnswer"))
+            if "requestBody" in operation:
+                responses.setdefault("415", _answer("Unsupported body type.", "ErrorAnswer"))
             responses.setdefault("403", _answer("Not allowed.", "ErrorAnswer"))
             if may_miss:
                 responses.setdefault("404", _answer("Not found.", "ErrorAnswer"))

@@ -47,7 +47,7 @@ def is_machine_client(user: object) -> bool:
     return isinstance(user, MachineClient)
 
 
-class MachineClientAuthentication(OAuth2Authentication):
+class MachineClientAuthentication(OAuth2Authentication):  # type: ignore[misc]  # untyped library
     """A bearer token of a client-credentials application, or nothing (other authenticators try).
 
     A bearer token that is unknown, expired or revoked is refused outright: the caller meant to
@@ -93,7 +93,10 @@ class MachineClientScheme(OpenApiAuthenticationExtension):  # type: ignore[no-un
     target_class = "portal.machine_clients.MachineClientAuthentication"
     name = "machineClient"
 
-    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]] | None:
+    # None (no requirement on this operation) is what drf-spectacular expects; its stubs disagree.
+    def get_security_requirement(  # type: ignore[override]
+        self, auto_schema: Any
+    ) -> dict[str, list[str]] | None:
         # Only the views that name a client scope (HasRole.of(..., client_scope=...)) admit them.
         permissions = auto_schema.view.get_permissions()
         scopes = sorted({s for p in permissions if (s := getattr(p, "client_scope", ""))})

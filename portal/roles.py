@@ -165,7 +165,7 @@ def _scope_filter(user: AnyUser | None, model: type[models.Model]) -> Q | None:
     owner_path = getattr(model, "scope_owner_path", None)
     if site_path and site_ids:
         condition |= Q(**{f"{site_path}__in": site_ids})
-    if owner_path and user is not None and user.is_authenticated:
+    if owner_path and isinstance(user, User) and user.is_authenticated:
         condition |= Q(**{owner_path: user.pk})
     return condition
 

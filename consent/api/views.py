@@ -13,6 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -64,6 +66,17 @@ CHECKERS = (Role.DATA_STEWARD, Role.PROGRAMME_MANAGER, Role.COORDINATOR, Role.AD
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+class FhirJsonRenderer(JSONRenderer):
+    """Lets FHIR clients ask for ``Accept: application/fhir+json`` (else DRF answers 406)."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+# Plain JSON first: error answers stay application/json as documented, unless FHIR is asked for.
+FHIR_RENDERERS = [JSONRenderer, FhirJsonRenderer]
 
 
 class HistoryPagination(CursorPagination):
@@ -186,9 +199,11 @@ class MyReceiptDownloadApi(APIView):
         )
 
 
-@extend_schema(tags=["my consent"], responses=FhirConsent)
+@extend_schema(tags=["my consent"], responses={(200, "application/fhir+json"): FhirConsent})
 class MyFhirApi(APIView):
     """The signed-in participant's current consent as a FHIR R4 Consent resource."""
+
+    renderer_classes = FHIR_RENDERERS
 
     def get(self, request: Request) -> Response:
         return Response(_fhir_for(_own_participant(request)), content_type="application/fhir+json")
@@ -282,9 +297,10 @@ class StaffHistoryApi(generics.ListAPIView[ConsentEvent]):
         return _events().filter(participant=participant)
 
 
-@extend_schema(tags=["consent (staff)"], responses=FhirConsent)
+@extend_schema(tags=["consent (staff)"], responses={(200, "application/fhir+json"): FhirConsent})
 class StaffFhirApi(APIView):
     permission_classes = [HasRole.of(*STAFF)]
+    renderer_classes = FHIR_RENDERERS
 
     def get(self, request: Request, code: str) -> Response:
         participant = _scoped_participant(request, code, what="fhir")
@@ -305,6 +321,8 @@ class ConsentCheckApi(APIView):
 
     # Other systems (the dam, the analysis platform) ask too, as machine clients of this scope.
     permission_classes = [HasRole.of(*CHECKERS, client_scope=CONSENT_CHECK)]
+    # JSON only: 10,000 codes as form fields would pass Django's limit on the number of fields.
+    parser_classes = [JSONParser]
 
     def post(self, request: Request) -> Response:
         data = CheckInput(data=request.data)
