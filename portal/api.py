@@ -31,9 +31,20 @@ _ERROR = {
 _INVALID = {"type": "object", "additionalProperties": {}}
 
 
-def _answer(description: str, schema: str, **extra: Any) -> dict[str, Any]:
-    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {"description": description, "content": content, **extra}
+def _answer(description: str, schema: str, media_types: list[str], **extra: Any) -> dict[str, Any]:
+    body = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {"description": description, "content": dict.fromkeys(media_types, body), **extra}
+
+
+def _error_media_types(responses: dict[str, Any]) -> list[str]:
+    """JSON, and any other JSON type the operation answers in (a FHIR client asking for
+    application/fhir+json gets its errors in that type too)."""
+    types = ["application/json"]
+    for answer in responses.values():
+        for media_type in answer.get("content", {}):
+            if media_type.endswith("+json") and media_type not in types:
+                types.append(media_type)
+    return types
 
 
 def document_error_answers(
@@ -60,18 +71,20 @@ def document_error_answers(
             may_miss = (
                 "{" in path or "/me/" in path or any(p.get("name") == "cursor" for p in parameters)
             )
+            types = _error_media_types(responses)
             if takes_input:
-                responses.setdefault("400", _answer("Invalid input.", "InvalidInputAnswer"))
+                responses.setdefault("400", _answer("Invalid input.", "InvalidInputAnswer", types))
             if "requestBody" in operation:
-                responses.setdefault("415", _answer("Unsupported body type.", "ErrorAnswer"))
-            responses.setdefault("403", _answer("Not allowed.", "ErrorAnswer"))
+                responses.setdefault("415", _answer("Unsupported body type.", "ErrorAnswer", types))
+            responses.setdefault("403", _answer("Not allowed.", "ErrorAnswer", types))
             if may_miss:
-                responses.setdefault("404", _answer("Not found.", "ErrorAnswer"))
+                responses.setdefault("404", _answer("Not found.", "ErrorAnswer", types))
             responses.setdefault(
                 "429",
                 _answer(
                     "Too many requests.",
                     "ErrorAnswer",
+                    types,
                     headers={
                         "Retry-After": {
                             "schema": {"type": "integer"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.core.validators import slug_re
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -244,7 +245,7 @@ class PurposesApi(generics.ListAPIView[Purpose]):
     tags=["consent (staff)"],
     parameters=[
         OpenApiParameter("status", str, enum=list(ConsentState.Status.values)),
-        OpenApiParameter("site", str, description="Site code"),
+        OpenApiParameter("site", str, description="Site code", pattern="^[-a-zA-Z0-9_]+$"),
     ],
 )
 class StaffStatesApi(generics.ListAPIView[ConsentState]):
@@ -263,7 +264,11 @@ class StaffStatesApi(generics.ListAPIView[ConsentState]):
                 raise serializers.ValidationError({"status": f"Unknown status {status!r}."})
             states = states.filter(status=status)
         site = self.request.query_params.get("site")
-        if site:
+        if site is not None:
+            if not slug_re.match(site):  # a site code, as documented (an empty one too)
+                raise serializers.ValidationError(
+                    {"site": [serializers.SlugField.default_error_messages["invalid"]]}
+                )
             states = states.filter(participant__site__code=site)
         return states
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -34,20 +35,25 @@ pytestmark = pytest.mark.django_db
 EXAMPLES_PER_OPERATION = 6
 
 
-# Purposes are reference data (rows the admin manages), so the description cannot list them: a
-# well-formed but unknown purpose code is refused with 400 by the consent check, on purpose.
+# Purposes, sites and phases are reference data (rows the admin manages), so the description
+# cannot list them: a well-formed but unknown code is refused with 400, on purpose.
+_REFERENCE_DATA_REFUSED = {
+    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "403", "404", "429"]}
+}
 _CONFIG = SchemathesisConfig.from_dict(
     {
-        "generation": {"max-examples": EXAMPLES_PER_OPERATION, "deterministic": True},
+        # The callers' credentials are sent by the test, not through the security schemes, so
+        # schemathesis neither drops them nor expects a refusal without them (a request without
+        # credentials is refused: tests/portal/test_api_schema.py).
+        "generation": {
+            "max-examples": EXAMPLES_PER_OPERATION,
+            "deterministic": True,
+            "with-security-parameters": False,
+        },
+        "checks": {"ignored_auth": {"enabled": False}},
         "operations": [
-            {
-                "include-path": "/api/consent/checks/",
-                "checks": {
-                    "positive_data_acceptance": {
-                        "expected-statuses": ["2xx", "400", "403", "404", "429"]
-                    }
-                },
-            }
+            {"include-path": "/api/consent/checks/", "checks": _REFERENCE_DATA_REFUSED},
+            {"include-path": "/api/enrollment/dashboard/", "checks": _REFERENCE_DATA_REFUSED},
         ],
     }
 )
@@ -58,28 +64,30 @@ schema = schemathesis.openapi.from_dict(
 schema.app = get_wsgi_application()
 
 
-def _session_headers(user: Any) -> dict[str, str]:
-    """A signed-in browser's headers: its session cookie and a CSRF token for writes."""
+@dataclass(frozen=True)
+class Caller:
+    headers: dict[str, str]
+    cookies: dict[str, str] = field(default_factory=dict)
+
+
+def _signed_in(user: Any) -> Caller:
+    """A signed-in browser: its session cookie, and a CSRF token for writes."""
     browser = Client()
     browser.force_login(user)
     csrf = get_random_string(32)
-    session = browser.cookies["sessionid"].value
-    return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf}
+    return Caller(
+        headers={"X-CSRFToken": csrf},
+        cookies={"sessionid": browser.cookies["sessionid"].value, "csrftoken": csrf},
+    )
 
 
-def _machine_headers() -> dict[str, str]:
+def _machine_client() -> Caller:
     created = machine_client_create(name="Data dam")
     basic = base64.b64encode(f"{created.application.client_id}:{created.secret}".encode()).decode()
-    token = (
-        Client()
-        .post(
-            "/o/token/",
-            {"grant_type": "client_credentials"},
-            HTTP_AUTHORIZATION=f"Basic {basic}",
-        )
-        .json()["access_token"]
+    answer = Client().post(
+        "/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
     )
-    return {"Authorization": f"Bearer {token}"}
+    return Caller(headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
 
 
 @contextmanager
@@ -96,32 +104,32 @@ def _connection_kept_open() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
-def _caller_headers(who: str) -> dict[str, str]:
+def _caller(who: str) -> Caller:
     site = SiteFactory()
     version = make_version("v1")
     yes = dict.fromkeys(ITEMS_V1_CODES, True)
     if who == "machine client":
-        return _machine_headers()
+        return _machine_client()
     if who == "coordinator":
         for _ in range(2):
             record(ParticipantFactory(site=site), version, yes)
-        return _session_headers(staff_user(Role.COORDINATOR, sites=[site], mfa=True))  # type: ignore[list-item]
+        return _signed_in(staff_user(Role.COORDINATOR, sites=[site], mfa=True))  # type: ignore[list-item]
     user = UserFactory()
     record(ParticipantFactory(site=site, user=user), version, yes)
-    return _session_headers(user)
+    return _signed_in(user)
 
 
 @pytest.fixture
-def callers() -> Callable[[str], dict[str, str]]:
-    """Headers of one caller of each kind, made once per test (not once per example)."""
-    made: dict[str, dict[str, str]] = {}
+def callers() -> Callable[[str], Caller]:
+    """One caller of each kind, made once per test (not once per example)."""
+    made: dict[str, Caller] = {}
 
-    def headers(who: str) -> dict[str, str]:
+    def caller(who: str) -> Caller:
         if who not in made:
-            made[who] = _caller_headers(who)
+            made[who] = _caller(who)
         return made[who]
 
-    return headers
+    return caller
 
 
 ITEMS_V1_CODES = [code for code, _required in ITEMS_V1]
@@ -134,24 +142,41 @@ _BOUNDED = settings(
 )
 
 
-def _answers_as_documented(case: Any, headers: dict[str, str]) -> None:
+def _answers_as_documented(case: Any, caller: Caller) -> Any:
     with _connection_kept_open():
-        case.call_and_validate(headers=headers)
+        return case.call_and_validate(headers=caller.headers, cookies=caller.cookies)
+
+
+@pytest.mark.parametrize(
+    "who,method,path,body,count",
+    [
+        ("volunteer", "GET", "/api/consent/me/history/", None, 1),
+        ("coordinator", "GET", "/api/consent/participants/", None, 2),
+        ("machine client", "POST", "/api/consent/checks/", {"purpose": "general_research"}, 1),
+    ],
+)
+def test_each_caller_is_recognised(callers, who, method, path, body, count):
+    """The generated requests below are made as these callers, not as strangers refused 403."""
+    extra = {"body": {**body, "participants": ["NOPE-0000"]}} if body is not None else {}
+    case = schema[path][method].Case(**extra)
+    response = _answers_as_documented(case, callers(who))
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == count
 
 
 @schema.parametrize()
 @_BOUNDED
-def test_as_a_volunteer(case: Any, callers: Callable[[str], dict[str, str]]) -> None:
+def test_as_a_volunteer(case: Any, callers: Callable[[str], Caller]) -> None:
     _answers_as_documented(case, callers("volunteer"))
 
 
 @schema.parametrize()
 @_BOUNDED
-def test_as_a_coordinator(case: Any, callers: Callable[[str], dict[str, str]]) -> None:
+def test_as_a_coordinator(case: Any, callers: Callable[[str], Caller]) -> None:
     _answers_as_documented(case, callers("coordinator"))
 
 
 @schema.parametrize()
 @_BOUNDED
-def test_as_a_machine_client(case: Any, callers: Callable[[str], dict[str, str]]) -> None:
+def test_as_a_machine_client(case: Any, callers: Callable[[str], Caller]) -> None:
     _answers_as_documented(case, callers("machine client"))

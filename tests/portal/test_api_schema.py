@@ -126,3 +126,34 @@ def test_the_consent_check_takes_json_only(client):
     )
     assert response.status_code == 415
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_without_credentials_every_operation_is_refused(client, schema):
+    for path, operations in schema["paths"].items():
+        url = path.replace("{code}", "P0000001").replace("{receipt_id}", "1")
+        for method in operations:
+            response = getattr(client, method)(url)
+            assert response.status_code == 403, (method, path)
+            assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/enrollment/participants/?status=",
+        "/api/enrollment/visits/?site=",
+        "/api/enrollment/transitions/?to_status=",
+        "/api/enrollment/dashboard/?site=",
+        "/api/consent/participants/?site=",
+    ],
+)
+def test_an_empty_filter_is_refused(client, query):
+    from portal.roles import Role
+    from tests.factories import staff_user
+
+    client.force_login(staff_user(Role.ADMIN, mfa=True))
+    response = client.get(query)
+    assert response.status_code == 400
+    assert list(response.json()) == [query.rsplit("?", 1)[1].rstrip("=")]
