@@ -527,6 +527,20 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["consent:check"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_CLIENT_TOKEN_SECONDS", 3600),
     "APPLICATION_ADMIN_CLASS": "portal.admin.MachineClientAdmin",
+    # The OAuth 2.0 security best practice (RFC 9700) throughout: tokens stored hashed, accepted
+    # only in the Authorization header; the rest concerns grants this portal does not serve.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dam Portal API",

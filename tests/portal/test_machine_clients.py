@@ -68,6 +68,9 @@ def test_a_client_gets_a_scoped_token_and_the_consent_check_answers_it(dam_clien
     assert response.status_code == 200
     assert body["token_type"] == "Bearer" and body["scope"] == "consent:check"
     assert "refresh_token" not in body
+    # Stored hashed (RFC 9700): a copy of the table hands out no working token.
+    assert AccessToken.objects.count() == 1
+    assert not AccessToken.objects.filter(token=body["access_token"]).exists()
     answer = check(Client(), bearer(dam_client), [consented.code, "NOPE-0000"])
     assert answer.status_code == 200
     assert answer.json()["allowed"] == 1 and answer.json()["refused"] == 1
@@ -162,7 +165,7 @@ def test_a_revoked_client_is_refused_at_once(dam_client, consented):
     machine_client_revoke(application=dam_client.application, by=admin)
     refused = check(Client(), auth, [consented.code])
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "The access token is invalid, expired or revoked."
+    assert refused.json()["detail"] == "액세스 토큰이 유효하지 않거나 만료되었거나 폐기되었습니다."
     assert AccessToken.objects.count() == 0
     again = token_for(Client(), dam_client.application.client_id, dam_client.secret)
     assert again.status_code == 401
