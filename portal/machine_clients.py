@@ -43,10 +43,6 @@ class MachineClient:
         return scope in self.scopes
 
 
-def is_machine_client(user: object) -> bool:
-    return isinstance(user, MachineClient)
-
-
 class MachineClientAuthentication(OAuth2Authentication):  # type: ignore[misc]  # untyped library
     """A bearer token of a client-credentials application, or nothing (other authenticators try).
 

@@ -82,9 +82,7 @@ def _filters(
     # DRF reads a blank optional query value as "absent"; a filter that is present needs a value
     # (an empty ?status= is an error, not "any").
     blank = sorted(
-        name
-        for name in data.fields
-        if name in request.query_params and not request.query_params[name]
+        name for name, value in request.query_params.items() if not value and name in data.fields
     )
     if blank:
         raise serializers.ValidationError({name: [BLANK_FILTER] for name in blank})
