@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django.test import Client
 from oauth2_provider.models import AccessToken, Application
 
+from consent.models import Purpose
+from consent.seeding.purposes import purposes_seed
 from portal.models import AuditEvent
 from portal.roles import Role
 from portal.services import machine_client_create, machine_client_revoke
@@ -28,6 +30,9 @@ ALL_YES = {code: True for code, _required in ITEMS_V1}
 
 @pytest.fixture
 def consented():
+    # A transactional test (the live server's) may follow another that emptied every table,
+    # the purposes seeded by the migrations included.
+    purposes_seed(Purpose)
     participant = ParticipantFactory()
     record(participant, make_version("v1"), ALL_YES)
     return participant
