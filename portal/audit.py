@@ -40,6 +40,9 @@ class Action(StrEnum):
     HANDOVER_RETURNED = "handover.returned"
     # Downloads of tables and reports (CSV, PDF) by any app, with the reason given.
     EXPORTED = "export.downloaded"
+    # Machine clients (other systems calling the API with client credentials).
+    CLIENT_CREATED = "client.created"
+    CLIENT_REVOKED = "client.revoked"
 
 
 def audit_record(
@@ -62,7 +65,11 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if obj.pk is not None else ""
     context = request_context.current()
-    if actor is not None and not getattr(actor, "is_authenticated", False):
+    if context.client_id:
+        # A machine client's request: the row names the client (it has no user account).
+        details.setdefault("client", context.client_id)
+        details.setdefault("client_name", context.client_name)
+    if not isinstance(actor, User) or not actor.is_authenticated:
         actor = None
     return AuditEvent.objects.create(
         actor=actor,

@@ -77,7 +77,9 @@ def _access_log(request: HttpRequest, response: HttpResponse, started: float) ->
             "path": request.path,
             "status": response.status_code,
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
-            "user_id": user.pk if user is not None and user.is_authenticated else None,
+            # A machine client (portal.machine_clients) has no account: its client id instead.
+            "user_id": getattr(user, "pk", None) if user is not None else None,
+            "client_id": request_context.current().client_id or None,
         },
     )
 

@@ -1,4 +1,5 @@
-"""The current request's id and client address, readable from services, audit and logs."""
+"""The current request's id, client address and machine client, readable from services, audit
+and logs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 class RequestContext:
     request_id: str = ""
     client_ip: str | None = None
+    # The machine client (another system) making the request, when it is one.
+    client_id: str = ""
+    client_name: str = ""
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(

@@ -33,10 +33,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from .audit import Action, audit_record
+from .machine_clients import MachineClient
 from .models import User
 
 M = TypeVar("M", bound=models.Model)
-AnyUser = User | AnonymousUser
+AnyUser = User | AnonymousUser | MachineClient
 
 
 class Role(models.TextChoices):
@@ -74,8 +75,8 @@ DATA_ACCESS: dict[Data, frozenset[Role]] = {
 
 
 def roles_of(user: AnyUser | None) -> frozenset[Role]:
-    if user is None or not user.is_authenticated:
-        return frozenset()
+    if not isinstance(user, User) or not user.is_authenticated:
+        return frozenset()  # anonymous, or a machine client (no person, no role)
     cached: frozenset[Role] | None = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
@@ -95,7 +96,7 @@ def has_role(user: AnyUser | None, *roles: Role) -> bool:
 def is_staff_member(user: AnyUser | None) -> bool:
     """Staff in the portal's sense: any role but participant. Staff must use MFA."""
     return bool(roles_of(user) & STAFF_ROLES) or bool(
-        user and user.is_authenticated and user.is_staff
+        isinstance(user, User) and user.is_authenticated and user.is_staff
     )
 
 
@@ -139,6 +140,9 @@ def site_directory() -> SiteDirectory:
 
 def site_ids_for(user: AnyUser | None) -> frozenset[int] | None:
     """The sites whose participants ``user`` may see; ``None`` means every site."""
+    if isinstance(user, MachineClient):
+        # A national system (the dam, the analysis platform); it reaches only its scope's views.
+        return None
     if user is None or not user.is_authenticated:
         return frozenset()
     roles = roles_of(user)
@@ -161,7 +165,7 @@ def _scope_filter(user: AnyUser | None, model: type[models.Model]) -> Q | None:
     owner_path = getattr(model, "scope_owner_path", None)
     if site_path and site_ids:
         condition |= Q(**{f"{site_path}__in": site_ids})
-    if owner_path and user is not None and user.is_authenticated:
+    if owner_path and isinstance(user, User) and user.is_authenticated:
         condition |= Q(**{owner_path: user.pk})
     return condition
 
@@ -238,20 +242,28 @@ def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
 
 
 class HasRole(BasePermission):
-    """DRF permission: ``permission_classes = [HasRole.of(Role.COORDINATOR, Role.ADMIN)]``."""
+    """DRF permission: ``permission_classes = [HasRole.of(Role.COORDINATOR, Role.ADMIN)]``.
+
+    ``client_scope`` also admits machine clients (other systems) whose token has that scope;
+    without it, a view is for people only.
+    """
 
     roles: Iterable[Role] = ()
+    client_scope: str = ""
 
     @classmethod
-    def of(cls, *roles: Role) -> type[HasRole]:
-        return type("HasRole", (cls,), {"roles": tuple(roles)})
+    def of(cls, *roles: Role, client_scope: str = "") -> type[HasRole]:
+        return type("HasRole", (cls,), {"roles": tuple(roles), "client_scope": client_scope})
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        allowed = has_role(request.user, *self.roles)
+        if isinstance(request.user, MachineClient):
+            allowed = bool(self.client_scope) and request.user.has_scope(self.client_scope)
+        else:
+            allowed = has_role(request.user, *self.roles)
         if not allowed and request.user.is_authenticated:
             audit_record(
                 action=Action.PERMISSION_DENIED,
-                actor=request.user,
+                actor=request.user if isinstance(request.user, User) else None,
                 object_type="api",
                 object_id=type(view).__name__,
                 reason="role",

@@ -1,8 +1,12 @@
-"""Portal services: creating staff accounts (the command, the demo seed and tests call this)."""
+"""Portal services: staff accounts and machine clients (commands, admin, demo seed and tests call
+these)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -13,6 +17,9 @@ from .audit import Action, audit_record
 from .korean import particle_format
 from .models import User
 from .roles import SITE_SCOPED_ROLES, STAFF_ROLES, Role, grant_role, site_directory
+
+if TYPE_CHECKING:
+    from oauth2_provider.models import Application
 
 
 @transaction.atomic
@@ -67,3 +74,57 @@ def staff_user_create(
         details={"role": role.value, "sites": sorted(site_ids.values()), "all_sites": all_sites},
     )
     return user
+
+
+@dataclass(frozen=True)
+class CreatedClient:
+    application: Application
+    secret: str  # shown once: only its hash is stored
+
+
+@transaction.atomic
+def machine_client_create(*, name: str, by: User | None = None) -> CreatedClient:
+    """Register another system as a machine client; its secret is returned once, never stored."""
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise ValidationError(_("A machine client needs a name of at most 255 characters."))
+    from oauth2_provider.models import Application
+
+    secret = secrets.token_urlsafe(48)
+    application = Application.objects.create(
+        name=name,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+        redirect_uris="",
+    )
+    audit_record(
+        action=Action.CLIENT_CREATED,
+        actor=by,
+        object_type="oauth2_provider.application",
+        object_id=application.pk,
+        details={"client_id": application.client_id, "client_name": name},
+    )
+    return CreatedClient(application=application, secret=secret)
+
+
+@transaction.atomic
+def machine_client_revoke(*, application: Application, by: User | None = None) -> None:
+    """Revoke a machine client: it and its tokens are deleted, so its next request is refused."""
+    from oauth2_provider.models import AccessToken
+
+    details: dict[str, Any] = {
+        "client_id": application.client_id,
+        "client_name": application.name,
+        "tokens": AccessToken.objects.filter(application=application).count(),
+    }
+    object_id = application.pk
+    application.delete()  # its tokens go with it (foreign keys cascade)
+    audit_record(
+        action=Action.CLIENT_REVOKED,
+        actor=by,
+        object_type="oauth2_provider.application",
+        object_id=object_id,
+        details=details,
+    )

@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "oauth2_provider",
     "csp",
     "django_prometheus",
     "allauth",
@@ -529,21 +530,64 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # People sign in (session); other systems send a client-credentials token (machine clients).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "portal.machine_clients.MachineClientAuthentication",
+    ],
+    # Signed-in people only; a view opens itself to machine clients by naming a scope (HasRole).
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api_access.SignedInUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["portal.api.UserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api_access.UserThrottle",
+        "portal.api_access.ClientThrottle",
+    ],
 }
 # Requests per user over the whole API ("count/second|minute|hour|day"); beyond it, 429.
 API_USER_RATE = env("API_USER_RATE", "600/minute")
+# Requests per machine client over the whole API, the same way.
+API_CLIENT_RATE = env("API_CLIENT_RATE", "600/minute")
+for _rate_name, _rate in (("API_USER_RATE", API_USER_RATE), ("API_CLIENT_RATE", API_CLIENT_RATE)):
+    if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", _rate):
+        raise ImproperlyConfigured(
+            f"{_rate_name} must look like 600/minute (second|minute|hour|day)"
+        )
+# Machine clients (other systems) get tokens at /o/token/ with their client id and secret, by the
+# client-credentials grant only (no other grant is served), for the consent-check scope only.
+OAUTH2_PROVIDER = {
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
+    "SCOPES": {"consent:check": "Ask whether participants' consent allows a purpose"},
+    "DEFAULT_SCOPES": ["consent:check"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_CLIENT_TOKEN_SECONDS", 3600),
+    "APPLICATION_ADMIN_CLASS": "portal.admin.MachineClientAdmin",
+    # The OAuth 2.0 security best practice (RFC 9700) throughout: tokens stored hashed, accepted
+    # only in the Authorization header; the rest concerns grants this portal does not serve.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dam Portal API",
     "DESCRIPTION": f"Enrollment, consent and dam link of the {PROGRAMME_NAME_EN}.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation also documents its error answers (400, 403, 404, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.document_error_answers",
+    ],
     # Choice sets that share a field name ("kind", "status") get names of their own in the schema.
     "ENUM_NAME_OVERRIDES": {
         "ParticipantKindEnum": "enrollment.models.core.ParticipantKind",

@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
-from rest_framework.permissions import IsAuthenticated
+from oauth2_provider.views import TokenView
 
 from . import handover, language, views
+from .api_access import SignedInUser
 
 # The admin signs in through allauth: same rate limits, same MFA.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -23,15 +24,17 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    # The API's description is for signed-in users only: it maps every door of the portal.
+    # Machine clients trade their client id and secret for a token here (client credentials).
+    path("o/token/", TokenView.as_view(), name="oauth-token"),
+    # The API's description is for signed-in people only: it maps every door of the portal.
     path(
         "api/schema/",
-        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        SpectacularAPIView.as_view(permission_classes=[SignedInUser]),
         name="api-schema",
     ),
     path(
         "api/docs/",
-        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),
+        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[SignedInUser]),
         name="api-docs",
     ),
     path("", include("enrollment.urls")),

@@ -147,7 +147,9 @@ class PurposeSerializer(serializers.ModelSerializer[Purpose]):
 
 class CheckInput(serializers.Serializer[Any]):
     purpose = serializers.SlugRelatedField(
-        slug_field="code", queryset=Purpose.objects.filter(is_active=True)
+        slug_field="code",
+        queryset=Purpose.objects.filter(is_active=True),
+        help_text="The code of an active purpose (GET /api/consent/purposes/); others are refused.",
     )
     participants = serializers.ListField(
         # min_length: an empty code is refused, and the schema says so.

@@ -7,17 +7,21 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.core.validators import slug_re
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrollment.models import Participant
+from portal.machine_clients import CONSENT_CHECK
 from portal.models import User
 from portal.roles import (
     HasRole,
@@ -63,6 +67,17 @@ CHECKERS = (Role.DATA_STEWARD, Role.PROGRAMME_MANAGER, Role.COORDINATOR, Role.AD
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+class FhirJsonRenderer(JSONRenderer):
+    """Lets FHIR clients ask for ``Accept: application/fhir+json`` (else DRF answers 406)."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+# Plain JSON first: error answers stay application/json as documented, unless FHIR is asked for.
+FHIR_RENDERERS = [JSONRenderer, FhirJsonRenderer]
 
 
 class HistoryPagination(CursorPagination):
@@ -185,9 +200,11 @@ class MyReceiptDownloadApi(APIView):
         )
 
 
-@extend_schema(tags=["my consent"], responses=FhirConsent)
+@extend_schema(tags=["my consent"], responses={(200, "application/fhir+json"): FhirConsent})
 class MyFhirApi(APIView):
     """The signed-in participant's current consent as a FHIR R4 Consent resource."""
+
+    renderer_classes = FHIR_RENDERERS
 
     def get(self, request: Request) -> Response:
         return Response(_fhir_for(_own_participant(request)), content_type="application/fhir+json")
@@ -228,7 +245,7 @@ class PurposesApi(generics.ListAPIView[Purpose]):
     tags=["consent (staff)"],
     parameters=[
         OpenApiParameter("status", str, enum=list(ConsentState.Status.values)),
-        OpenApiParameter("site", str, description="Site code"),
+        OpenApiParameter("site", str, description="Site code", pattern="^[-a-zA-Z0-9_]+$"),
     ],
 )
 class StaffStatesApi(generics.ListAPIView[ConsentState]):
@@ -247,7 +264,11 @@ class StaffStatesApi(generics.ListAPIView[ConsentState]):
                 raise serializers.ValidationError({"status": f"Unknown status {status!r}."})
             states = states.filter(status=status)
         site = self.request.query_params.get("site")
-        if site:
+        if site is not None:
+            if not slug_re.match(site):  # a site code, as documented (an empty one too)
+                raise serializers.ValidationError(
+                    {"site": [serializers.SlugField.default_error_messages["invalid"]]}
+                )
             states = states.filter(participant__site__code=site)
         return states
 
@@ -281,9 +302,10 @@ class StaffHistoryApi(generics.ListAPIView[ConsentEvent]):
         return _events().filter(participant=participant)
 
 
-@extend_schema(tags=["consent (staff)"], responses=FhirConsent)
+@extend_schema(tags=["consent (staff)"], responses={(200, "application/fhir+json"): FhirConsent})
 class StaffFhirApi(APIView):
     permission_classes = [HasRole.of(*STAFF)]
+    renderer_classes = FHIR_RENDERERS
 
     def get(self, request: Request, code: str) -> Response:
         participant = _scoped_participant(request, code, what="fhir")
@@ -302,7 +324,10 @@ class ConsentCheckApi(APIView):
     the caller's sites answer "unknown participant", exactly like codes that do not exist.
     """
 
-    permission_classes = [HasRole.of(*CHECKERS)]
+    # Other systems (the dam, the analysis platform) ask too, as machine clients of this scope.
+    permission_classes = [HasRole.of(*CHECKERS, client_scope=CONSENT_CHECK)]
+    # JSON only: 10,000 codes as form fields would pass Django's limit on the number of fields.
+    parser_classes = [JSONParser]
 
     def post(self, request: Request) -> Response:
         data = CheckInput(data=request.data)

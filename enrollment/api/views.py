@@ -43,6 +43,7 @@ from .serializers import (
     VisitSerializer,
 )
 
+BLANK_FILTER = serializers.CharField.default_error_messages["blank"]
 STAFF = HasRole.of(Role.COORDINATOR, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
 
@@ -51,6 +52,19 @@ class NewestFirst(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request: Request) -> int | None:
+        # DRF quietly ignores a page size that is not a number; the description says integer.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                int(raw)
+            except ValueError:
+                raise serializers.ValidationError(
+                    {"page_size": [serializers.IntegerField.default_error_messages["invalid"]]}
+                ) from None
+        size: int | None = super().get_page_size(request)
+        return size
 
 
 def _read_audit(request: Request, participant: Participant, what: str) -> None:
@@ -65,6 +79,13 @@ def _filters(
     serializer_class: type[serializers.Serializer[dict[str, Any]]], request: Request
 ) -> dict[str, Any]:
     data = serializer_class(data=request.query_params)
+    # DRF reads a blank optional query value as "absent"; a filter that is present needs a value
+    # (an empty ?status= is an error, not "any").
+    blank = sorted(
+        name for name, value in request.query_params.items() if not value and name in data.fields
+    )
+    if blank:
+        raise serializers.ValidationError({name: [BLANK_FILTER] for name in blank})
     data.is_valid(raise_exception=True)
     return dict(data.validated_data)
 

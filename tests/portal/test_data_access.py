@@ -13,8 +13,9 @@ from django.urls import reverse
 from consent.services import receipt_issue
 from enrollment import vault
 from portal.audit import Action
+from portal.machine_clients import CONSENT_CHECK, MachineClient
 from portal.models import AuditEvent
-from portal.roles import DATA_ACCESS, STAFF_ROLES, Data, Role
+from portal.roles import DATA_ACCESS, STAFF_ROLES, Data, Role, may_access
 from tests.consent import signing_builders as ca
 from tests.factories import SiteFactory, UserFactory, staff_user
 
@@ -28,6 +29,7 @@ COLUMNS = [
     Role.DATA_STEWARD,
     Role.ADMIN,
 ]
+SCOPES = frozenset({CONSENT_CHECK})
 ROWS = {
     "identity": Data.IDENTITY,
     "consent receipt": Data.RECEIPT,
@@ -48,10 +50,13 @@ def test_the_documented_table_is_the_enforced_table():
         data = next((d for prefix, d in ROWS.items() if cells[0].startswith(prefix)), None)
         if data is None:
             continue
-        assert len(cells) == len(COLUMNS) + 1, line
+        # The last column: machine clients, which have no role and may see none of it.
+        assert len(cells) == len(COLUMNS) + 2, line
         documented[data] = frozenset(
-            r for r, c in zip(COLUMNS, cells[1:], strict=True) if c == "yes"
+            r for r, c in zip(COLUMNS, cells[1:-1], strict=True) if c == "yes"
         )
+        assert cells[-1] == "no", line
+        assert not may_access(MachineClient(name="dam", client_id="x", scopes=SCOPES), data)
     assert documented == DATA_ACCESS
     assert set(COLUMNS) == set(STAFF_ROLES)
 

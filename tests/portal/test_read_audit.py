@@ -151,6 +151,7 @@ NOT_STAFF_READS: dict[str, str] = {
     "api-schema": "API description",
     "api-docs": "API description",
     "handover_return": "the staff member's own re-authentication",
+    "oauth-token": "machine clients' tokens, no participant",
     "enrollment:me": "the participant's own pages",
     "enrollment:me_register": "the participant's own pages",
     "enrollment:me_profile": "the participant's own pages",
@@ -259,6 +260,12 @@ ADMIN_MODELS_WITHOUT_PARTICIPANT_DATA = {
     "dam_manifest",
     "dam_reconciliationrun",
     "dam_reidentificationrequest",
+    # Machine clients and their tokens (portal.machine_clients).
+    "oauth2_provider_application",
+    "oauth2_provider_accesstoken",
+    "oauth2_provider_refreshtoken",
+    "oauth2_provider_grant",
+    "oauth2_provider_idtoken",
 }
 
 
