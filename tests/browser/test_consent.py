@@ -195,6 +195,7 @@ def test_coordinator_records_a_tablet_consent_with_an_impartial_witness(
     sign_in(page, first.email)
     page.goto(f"/site/consent/participants/{participant.code}/")
     page.get_by_role("link", name="참여자가 이 태블릿에 서명").click()
+    page.get_by_role("button", name=f"성명 일치({ca.NAME}): 태블릿 건네기").click()
     answer_items(page, version)
     answer_questions(page, version)
     page.get_by_label("서명자가 입력한 성명").fill(ca.NAME)

@@ -32,7 +32,13 @@ ADDRESS = "서울특별시 종로구 대학로 101"
 def test_volunteer_books_an_open_day_and_keeps_it_in_a_calendar(
     new_page, live_url, transactional_db
 ):
-    site = SiteFactory(name="서울대학교병원", address=ADDRESS, daily_capacity=5)
+    site = SiteFactory(
+        name="서울대학교병원",
+        address=ADDRESS,
+        daily_capacity=5,
+        opens_at=dt.time(8, 30),
+        closes_at=dt.time(12, 0),
+    )
     user = UserFactory(email="haneul@example.org")
     eligible(site=site, user=user, email="haneul@example.org")
     closed = open_day(2)
@@ -41,7 +47,8 @@ def test_volunteer_books_an_open_day_and_keeps_it_in_a_calendar(
     sign_in(page, user.email)
 
     page.goto("/me/")
-    page.get_by_role("link", name="방문 예약").click()
+    # The next step, in the list of steps.
+    page.locator("ol.journey").get_by_role("link", name="방문 예약").click()
     page.wait_for_url("**/me/visit/")
     main = page.locator("main")
     assert ADDRESS in main.inner_text() and "08:30\u201312:00" in main.inner_text()
