@@ -8,6 +8,8 @@ subject pseudonym. Never a name, phone, e-mail, address, birth date or internal 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import zoneinfo
 from typing import Any
 
@@ -79,7 +81,7 @@ def consent_payload(state: ConsentState, *, subject: str) -> dict[str, Any]:
     )
     # The builder names the resource after the internal participant id; the dam gets the pseudonym.
     resource["id"] = f"consent-{subject}"
-    validate_fhir_consent(resource)
+    validate_fhir_consent_shape(resource)
     return {
         "consent_version": f"{version.form.code} {version.label}" if version is not None else "",
         "status": consent_status(state),
@@ -107,3 +109,36 @@ def validate_fhir_consent(resource: dict[str, Any]) -> None:
     from fhir.resources.R4B.consent import Consent
 
     Consent.model_validate(resource)
+
+
+# Validating one Consent costs about 2 ms of CPU (fhir.resources builds some fifty models), paid
+# inside every signing transaction. Consents that differ only in the person's own values (the
+# pseudonym, the times, the event's hash), each made by one formatting function, have the same
+# shape: every shape is validated in full once per process, the rest of its kind by that result.
+_PERSONAL_KEYS = frozenset({"id", "value", "dateTime", "start", "end", "lastUpdated"})
+_SHAPES_LIMIT = 4096
+_valid_shapes: set[str] = set()
+
+
+def _shape(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: "·" if k in _PERSONAL_KEYS and isinstance(v, str) else _shape(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_shape(v) for v in node]
+    return node
+
+
+def validate_fhir_consent_shape(resource: dict[str, Any]) -> None:
+    """``validate_fhir_consent``, in full for the first resource of each shape in this process."""
+    shape = hashlib.sha256(
+        json.dumps(_shape(resource), sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    if shape in _valid_shapes:
+        return
+    validate_fhir_consent(resource)
+    if len(_valid_shapes) >= _SHAPES_LIMIT:
+        _valid_shapes.clear()
+    _valid_shapes.add(shape)

@@ -1,4 +1,5 @@
-"""allauth adapter: where staff land, the first MFA set-up, and the language of new accounts."""
+"""allauth adapter: where staff land, the first MFA set-up, the language of new accounts, and the
+password proof a sign-in leaves for the signing form."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_language
 
+from .password_proof import password_proof_remember
 from .roles import is_staff_member
 
 
@@ -24,6 +26,15 @@ class AccountAdapter(DefaultAccountAdapter):
             return "/staff/"
         url: str = super().get_login_redirect_url(request)
         return url
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        # Signing in and re-authenticating both come here with the typed password: a right one
+        # leaves a proof in the session, which the signing form checks without hashing again
+        # (``portal.password_proof``).
+        user = super().authenticate(request, **credentials)
+        if user is not None and credentials.get("password"):
+            password_proof_remember(request, user, credentials["password"])
+        return user
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # Setting up the *first* second factor right after typing the password (as staff must

@@ -3,7 +3,9 @@ questions, a participant's history and state, and the coordinators' worklists.""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from typing import Any
+
+from django.db.models import Exists, Model, OuterRef, QuerySet, prefetch_related_objects
 
 from enrollment.models import Participant
 from portal.models import User
@@ -50,6 +52,43 @@ def version_for_reading(version: ConsentVersion, *, language: str) -> ConsentVer
         .first()
     )
     return sibling or version
+
+
+# An approved version's items and questions cannot change (the database refuses it, and its
+# ``text_sha256`` covers them), so each process reads them once: signing reads them on every request.
+_CONTENT_LIMIT = 256
+_content: dict[tuple[int, str], tuple[list[ConsentItem], list[ComprehensionQuestion]]] = {}
+
+
+def version_content_load(version: ConsentVersion) -> ConsentVersion:
+    """Attach ``version``'s items and questions, as ``prefetch_related("items", "questions")``
+    would (``version_items`` and ``version_questions`` read them from there); read once per
+    process for an approved version, every time for a draft."""
+    if version.status == ConsentVersion.Status.DRAFT or not version.text_sha256:
+        prefetch_related_objects([version], "items", "questions")
+        return version
+    key = (version.pk, version.text_sha256)
+    content = _content.get(key)
+    if content is None:
+        content = (
+            list(ConsentItem.objects.filter(version_id=version.pk)),
+            list(ComprehensionQuestion.objects.filter(version_id=version.pk)),
+        )
+        if len(_content) >= _CONTENT_LIMIT:
+            _content.clear()
+        _content[key] = content
+    _prefetched_attach(version, "items", content[0])
+    _prefetched_attach(version, "questions", content[1])
+    return version
+
+
+def _prefetched_attach(instance: Model, name: str, rows: list[Any]) -> None:
+    """What ``prefetch_related`` leaves on ``instance`` for the reverse relation ``name``."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = queryset
 
 
 def version_items(version: ConsentVersion) -> list[ConsentItem]:

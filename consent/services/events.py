@@ -41,7 +41,12 @@ def signer_name_digest(typed_name: str) -> str:
 
 def participant_lock(participant: Participant) -> Participant:
     """Lock the participant's row for the rest of the transaction (chain writes queue here)."""
-    return Participant.objects.select_for_update().get(pk=participant.pk)
+    # Cohort and site come along (read, not locked): registering with the dam names their codes.
+    return (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("cohort", "site")
+        .get(pk=participant.pk)
+    )
 
 
 def current_state(participant: Participant) -> ConsentState | None:
@@ -148,5 +153,10 @@ def event_append(
     state = state_advance(
         event=event, before=state_before, previous_event_id=previous_event_id, version=version
     )
+    # What the receivers read of the state is already in hand: keep them from reading it again.
+    ConsentEvent.participant.field.set_cached_value(event, participant)
+    ConsentState.participant.field.set_cached_value(state, participant)
+    if version is not None and state.version_id == version.pk:
+        ConsentState.version.field.set_cached_value(state, version)
     consent_event_recorded.send(sender=ConsentEvent, event=event, state=state)
     return event

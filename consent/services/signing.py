@@ -132,7 +132,7 @@ def _version_reread(version: ConsentVersion) -> ConsentVersion:
     """``version`` as it is now (its status decides whether it may be signed), keeping the items
     and questions the caller prefetched: those cannot change once a version leaves draft (the
     database refuses it), and a version that may be signed has left draft."""
-    fresh = ConsentVersion.objects.get(pk=version.pk)
+    fresh = ConsentVersion.objects.select_related("form").get(pk=version.pk)
     prefetched = getattr(version, "_prefetched_objects_cache", None)
     if prefetched and fresh.status != ConsentVersion.Status.DRAFT:
         fresh._prefetched_objects_cache = dict(prefetched)  # type: ignore[attr-defined]

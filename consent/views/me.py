@@ -18,7 +18,6 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_safe
 
 from enrollment.models import Participant
 from portal.audit import Action, audit_record
+from portal.password_proof import password_proof_matches, password_proof_remember
 from portal.roles import Data, get_scoped_or_404, require_access
 from portal.web import current_user, form_errors_add
 
@@ -125,15 +125,20 @@ def consent_mine(request: HttpRequest) -> HttpResponse:
 def _password_confirms(request: HttpRequest, form: SignForm) -> bool:
     """The password typed on the signing form is the account's: that confirms the signature.
 
-    Tries count against allauth's re-authentication limit, and a right password counts as a
-    re-authentication (changing choices right after signing does not ask for it again)."""
+    The password proved at sign-in is recognised without hashing again (``portal.password_proof``);
+    anything else is checked with the hasher, and those tries count against allauth's
+    re-authentication limit. A right password counts as a re-authentication (changing choices
+    right after signing does not ask for it again)."""
     user = current_user(request)
-    if not ratelimit.consume(request, action="reauthenticate", user=user):
-        form.add_error("password", _("Too many tries. Wait a minute, then enter it again."))
-        return False
-    if not user.check_password(form.cleaned_data["password"]):
-        form.add_error("password", _("That is not your password. Enter it again."))
-        return False
+    password = form.cleaned_data["password"]
+    if not password_proof_matches(request, user, password):
+        if not ratelimit.consume(request, action="reauthenticate", user=user):
+            form.add_error("password", _("Too many tries. Wait a minute, then enter it again."))
+            return False
+        if not user.check_password(password):
+            form.add_error("password", _("That is not your password. Enter it again."))
+            return False
+        password_proof_remember(request, user, password)
     reauthenticate_by_password(request)
     return True
 
@@ -166,8 +171,8 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("You have already signed the current consent form."))
         return redirect("consent:mine")
     others = selectors.active_versions().exclude(pk=version.pk)
-    # Items and questions read once, for the form and for the checks of the signing service.
-    prefetch_related_objects([version], "items", "questions")
+    # Items and questions loaded once, for the form and for the checks of the signing service.
+    selectors.version_content_load(version)
     form = SignForm(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid() and _password_confirms(request, form):
         try:

@@ -49,28 +49,35 @@ def pseudonym_of(
     memo: dict[str, str] = participant.__dict__.setdefault("_dam_pseudonyms", {})
     if domain in memo:
         return memo[domain]
-    code = _code_of(participant.pk, domain)
-    attempts = 0
-    while code is None:
-        attempts += 1
-        if attempts > _ATTEMPTS:
-            raise RuntimeError("could not draw an unused pseudonym")
-        code = _insert(participant.pk, domain, pseudonym_generate())
-        if code is None:
-            # Either a concurrent transaction gave this participant a code first (read it), or
-            # the random code was taken by someone else (draw again).
-            code = _code_of(participant.pk, domain)
+    code = None
+    for _attempt in range(_ATTEMPTS):
+        code = _code_of_or_insert(participant.pk, domain, pseudonym_generate())
+        if code is not None:
+            break
+    else:
+        raise RuntimeError("could not draw an unused pseudonym")
     memo[domain] = code
     return code
 
 
-def _insert(participant_id: int, domain: str, code: str) -> str | None:
+def _code_of_or_insert(participant_id: int, domain: str, fresh: str) -> str | None:
+    """The participant's code in ``domain``, giving them ``fresh`` if they have none, in one
+    statement. ``None`` when ``fresh`` is already someone else's (draw again), or when a
+    concurrent transaction gave this participant a code after this statement began (the insert
+    waited for it and did nothing; the next try reads it)."""
+    if connection.vendor != "postgresql":
+        # The embedded database has no INSERT inside WITH: read, then insert.
+        return _code_of(participant_id, domain) or _insert(participant_id, domain, fresh)
     table = Pseudonym._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (participant_id, domain, code, created_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING RETURNING code",
-            [participant_id, domain, code],
+            f"WITH existing AS (SELECT code FROM {table} "  # noqa: S608
+            "WHERE participant_id = %s AND domain = %s ORDER BY id LIMIT 1), "
+            f"inserted AS (INSERT INTO {table} (participant_id, domain, code, created_at) "
+            "SELECT %s, %s, %s, CURRENT_TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM existing) "
+            "ON CONFLICT DO NOTHING RETURNING code) "
+            "SELECT code FROM existing UNION ALL SELECT code FROM inserted",
+            [participant_id, domain, participant_id, domain, fresh],
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -147,6 +154,18 @@ def _checked(code: str) -> str:
             code="pseudonym_check",
         )
     return normalised
+
+
+def _insert(participant_id: int, domain: str, code: str) -> str | None:
+    table = Pseudonym._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (participant_id, domain, code, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING RETURNING code",
+            [participant_id, domain, code],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _code_of(participant_id: int, domain: str) -> str | None:

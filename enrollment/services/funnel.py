@@ -109,30 +109,57 @@ DailyKey = tuple[dt.date, int, int, str]
 CurrentKey = tuple[int, int, str, str, str]
 
 
-def _upsert(table: str, key_columns: Sequence[str], deltas: Counter[Any]) -> None:
-    """Add ``deltas`` (key tuple -> signed count) to ``table``'s ``n``, race-safe.
+_CHUNK = 1000
 
-    Keys are written in sorted order so that two transactions touching the same rows always lock
-    them in the same order (no deadlock).
-    """
-    items = sorted((key, n) for key, n in deltas.items() if n)
-    if not items:
-        return
+
+def _upsert_sql(
+    table: str, key_columns: Sequence[str], items: Sequence[tuple[Any, int]]
+) -> tuple[str, list[Any]]:
+    """One ``INSERT ... ON CONFLICT`` adding each item's count to ``table``'s ``n``."""
     columns = ", ".join([*key_columns, "n"])
     conflict = ", ".join(key_columns)
     one_row = "(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"
+    params: list[Any] = []
+    for key, n in items:
+        params.extend(key)
+        params.append(n)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(items))} "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    return sql, params
+
+
+def _upserts(tables: Sequence[tuple[str, Sequence[str], Counter[Any]]]) -> None:
+    """Add each table's deltas (key tuple -> signed count) to its ``n``, race-safe.
+
+    Keys are written in sorted order, and the tables always in the same order, so that two
+    transactions touching the same rows lock them in the same order (no deadlock). On PostgreSQL
+    the usual few rows go in one statement (one round trip for all the tables); bulk changes go
+    in chunks of 1,000 rows per table.
+    """
+    statements = []
+    chunked = False
+    for table, key_columns, deltas in tables:
+        items = sorted((key, n) for key, n in deltas.items() if n)
+        chunked = chunked or len(items) > _CHUNK
+        for start in range(0, len(items), _CHUNK):
+            statements.append(_upsert_sql(table, key_columns, items[start : start + _CHUNK]))
+    if not statements:
+        return
     with connection.cursor() as cursor:
-        for start in range(0, len(items), 1000):
-            chunk = items[start : start + 1000]
-            params: list[Any] = []
-            for key, n in chunk:
-                params.extend(key)
-                params.append(n)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(chunk))} "  # noqa: S608
-                f"ON CONFLICT ({conflict}) DO UPDATE SET n = {table}.n + excluded.n",
-                params,
+        if connection.vendor == "postgresql" and not chunked:
+            # Every table's rows in one statement: PostgreSQL runs each data-modifying WITH part
+            # to completion within it, always in the same order, and each touches its own table.
+            *before, last = statements
+            with_parts = ", ".join(
+                f"u{i} AS ({sql} RETURNING 1)" for i, (sql, _) in enumerate(before)
             )
+            sql = f"WITH {with_parts} {last[0]}" if before else last[0]
+            cursor.execute(sql, [p for _, params in statements for p in params])
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 def aggregates_add(*, entered: Counter[DailyKey], current: Counter[CurrentKey]) -> None:
@@ -141,12 +168,16 @@ def aggregates_add(*, entered: Counter[DailyKey], current: Counter[CurrentKey]) 
     monthly: Counter[DailyKey] = Counter()
     for (day, site_id, cohort_id, status), n in entered.items():
         monthly[(day.replace(day=1), site_id, cohort_id, status)] += n
-    _upsert(FunnelDaily._meta.db_table, ["day", "site_id", "cohort_id", "status"], entered)
-    _upsert(FunnelMonthly._meta.db_table, ["month", "site_id", "cohort_id", "status"], monthly)
-    _upsert(
-        FunnelCurrent._meta.db_table,
-        ["site_id", "cohort_id", "status", "age_band", "sex"],
-        current,
+    _upserts(
+        [
+            (FunnelDaily._meta.db_table, ["day", "site_id", "cohort_id", "status"], entered),
+            (FunnelMonthly._meta.db_table, ["month", "site_id", "cohort_id", "status"], monthly),
+            (
+                FunnelCurrent._meta.db_table,
+                ["site_id", "cohort_id", "status", "age_band", "sex"],
+                current,
+            ),
+        ]
     )
 
 

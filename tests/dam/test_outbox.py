@@ -116,3 +116,61 @@ def test_the_outbox_row_goes_with_a_rolled_back_change():
         assert len(_messages(participant)) == 2
         raise RuntimeError("the change fails after the consent was written")
     assert _messages(participant) == []
+
+
+def test_every_consent_shape_is_validated_once_and_a_broken_one_is_refused(monkeypatch):
+    """The FHIR Consent of each message is valid: validated in full for the first of its shape,
+    and those that differ only in the person's own values (pseudonym, times, hash) by that."""
+    from dam import payloads
+
+    monkeypatch.setattr(payloads, "_valid_shapes", set())
+    validated: list[dict] = []
+    full = payloads.validate_fhir_consent
+
+    def counting(resource):
+        validated.append(resource)
+        full(resource)
+
+    monkeypatch.setattr(payloads, "validate_fhir_consent", counting)
+    version = sharing_optional_version()
+    first, second = eligible_participant(), eligible_participant()
+    sign_all_yes(first, version)
+    sign_all_yes(second, version)
+    bodies = [
+        m.payload["fhir"]
+        for p in (first, second)
+        for m in _messages(p)
+        if m.type != "subject.registered"
+    ]
+    assert len(bodies) == 2 and bodies[0]["id"] != bodies[1]["id"]
+    assert len(validated) == 1  # the second, same shape with its own values, was not rebuilt
+    for body in bodies:
+        Consent.model_validate(body)  # and it is valid all the same
+    # A different shape (one choice changed) is validated in full again.
+    consent_update(participant=second, choices={"genomic_analysis": False}, by=None, confirmed=True)
+    assert len(validated) == 2
+    # A broken resource of a new shape is refused, and remembered as nothing.
+    broken = {**bodies[0], "provision": "not a provision"}
+    with pytest.raises(ValueError):
+        payloads.validate_fhir_consent_shape(broken)
+    with pytest.raises(ValueError):
+        payloads.validate_fhir_consent_shape(broken)
+
+
+def test_a_first_consent_reads_the_outbox_once_and_writes_both_messages_in_one_insert(
+    django_assert_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    version = sharing_optional_version()
+    participant = eligible_participant()
+    with CaptureQueriesContext(connection) as queries:
+        sign_all_yes(participant, version)
+    outbox_sql = [q["sql"] for q in queries.captured_queries if "dam_outboxmessage" in q["sql"]]
+    assert len(outbox_sql) == 2, outbox_sql  # one read (under the lock), one insert of both rows
+    assert outbox_sql[1].startswith('INSERT INTO "dam_outboxmessage"')
+    assert [(m.sequence, m.type) for m in _messages(participant)] == [
+        (1, "subject.registered"),
+        (2, "consent.updated"),
+    ]
