@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from enrollment.forms.fields import LabelledChoiceField
 from enrollment.models import Site
 
 from .forms import DateTimeLocalInput
@@ -23,7 +24,7 @@ class NoteForm(forms.Form):
 
 
 class ManifestCreateForm(forms.Form):
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
+    site = LabelledChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
 
     def __init__(self, *args: object, sites: object = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

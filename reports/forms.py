@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentForm
+from enrollment.forms.fields import LabelledChoiceField, LabelledMultipleChoiceField
 from enrollment.models import Phase, Site
 
 
@@ -18,7 +19,7 @@ class ConsentReportForm(forms.Form):
         label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
     )
     last_day = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
-    sites = forms.ModelMultipleChoiceField(
+    sites = LabelledMultipleChoiceField(
         label=_("Sites"),
         queryset=Site.objects.none(),
         required=False,
@@ -48,7 +49,7 @@ class ConsentReportForm(forms.Form):
 
 
 class LedgerExportForm(forms.Form):
-    sites = forms.ModelMultipleChoiceField(
+    sites = LabelledMultipleChoiceField(
         label=_("Sites"),
         queryset=Site.objects.none(),
         required=False,
@@ -85,8 +86,9 @@ FORMATS = [("pdf", "PDF"), ("csv", "CSV")]
 
 
 class RecruitmentReportForm(forms.Form):
-    phase = forms.ModelChoiceField(
-        label=_("Phase"), queryset=Phase.objects.order_by("ends_on", "number")
+    phase = LabelledChoiceField(
+        label=_("Phase"),
+        queryset=Phase.objects.select_related("programme").order_by("ends_on", "number"),
     )
     reason = forms.CharField(
         label=_("Reason for this export"), max_length=255, help_text=_("Recorded in the audit log.")

@@ -85,7 +85,7 @@ def campaign_progress(
         entry = SiteProgress(
             site_id=row["site_id_at"],
             site_code=site.code if site else "",
-            site_name=site.name if site else "",
+            site_name=site.label if site else "",
             **{
                 k: row[k]
                 for k in ("invited", "sent", "no_address", "reminded", "completed", "withdrawn")

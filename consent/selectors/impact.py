@@ -92,7 +92,7 @@ def version_impact(
         per_site[site_id] = SiteImpact(
             site_id=site_id,
             site_code=site.code if site else "",
-            site_name=site.name if site else "",
+            site_name=site.label if site else "",
             participants=row["n"],
         )
     samples: int | None = None

@@ -18,6 +18,7 @@ from .. import vault
 from ..models import Cohort, ScreeningQuestion, Sex, Site
 from ..services.visits import DayAvailability
 from ..vault import Profile
+from .fields import LabelledChoiceField
 
 PHONE_HELP = _("A Korean mobile number, for example 010-1234-5678.")
 MOBILE_TYPES = {
@@ -115,10 +116,10 @@ class VolunteerForm(PersonFieldsMixin):
     email = forms.EmailField(
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    cohort = forms.ModelChoiceField(
+    cohort = LabelledChoiceField(
         label=_("Cohort"), queryset=Cohort.objects.none(), empty_label=None
     )
-    site = forms.ModelChoiceField(
+    site = LabelledChoiceField(
         label=_("Collection site"),
         queryset=Site.objects.none(),
         help_text=_("Where you will give blood and urine samples."),
@@ -172,8 +173,8 @@ class ProfileEditForm(PersonFieldsMixin):
 class PatientForm(PersonFieldsMixin):
     """A coordinator enrolls a patient at one of their sites."""
 
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
-    cohort = forms.ModelChoiceField(
+    site = LabelledChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
+    cohort = LabelledChoiceField(
         label=_("Cohort"), queryset=Cohort.objects.none(), empty_label=None
     )
     external_ref = forms.CharField(
@@ -316,7 +317,7 @@ class ClaimForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
+    site = LabelledChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=None)
     file = forms.FileField(
         label=_("Referrals file (CSV)"),
         help_text=_("UTF-8 or CP949/EUC-KR; the first line names the columns."),

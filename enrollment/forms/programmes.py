@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Cohort, CohortGroup, Phase, Programme, Site
+from .fields import LabelledChoiceField
 
 
 class DateInput(forms.DateInput):
@@ -113,7 +114,7 @@ class TargetsForm(forms.Form):
         for group in CohortGroup:
             self.fields[f"group_{group.value}"] = self._field(group.label)
         for site in sites:
-            self.fields[f"site_{site.pk}"] = self._field(f"{site.code} {site.name}")
+            self.fields[f"site_{site.pk}"] = self._field(site.choice_label)
 
     @staticmethod
     def _field(label: Any) -> forms.IntegerField:
@@ -142,7 +143,7 @@ class TargetsForm(forms.Form):
 
 
 class SiteClosureForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Site"))
+    site = LabelledChoiceField(queryset=Site.objects.none(), label=_("Site"))
     first_day = forms.DateField(label=_("First closed day"), widget=DateInput(format="%Y-%m-%d"))
     last_day = forms.DateField(label=_("Last closed day"), widget=DateInput(format="%Y-%m-%d"))
     reason = forms.CharField(

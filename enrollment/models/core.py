@@ -51,6 +51,11 @@ class BilingualName(models.Model):
             return self.name_en
         return name
 
+    @property
+    def choice_label(self) -> str:
+        """How a list of choices (a form's select) shows this, in the active language."""
+        return self.label
+
 
 class CohortGroup(models.TextChoices):
     """Targets are set per cohort group; cohorts are configured freely within a group."""
@@ -94,6 +99,10 @@ class Phase(BilingualName):
     def __str__(self) -> str:
         return f"{self.programme.code} {self.name}"
 
+    @property
+    def choice_label(self) -> str:
+        return f"{self.programme.label} · {self.label}"
+
 
 class Site(BilingualName):
     """A hospital or collection site. ``daily_capacity`` bounds visits that can be booked per day.
@@ -126,6 +135,10 @@ class Site(BilingualName):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def choice_label(self) -> str:
+        return f"{self.code} {self.label}"
 
     @property
     def address_label(self) -> str:

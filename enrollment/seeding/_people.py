@@ -21,30 +21,40 @@ Row = tuple[Any, ...]  # one row for COPY, values in column order
 S = ParticipantStatus
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
+# City, its name in English, how many sites, and the start of a site's address in Korean and in
+# English (province and city).
 CITIES = [
-    ("서울", 9),
-    ("부산", 3),
-    ("대구", 3),
-    ("인천", 2),
-    ("광주", 2),
-    ("대전", 2),
-    ("울산", 1),
-    ("수원", 2),
-    ("성남", 1),
-    ("고양", 1),
-    ("춘천", 1),
-    ("원주", 1),
-    ("청주", 1),
-    ("천안", 1),
-    ("전주", 1),
-    ("창원", 1),
-    ("진주", 1),
-    ("제주", 1),
-    ("포항", 1),
-    ("안동", 1),
-    ("순천", 1),
-    ("세종", 1),
+    ("서울", "Seoul", 9, "서울특별시", "Seoul"),
+    ("부산", "Busan", 3, "부산광역시", "Busan"),
+    ("대구", "Daegu", 3, "대구광역시", "Daegu"),
+    ("인천", "Incheon", 2, "인천광역시", "Incheon"),
+    ("광주", "Gwangju", 2, "광주광역시", "Gwangju"),
+    ("대전", "Daejeon", 2, "대전광역시", "Daejeon"),
+    ("울산", "Ulsan", 1, "울산광역시", "Ulsan"),
+    ("수원", "Suwon", 2, "경기도 수원시", "Suwon, Gyeonggi-do"),
+    ("성남", "Seongnam", 1, "경기도 성남시", "Seongnam, Gyeonggi-do"),
+    ("고양", "Goyang", 1, "경기도 고양시", "Goyang, Gyeonggi-do"),
+    ("춘천", "Chuncheon", 1, "강원특별자치도 춘천시", "Chuncheon, Gangwon-do"),
+    ("원주", "Wonju", 1, "강원특별자치도 원주시", "Wonju, Gangwon-do"),
+    ("청주", "Cheongju", 1, "충청북도 청주시", "Cheongju, Chungcheongbuk-do"),
+    ("천안", "Cheonan", 1, "충청남도 천안시", "Cheonan, Chungcheongnam-do"),
+    ("전주", "Jeonju", 1, "전북특별자치도 전주시", "Jeonju, Jeonbuk-do"),
+    ("창원", "Changwon", 1, "경상남도 창원시", "Changwon, Gyeongsangnam-do"),
+    ("진주", "Jinju", 1, "경상남도 진주시", "Jinju, Gyeongsangnam-do"),
+    ("제주", "Jeju", 1, "제주특별자치도 제주시", "Jeju, Jeju-do"),
+    ("포항", "Pohang", 1, "경상북도 포항시", "Pohang, Gyeongsangbuk-do"),
+    ("안동", "Andong", 1, "경상북도 안동시", "Andong, Gyeongsangbuk-do"),
+    ("순천", "Suncheon", 1, "전라남도 순천시", "Suncheon, Jeollanam-do"),
+    ("세종", "Sejong", 1, "세종특별자치시", "Sejong"),
 ]  # 38 hospital sites in all
+# The streets of the sites' addresses, in Korean and romanised.
+SITE_STREETS = [
+    ("중앙로", "Jungang-ro"),
+    ("대학로", "Daehak-ro"),
+    ("문화로", "Munhwa-ro"),
+    ("시민로", "Simin-ro"),
+    ("평화로", "Pyeonghwa-ro"),
+]
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진"
 GIVEN = "민서준지현우예하윤도진수영은재원호성아연주경태동혜승희나유정빈채린"
 LATIN_SURNAMES = {"김": "Kim", "이": "Lee", "박": "Park", "최": "Choi", "정": "Jung"}
@@ -55,23 +65,58 @@ EMAIL_DOMAINS = ["example.com", "example.net", "example.org"]
 # --- reference data ------------------------------------------------------------------------------
 
 
+def site_specs() -> list[dict[str, Any]]:
+    """The 38 synthetic hospital sites: code, names and addresses in Korean and English, region and
+    capacity, all derived from the site's number (the same on every run)."""
+    specs: list[dict[str, Any]] = []
+    number = 0
+    for city, city_en, count, place, place_en in CITIES:
+        for k in range(count):
+            number += 1
+            street, street_en = SITE_STREETS[number % len(SITE_STREETS)]
+            house = 10 + (number * 37) % 290
+            specs.append(
+                {
+                    "code": f"h{number:02d}",
+                    "name": f"{city}대학교병원" + ("" if count == 1 else f" 제{k + 1}"),
+                    "name_en": f"{city_en} University Hospital"
+                    + ("" if count == 1 else f" No. {k + 1}"),
+                    "address": f"{place} {street} {house}",
+                    "address_en": f"{house} {street_en}, {place_en}",
+                    "region": city,
+                    "daily_capacity": 40 + 10 * (number % 4),
+                }
+            )
+    return specs
+
+
+BILINGUAL_SITE_FIELDS = ("name_en", "address", "address_en")
+
+
+def _sites_ensure() -> None:
+    """Create the synthetic sites that are missing; sites an earlier run created without English
+    names or addresses get them (fields someone has filled in are left alone). Three queries."""
+    specs = site_specs()
+    existing = Site.objects.in_bulk([s["code"] for s in specs], field_name="code")
+    Site.objects.bulk_create([Site(**s) for s in specs if s["code"] not in existing])
+    filled: list[Site] = []
+    for spec in specs:
+        site = existing.get(spec["code"])
+        if site is None:
+            continue
+        blank = [f for f in BILINGUAL_SITE_FIELDS if not getattr(site, f)]
+        for field in blank:
+            setattr(site, field, spec[field])
+        if blank:
+            filled.append(site)
+    Site.objects.bulk_update(filled, BILINGUAL_SITE_FIELDS)
+
+
 def reference_data_ensure() -> tuple[list[int], dict[str, list[int]]]:
     """The programme, its phases and targets, 38 sites and the cohorts; returns site ids and
     cohort ids per cohort group."""
     seed_programme()
-    number = 0
-    for city, count in CITIES:
-        for k in range(count):
-            number += 1
-            suffix = "" if count == 1 else f" 제{k + 1}"
-            Site.objects.get_or_create(
-                code=f"h{number:02d}",
-                defaults={
-                    "name": f"{city}대학교병원{suffix}",
-                    "region": city,
-                    "daily_capacity": 40 + 10 * (number % 4),
-                },
-            )
+    _sites_ensure()
     phase = Phase.objects.filter(number=1).order_by("programme_id").first()
     sites = list(Site.objects.filter(is_active=True).order_by("id").values_list("id", flat=True))
     if phase is not None:

@@ -88,7 +88,7 @@ def _eligibility(participant: Participant) -> JourneyStep:
 def _visit(participant: Participant, visit: Visit | None, *, collection_open: bool) -> JourneyStep:
     if visit is not None and visit.status == VisitStatus.BOOKED:
         state = _("Booked at %(site)s on %(day)s") % {
-            "site": visit.site.name,
+            "site": visit.site.label,
             "day": date_format(visit.day, "DATE_FORMAT"),
         }
         return JourneyStep(

@@ -50,7 +50,7 @@ def _phase_check_overlap(phase: Phase) -> None:
                     _(
                         "These dates overlap “%(other)s” (%(start)s to %(end)s) of the same programme."
                     ),
-                    {"other": clash.name, "start": clash.starts_on, "end": clash.ends_on},
+                    {"other": clash.label, "start": clash.starts_on, "end": clash.ends_on},
                 )
             }
         )

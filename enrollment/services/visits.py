@@ -300,7 +300,7 @@ def visit_message_send(*, visit_id: int, kind: str, channel: str) -> bool:
             "site": visit.site,
             "day": f"{date_format(visit.day, 'DATE_FORMAT')} ({date_format(visit.day, 'l')})",
             "hours": visit.site.opening_hours,
-            "address": visit.site.address,
+            "address": visit.site.address_label,
             "name": profile.name,
             "code": visit.participant.code,
             "site_url": settings.SITE_URL,

@@ -77,7 +77,7 @@ def phase_edit(
     programme = instance.programme if instance else get_object_or_404(Programme, pk=programme_pk)
     form = PhaseForm(request.POST or None, instance=instance)
     title = (_("Edit phase of %(p)s") if instance else _("New phase of %(p)s")) % {
-        "p": programme.name
+        "p": programme.label
     }
 
     def prepare(phase: Phase) -> None:
@@ -120,6 +120,8 @@ def phase_targets(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, _("The targets of %(phase)s are saved.") % {"phase": phase})
+            messages.success(
+                request, _("The targets of %(phase)s are saved.") % {"phase": phase.label}
+            )
             return redirect("enrollment:programmes")
     return render(request, "enrollment/programmes/targets.html", {"form": form, "phase": phase})

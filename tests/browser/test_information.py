@@ -13,6 +13,7 @@ from enrollment.seeding import seed_information_pages
 from portal.roles import Role
 from tests import factories
 from tests.browser.helpers import sign_in
+from tests.browser.volunteers import focus_is_visible, tab_to_link
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +83,51 @@ def test_a_visitor_on_a_phone_learns_what_taking_part_involves(new_page, informa
     phone.get_by_role("link", name="자원 참여자로 등록").click()
     assert "/accounts/signup/" in phone.url
     _fits_the_phone(phone)
+
+
+def test_a_keyboard_user_reaches_the_privacy_notice_and_the_faq_from_the_home_page(
+    page, axe_check, information
+):
+    page.goto("/")
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        f"{settings.PROGRAMME_NAME_KO}에 오신 것을 환영합니다"
+    )
+    # The first Tab shows the skip link.
+    page.keyboard.press("Tab")
+    assert page.locator(":focus").inner_text() == "본문으로 건너뛰기"
+    focus_is_visible(page)
+
+    # Through the home page's "before you decide" links to the privacy notice, by Tab and Enter.
+    tab_to_link(page, "개인정보 처리방침")
+    focus_is_visible(page)
+    assert page.get_by_role("navigation", name="참여를 결정하기 전에").locator(":focus").count()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/info/privacy/")
+    assert page.get_by_role("heading", level=1).inner_text() == "개인정보 처리방침"
+    assert [v for v in axe_check(page) if v.impact in ("serious", "critical")] == []
+
+    # From there, through the page's "more about taking part" links to the questions people ask.
+    tab_to_link(page, "자주 묻는 질문")
+    focus_is_visible(page)
+    assert page.get_by_role("navigation", name="참여 안내").locator(":focus").count()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/info/faq/")
+    assert page.get_by_role("heading", level=1).inner_text() == "자주 묻는 질문"
+    assert page.get_by_role("heading", name="참여하면 비용이 드나요?").is_visible()
+    assert [v for v in axe_check(page) if v.impact in ("serious", "critical")] == []
+
+    # And back home by the portal's name, the first link after the skip link.
+    page.keyboard.press("Tab")
+    assert page.locator(":focus").inner_text() == "본문으로 건너뛰기"
+    tab_to_link(page, "댐 포털")
+    focus_is_visible(page)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        f"{settings.PROGRAMME_NAME_KO}에 오신 것을 환영합니다"
+    )
 
 
 def test_korean_wraps_between_words_and_long_tokens_still_fit(new_page, information):

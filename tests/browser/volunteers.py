@@ -40,5 +40,35 @@ def tab_to(page: Page, selector: str, *, limit: int = 120) -> None:
     raise AssertionError(f"{selector} was not reached with the Tab key")
 
 
+def tab_to_link(page: Page, name: str, *, limit: int = 120) -> None:
+    """Press Tab until the focus is on the link that reads ``name``; fails when it is not reached
+    within ``limit`` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            "n => { const e = document.activeElement;"
+            " return e?.tagName === 'A' && e.innerText.trim() === n; }",
+            name,
+        ):
+            return
+    raise AssertionError(f"no link {name!r} was reached with the Tab key")
+
+
+def focus_is_visible(page: Page) -> None:
+    """The focused element is shown inside the window with a focus ring a sighted keyboard user
+    can see."""
+    focused = page.locator(":focus")
+    assert focused.count() == 1 and focused.is_visible()
+    box = focused.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and viewport is not None
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], "focus off screen"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], "focus off screen"
+    ring = focused.evaluate(
+        "e => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert ring[0] != "none" and float(ring[1].removesuffix("px")) >= 2, f"no focus ring: {ring}"
+
+
 def focused_id(page: Page) -> str:
     return str(page.evaluate("() => document.activeElement?.id ?? ''"))

@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
-from enrollment.models import Participant, PersonalData, StatusTransition
+from enrollment.models import Cohort, Participant, PersonalData, Site, StatusTransition
 from enrollment.seeding import (
     synthetic_email,
     synthetic_participants_seeded,
@@ -55,6 +56,34 @@ def test_seeded_personal_data_is_encrypted_and_found_through_blind_indexes():
     assert synthetic_email(adult.pk) not in row.email
     assert profile_for_participant(adult).email == synthetic_email(adult.pk)
     assert result.first_id <= adult.pk <= result.last_id
+
+
+def test_seeded_sites_and_cohorts_have_english_names_and_addresses():
+    Site.objects.create(code="h01", name="서울대학교병원 제1", region="서울")  # an older run's site
+    synthetic_seed(participants=5, workers=1, seed=1, notify=False)
+    sites = Site.objects.filter(code__startswith="h").order_by("code")
+    assert sites.count() == 38
+    assert all(s.name_en and s.address and s.address_en for s in sites)
+    assert len({s.name_en for s in sites}) == 38
+    first = sites[0]
+    assert (first.name, first.name_en) == ("서울대학교병원 제1", "Seoul University Hospital No. 1")
+    assert first.address.startswith("서울특별시 ") and first.address_en.endswith(", Seoul")
+    jeju = Site.objects.get(name="제주대학교병원")
+    assert jeju.name_en == "Jeju University Hospital"
+    assert jeju.address_en.endswith("Jeju, Jeju-do")
+    with translation.override("en"):
+        assert jeju.label == "Jeju University Hospital"
+        assert [c.label for c in Cohort.objects.order_by("code")] == [
+            "General participants",
+            "Rare diseases",
+            "Severe diseases",
+        ]
+    with translation.override("ko"):
+        assert jeju.label == "제주대학교병원" and jeju.address_label.startswith("제주특별자치도 ")
+    # A second run changes nothing: the same names and addresses, no new sites.
+    before = list(sites.values_list("code", "name_en", "address", "address_en"))
+    synthetic_seed(participants=5, workers=1, seed=2, notify=False)
+    assert list(sites.values_list("code", "name_en", "address", "address_en")) == before
 
 
 def test_other_apps_can_hook_into_seeding():
