@@ -19,6 +19,3 @@ if _HASHER == "production":
     PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS  # noqa: F405
 elif _HASHER == "pbkdf2":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-
-if os.environ.get("XSSB"):
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True  # noqa: F405
