@@ -41,13 +41,14 @@ class SiteAdmin(admin.ModelAdmin[Site]):
         "name",
         "name_en",
         "region",
+        "region_en",
         "address",
         "opens_at",
         "closes_at",
         "is_active",
     ]
     list_filter = ["is_active", "region"]
-    search_fields = ["code", "name", "name_en", "region", "address"]
+    search_fields = ["code", "name", "name_en", "region", "region_en", "address", "address_en"]
 
 
 @admin.register(SiteClosure)

@@ -52,6 +52,7 @@ class SiteForm(forms.ModelForm[Site]):
             "name",
             "name_en",
             "region",
+            "region_en",
             "address",
             "address_en",
             "opens_at",

@@ -32,6 +32,10 @@ __all__ = [
 ]
 
 
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
 class BilingualName(models.Model):
     """A name in Korean (``name``, always given) and in English (``name_en``, may be blank).
 
@@ -47,7 +51,7 @@ class BilingualName(models.Model):
     @property
     def label(self) -> str:
         name: str = getattr(self, "name", "")
-        if (get_language() or "").startswith("en") and self.name_en:
+        if _english() and self.name_en:
             return self.name_en
         return name
 
@@ -113,6 +117,7 @@ class Site(BilingualName):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     region = models.CharField(_("region"), max_length=100)
+    region_en = models.CharField(_("region (English)"), max_length=100, blank=True)
     # Shown with every offered visit day, in the confirmation and in its calendar file, so that a
     # volunteer knows where to go and when (Asia/Seoul wall-clock times).
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -141,8 +146,14 @@ class Site(BilingualName):
         return f"{self.code} {self.label}"
 
     @property
+    def region_label(self) -> str:
+        if _english() and self.region_en:
+            return self.region_en
+        return self.region
+
+    @property
     def address_label(self) -> str:
-        if (get_language() or "").startswith("en") and self.address_en:
+        if _english() and self.address_en:
             return self.address_en
         return self.address
 

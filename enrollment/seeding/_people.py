@@ -66,7 +66,7 @@ EMAIL_DOMAINS = ["example.com", "example.net", "example.org"]
 
 
 def site_specs() -> list[dict[str, Any]]:
-    """The 38 synthetic hospital sites: code, names and addresses in Korean and English, region and
+    """The 38 synthetic hospital sites: code, names, regions and addresses in Korean and English, and
     capacity, all derived from the site's number (the same on every run)."""
     specs: list[dict[str, Any]] = []
     number = 0
@@ -84,18 +84,19 @@ def site_specs() -> list[dict[str, Any]]:
                     "address": f"{place} {street} {house}",
                     "address_en": f"{house} {street_en}, {place_en}",
                     "region": city,
+                    "region_en": city_en,
                     "daily_capacity": 40 + 10 * (number % 4),
                 }
             )
     return specs
 
 
-BILINGUAL_SITE_FIELDS = ("name_en", "address", "address_en")
+BILINGUAL_SITE_FIELDS = ("name_en", "region_en", "address", "address_en")
 
 
 def _sites_ensure() -> None:
     """Create the synthetic sites that are missing; sites an earlier run created without English
-    names or addresses get them (fields someone has filled in are left alone). Three queries."""
+    names, regions or addresses get them (fields someone has filled in are left alone). Three queries."""
     specs = site_specs()
     existing = Site.objects.in_bulk([s["code"] for s in specs], field_name="code")
     Site.objects.bulk_create([Site(**s) for s in specs if s["code"] not in existing])

@@ -16,6 +16,7 @@ class DemoSite:
     name: str
     name_en: str
     region: str
+    region_en: str
     capacity: int
     address: str
     address_en: str
@@ -29,6 +30,7 @@ SITES = [
         "서울대학교병원",
         "Seoul National University Hospital",
         "서울",
+        "Seoul",
         60,
         "서울특별시 종로구 대학로 101",
         "101 Daehak-ro, Jongno-gu, Seoul",
@@ -38,6 +40,7 @@ SITES = [
         "서울아산병원",
         "Asan Medical Center",
         "서울",
+        "Seoul",
         60,
         "서울특별시 송파구 올림픽로43길 88",
         "88 Olympic-ro 43-gil, Songpa-gu, Seoul",
@@ -47,6 +50,7 @@ SITES = [
         "부산대학교병원",
         "Pusan National University Hospital",
         "부산",
+        "Busan",
         40,
         "부산광역시 서구 구덕로 179",
         "179 Gudeok-ro, Seo-gu, Busan",
@@ -57,6 +61,7 @@ SITES = [
         "충남대학교병원",
         "Chungnam National University Hospital",
         "대전",
+        "Daejeon",
         30,
         "대전광역시 중구 문화로 282",
         "282 Munhwa-ro, Jung-gu, Daejeon",
@@ -81,12 +86,13 @@ def seed_programme() -> Programme:
         },
     )
     for site in SITES:
-        Site.objects.get_or_create(
+        row, created = Site.objects.get_or_create(
             code=site.code,
             defaults={
                 "name": site.name,
                 "name_en": site.name_en,
                 "region": site.region,
+                "region_en": site.region_en,
                 "daily_capacity": site.capacity,
                 "address": site.address,
                 "address_en": site.address_en,
@@ -94,6 +100,9 @@ def seed_programme() -> Programme:
                 "closes_at": site.closes_at,
             },
         )
+        if not created and not row.region_en:  # a site seeded before regions had English names
+            row.region_en = site.region_en
+            row.save(update_fields=["region_en"])
     for code, name, name_en, group, open_ in COHORTS:
         Cohort.objects.get_or_create(
             code=code,

@@ -191,6 +191,7 @@ def test_a_manager_gives_a_site_its_english_name_address_and_hours(manager_clien
             "name": "전남대학교병원",
             "name_en": "Chonnam National University Hospital",
             "region": "광주",
+            "region_en": "Gwangju",
             "address": "광주광역시 동구 제봉로 42",
             "address_en": "42 Jebong-ro, Dong-gu, Gwangju",
             "opens_at": "08:00",
@@ -201,7 +202,7 @@ def test_a_manager_gives_a_site_its_english_name_address_and_hours(manager_clien
     )
     assert response.status_code == 302
     page = _page(manager_client, "sites", "en")
-    assert "Chonnam National University Hospital" in page
+    assert "Chonnam National University Hospital" in page and "<dd>Gwangju</dd>" in page
     assert "42 Jebong-ro, Dong-gu, Gwangju" in page and "08:00\u201316:00" in page
 
 

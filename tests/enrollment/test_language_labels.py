@@ -175,7 +175,8 @@ def test_a_volunteer_reads_their_sites_name_and_address_in_their_language(
         "서울특별시 종로구 대학로 101",
         "101 Daehak-ro, Jongno-gu, Seoul",
     )
-    site.save(update_fields=["address", "address_en"])
+    site.region, site.region_en = "서울", "Seoul"
+    site.save(update_fields=["address", "address_en", "region", "region_en"])
     user = UserFactory(preferred_language=language)
     participant = eligible(site=site, user=user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -184,7 +185,10 @@ def test_a_volunteer_reads_their_sites_name_and_address_in_their_language(
     assert NAMES[language]["a"] in mail.outbox[-1].body and address in mail.outbox[-1].body
     _sign_in(client, user, language)
     _names_shown(client.get(reverse("enrollment:me")).content.decode(), language, "a")
-    _names_shown(client.get(reverse("enrollment:me_visit_cancel")).content.decode(), language, "a")
+    html = client.get(reverse("enrollment:me_visit_cancel")).content.decode()
+    _names_shown(html, language, "a")
+    region = "Seoul" if language == "en" else "서울"
+    assert f"{NAMES[language]['a']} · {region}</dd>" in html
     with django_capture_on_commit_callbacks(execute=True):
         visit_cancel(visit=visit, by=None)
     _names_shown(mail.outbox[-1].body, language, "a")

@@ -58,21 +58,25 @@ def test_seeded_personal_data_is_encrypted_and_found_through_blind_indexes():
     assert result.first_id <= adult.pk <= result.last_id
 
 
-def test_seeded_sites_and_cohorts_have_english_names_and_addresses():
+def test_seeded_sites_and_cohorts_have_english_names_regions_and_addresses():
     Site.objects.create(code="h01", name="서울대학교병원 제1", region="서울")  # an older run's site
+    Site.objects.create(code="pnuh", name="부산대학교병원", region="부산")  # an older demo site
     synthetic_seed(participants=5, workers=1, seed=1, notify=False)
     sites = Site.objects.filter(code__startswith="h").order_by("code")
     assert sites.count() == 38
-    assert all(s.name_en and s.address and s.address_en for s in sites)
+    assert all(s.name_en and s.region_en and s.address and s.address_en for s in sites)
     assert len({s.name_en for s in sites}) == 38
     first = sites[0]
     assert (first.name, first.name_en) == ("서울대학교병원 제1", "Seoul University Hospital No. 1")
     assert first.address.startswith("서울특별시 ") and first.address_en.endswith(", Seoul")
+    assert (first.region, first.region_en) == ("서울", "Seoul")
+    assert Site.objects.get(code="pnuh").region_en == "Busan"
+    assert Site.objects.get(code="snuh").region_en == "Seoul"
     jeju = Site.objects.get(name="제주대학교병원")
     assert jeju.name_en == "Jeju University Hospital"
     assert jeju.address_en.endswith("Jeju, Jeju-do")
     with translation.override("en"):
-        assert jeju.label == "Jeju University Hospital"
+        assert jeju.label == "Jeju University Hospital" and jeju.region_label == "Jeju"
         assert [c.label for c in Cohort.objects.order_by("code")] == [
             "General participants",
             "Rare diseases",
@@ -80,10 +84,12 @@ def test_seeded_sites_and_cohorts_have_english_names_and_addresses():
         ]
     with translation.override("ko"):
         assert jeju.label == "제주대학교병원" and jeju.address_label.startswith("제주특별자치도 ")
-    # A second run changes nothing: the same names and addresses, no new sites.
-    before = list(sites.values_list("code", "name_en", "address", "address_en"))
+        assert jeju.region_label == "제주"
+    # A second run changes nothing: the same names, regions and addresses, no new sites.
+    columns = ("code", "name_en", "region_en", "address", "address_en")
+    before = list(sites.values_list(*columns))
     synthetic_seed(participants=5, workers=1, seed=2, notify=False)
-    assert list(sites.values_list("code", "name_en", "address", "address_en")) == before
+    assert list(sites.values_list(*columns)) == before
 
 
 def test_other_apps_can_hook_into_seeding():
