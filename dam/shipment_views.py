@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from enrollment.models import Site
+from enrollment.models import Site, label_order
 from portal.korean import particle_format
 from portal.models import User
 from portal.roles import Role, get_scoped_or_404, role_required, scope_queryset, site_ids_for
@@ -39,7 +39,7 @@ SHIPPERS = (Role.COORDINATOR, Role.ADMIN)
 
 def _sites_of(user: User) -> Any:
     allowed = site_ids_for(user)
-    sites = Site.objects.order_by("name")
+    sites = Site.objects.order_by(label_order(), "code")  # by name in the reader's language
     return sites if allowed is None else sites.filter(pk__in=allowed)
 
 

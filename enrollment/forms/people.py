@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .. import vault
-from ..models import Cohort, ScreeningQuestion, Sex, Site
+from ..models import Cohort, ScreeningQuestion, Sex, Site, label_order
 from ..services.visits import DayAvailability
 from ..vault import Profile
 from .fields import LabelledChoiceField
@@ -128,7 +128,8 @@ class VolunteerForm(PersonFieldsMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choice(self, "cohort").queryset = Cohort.objects.filter(open_for_volunteers=True)
-        _choice(self, "site").queryset = Site.objects.filter(is_active=True)
+        sites = Site.objects.filter(is_active=True)  # by name in the volunteer's language
+        _choice(self, "site").queryset = sites.order_by(label_order(), "code")
 
     def clean_phone(self) -> str:
         return korean_mobile(self.cleaned_data["phone"])

@@ -11,7 +11,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce, Lower, Now, NullIf
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -29,11 +30,20 @@ __all__ = [
     "Site",
     "SiteMembership",
     "StatusTransition",
+    "label_order",
 ]
 
 
 def _english() -> bool:
     return (get_language() or "").startswith("en")
+
+
+def label_order(field: str = "name") -> Combinable:
+    """What to ``order_by`` so that a list reads in order in the active language: ``field`` in
+    Korean; in English ``field_en`` where it is filled in (``field`` where not), ignoring case."""
+    if not _english():
+        return models.F(field)
+    return Lower(Coalesce(NullIf(models.F(f"{field}_en"), models.Value("")), models.F(field)))
 
 
 class BilingualName(models.Model):

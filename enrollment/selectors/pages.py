@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.dates import WEEKDAYS_ABBR
 
-from ..models import InformationRevision, Site
+from ..models import InformationRevision, Site, label_order
 from ..services.visits import OPEN_WEEKDAYS
 
 __all__ = [
@@ -30,8 +30,10 @@ def information_page_history(topic: str) -> list[InformationRevision]:
 
 
 def sites_for_visitors() -> QuerySet[Site]:
-    """Sites that take visits, in a stable order (the public list of participating sites)."""
-    return Site.objects.filter(is_active=True).order_by("region", "code")
+    """Sites that take visits (the public list of participating sites), by region and name in the
+    active language."""
+    sites = Site.objects.filter(is_active=True)
+    return sites.order_by(label_order("region"), label_order(), "code")
 
 
 def opening_days_label() -> str:

@@ -15,7 +15,7 @@ from portal.web import current_user, form_errors_add, posted
 
 from .. import calendar, selectors, vault
 from ..forms import BookingForm, ClaimForm, ProfileEditForm, ScreeningForm, VolunteerForm
-from ..models import Participant, ParticipantStatus, Site, VisitStatus
+from ..models import Participant, ParticipantStatus, Site, VisitStatus, label_order
 from ..selectors.journey import participant_journey
 from ..services import (
     InvitationClaimRefused,
@@ -169,7 +169,10 @@ def visit(request: HttpRequest) -> HttpResponse:
     booked = current if current is not None and current.status == VisitStatus.BOOKED else None
     # A new booking may be at any active collection site; a booked visit moves within its site
     # (to change site, cancel and book again).
-    sites = [] if booked is not None else list(Site.objects.filter(is_active=True).order_by("name"))
+    # By name in the reader's language.
+    sites = []
+    if booked is None:
+        sites = list(Site.objects.filter(is_active=True).order_by(label_order(), "code"))
     site = _chosen_site(request, sites) or participant.site
     days = bookable_days(site=site)
     form = BookingForm(posted(request), days=days)

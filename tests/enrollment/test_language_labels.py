@@ -4,13 +4,14 @@ English pages and files (where there is one), the Korean name on Korean ones."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from enrollment.models import Phase, PhaseTarget, Programme, SiteClosure
+from enrollment.models import Phase, PhaseTarget, Programme, Site, SiteClosure
 from portal.roles import Role
 from tests.enrollment.funnel_helpers import registered, walk
 from tests.factories import CohortFactory, SiteFactory, staff_user
@@ -192,3 +193,82 @@ def test_a_volunteer_reads_their_sites_name_and_address_in_their_language(
     with django_capture_on_commit_callbacks(execute=True):
         visit_cancel(visit=visit, by=None)
     _names_shown(mail.outbox[-1].body, language, "a")
+
+
+# Four sites whose order differs between the languages, by region as by name.
+REGIONS = {
+    "ko": {"snuh": "서울", "amc": "서울", "pnuh": "부산", "cnuh": "대전"},
+    "en": {"snuh": "Seoul", "amc": "Seoul", "pnuh": "Busan", "cnuh": "Daejeon"},
+}
+# By name: Asan, Chungnam, Pusan, Seoul; 부산대, 서울대, 서울아산, 충남대.
+BY_NAME = {"en": ["amc", "cnuh", "pnuh", "snuh"], "ko": ["pnuh", "snuh", "amc", "cnuh"]}
+# By region, then by name: Busan, Daejeon, Seoul (Asan, Seoul); 대전, 부산, 서울 (서울대, 서울아산).
+BY_REGION = {"en": ["pnuh", "cnuh", "amc", "snuh"], "ko": ["cnuh", "pnuh", "snuh", "amc"]}
+
+
+@pytest.fixture
+def four_sites(bilingual: dict[str, Any]) -> dict[str, Any]:
+    """The two sites of ``bilingual`` with their regions, and two more."""
+    SiteFactory(code="amc", name="서울아산병원", name_en="Asan Medical Center")
+    SiteFactory(code="cnuh", name="충남대학교병원", name_en="Chungnam National University Hospital")
+    for site in Site.objects.all():
+        site.region, site.region_en = REGIONS["ko"][site.code], REGIONS["en"][site.code]
+        site.save(update_fields=["region", "region_en"])
+    return bilingual
+
+
+def _site_options(html: str, select_name: str) -> list[str]:
+    select = re.search(rf'<select name="{select_name}".*?</select>', html, re.S)
+    assert select is not None, select_name
+    return re.findall(r'<option value="([^"]*)"', select.group(0))
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_sites_page_shows_regions_and_sorts_sites_in_the_readers_language(
+    client, four_sites, language
+):
+    client.cookies["portal_language"] = language
+    response = client.get(reverse("enrollment:information", args=["sites"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    names = {s.code: s.name_en if language == "en" else s.name for s in Site.objects.all()}
+    assert re.findall(r"<h3>(.*?)</h3>", html) == [names[code] for code in BY_REGION[language]]
+    for code, region in REGIONS[language].items():
+        assert f"<dd>{region}</dd>" in html, code
+        assert f"<dd>{REGIONS[OTHER[language]][code]}</dd>" not in html, code
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_volunteers_site_choices_show_regions_and_sort_in_the_readers_language(
+    client, four_sites, language
+):
+    from tests.enrollment.people import eligible
+    from tests.factories import UserFactory
+
+    # Registering: the site to give samples at.
+    _sign_in(client, UserFactory(), language)
+    html = client.get(reverse("enrollment:me_register")).content.decode()
+    pks = {str(s.pk): s.code for s in Site.objects.all()}
+    assert [pks[pk] for pk in _site_options(html, "site") if pk] == BY_NAME[language]
+    client.logout()
+
+    # Booking a visit: the site to visit, with its region.
+    user = UserFactory()
+    eligible(site=four_sites["a"], user=user)
+    _sign_in(client, user, language)
+    html = client.get(reverse("enrollment:me_visit")).content.decode()
+    assert _site_options(html, "site") == BY_NAME[language]
+    region = REGIONS[language]
+    assert f"{NAMES[language]['b']} ({region['pnuh']})</option>" in html
+    assert f"{NAMES[language]['a']} ({region['snuh']})</option>" in html
+    assert f"({REGIONS[OTHER[language]]['pnuh']})</option>" not in html
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_sites_to_ship_from_sort_by_name_in_the_readers_language(client, four_sites, language):
+    _sign_in(client, staff_user(Role.ADMIN, mfa=True), language)
+    response = client.get(reverse("dam:shipments"))
+    assert response.status_code == 200
+    pks = {str(s.pk): s.code for s in Site.objects.all()}
+    options = _site_options(response.content.decode(), "site")
+    assert [pks[pk] for pk in options] == BY_NAME[language]
