@@ -54,6 +54,17 @@ def _isolated_mail_and_media(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the portal's default language (Korean). A request through the test
+    client leaves the language it was served in active in the thread (LocaleMiddleware activates
+    it and nothing resets it), so without this a test that calls a service directly would read
+    the labels of whichever test ran before it."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_text_outbox() -> Iterator[None]:
     """Text messages sent in one test are never seen by the next."""
     messaging.outbox.clear()
