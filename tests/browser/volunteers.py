@@ -30,28 +30,37 @@ def volunteer(email: str = "haneul@example.org", **overrides: Any) -> tuple[User
     return user, participant
 
 
-def tab_to(page: Page, selector: str, *, limit: int = 120) -> None:
-    """Press Tab until the focused element matches ``selector`` (as a person moving through the
-    page by keyboard does); fails when it is not reached within ``limit`` presses."""
+def _tab_until(page: Page, check: str, arg: str, *, limit: int, missing: str) -> None:
+    """Press Tab (as a person moving through the page by keyboard does) until the JavaScript
+    ``check`` holds for the focused element; fails with ``missing`` after ``limit`` presses."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+        if page.evaluate(check, arg):
             return
-    raise AssertionError(f"{selector} was not reached with the Tab key")
+    raise AssertionError(missing)
+
+
+def tab_to(page: Page, selector: str, *, limit: int = 120) -> None:
+    """Press Tab until the focused element matches ``selector``."""
+    _tab_until(
+        page,
+        "s => document.activeElement?.matches(s) ?? false",
+        selector,
+        limit=limit,
+        missing=f"{selector} was not reached with the Tab key",
+    )
 
 
 def tab_to_link(page: Page, name: str, *, limit: int = 120) -> None:
-    """Press Tab until the focus is on the link that reads ``name``; fails when it is not reached
-    within ``limit`` presses."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(
-            "n => { const e = document.activeElement;"
-            " return e?.tagName === 'A' && e.innerText.trim() === n; }",
-            name,
-        ):
-            return
-    raise AssertionError(f"no link {name!r} was reached with the Tab key")
+    """Press Tab until the focus is on the link that reads ``name``."""
+    _tab_until(
+        page,
+        "n => { const e = document.activeElement;"
+        " return e?.tagName === 'A' && e.innerText.trim() === n; }",
+        name,
+        limit=limit,
+        missing=f"no link {name!r} was reached with the Tab key",
+    )
 
 
 def focus_is_visible(page: Page) -> None:

@@ -157,9 +157,7 @@ def test_every_consent_shape_is_validated_once_and_a_broken_one_is_refused(monke
         payloads.validate_fhir_consent_shape(broken)
 
 
-def test_a_first_consent_reads_the_outbox_once_and_writes_both_messages_in_one_insert(
-    django_assert_num_queries,
-):
+def test_a_first_consent_reads_the_outbox_once_and_writes_both_messages_in_one_insert():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
