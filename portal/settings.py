@@ -439,6 +439,7 @@ MFA_ADAPTER = "enrollment.vault.mfa.VaultMFAAdapter"
 # Staff sessions end after this many idle seconds; participants keep the browser-session default.
 STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_ENGINE = "portal.sessions"  # Django's database sessions; a change saved in one statement
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
