@@ -20,6 +20,7 @@ imported from their modules.
 
 from .activation import version_activate
 from .changes import consent_update, consent_void, consent_withdraw
+from .events import participant_lock_of_account
 from .quality import quality_check_record
 from .receipts import receipt_issue, receipt_render, receipt_request
 from .signing import (
@@ -52,6 +53,7 @@ __all__ = [
     "consent_void",
     "consent_withdraw",
     "markdown_render",
+    "participant_lock_of_account",
     "quality_check_record",
     "receipt_issue",
     "receipt_render",

@@ -49,8 +49,35 @@ def participant_lock(participant: Participant) -> Participant:
     )
 
 
+def participant_lock_of_account(user_id: int) -> Participant | None:
+    """The participant of account ``user_id`` (``None`` if it has none), locked as
+    ``participant_lock`` locks.
+
+    The participant's own pages that record consent take the lock with their first read, so that
+    what they check and what the service records come from reads made under the same lock."""
+    return (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("cohort", "site")
+        .filter(user_id=user_id)
+        .first()
+    )
+
+
 def current_state(participant: Participant) -> ConsentState | None:
     return ConsentState.objects.filter(participant_id=participant.pk).first()
+
+
+def state_read_with_lock(participant: Participant) -> ConsentState | None:
+    """The consent state of a participant locked by this transaction: the one already read
+    through the locked instance (``participant.consent_state``), else read now.
+
+    Never join the state into the locking statement itself: a lock that had to wait returns the
+    participant's row as it is now, but rows joined to it as they were before the wait."""
+    relation = Participant.consent_state.related  # type: ignore[attr-defined]
+    if relation.is_cached(participant):
+        state: ConsentState | None = relation.get_cached_value(participant)
+        return state
+    return current_state(participant)
 
 
 class _Unread(enum.Enum):

@@ -42,7 +42,13 @@ from ..models import (
 from ..selectors.records import version_items, version_questions
 from ..tasks import consent_receipt_issue
 from . import artifacts
-from .events import current_state, event_append, participant_lock, signer_name_digest
+from .events import (
+    current_state,
+    event_append,
+    participant_lock,
+    signer_name_digest,
+    state_read_with_lock,
+)
 
 if TYPE_CHECKING:
     from enrollment.vault import Profile
@@ -290,7 +296,6 @@ def _consent_kind(state: ConsentState | None, version: ConsentVersion) -> str:
     return EventKind.RECONSENT
 
 
-@transaction.atomic
 def consent_record(
     *,
     participant: Participant,
@@ -300,137 +305,154 @@ def consent_record(
     by: User | None,
     answers: Mapping[int, int] | None = None,
     in_person: InPerson | None = None,
+    already_locked: bool = False,
 ) -> ConsentEvent:
     """Record a signed consent (grant, or re-consent on a newer version) as one ledger event.
 
     On the web the participant signs (``by`` is their user, ``in_person`` is ``None``). At a site
     ``by`` is the coordinator and ``in_person`` says how: on a tablet with the investigator's
     countersignature, or as a scanned paper form with the date it was signed.
+
+    A caller that has locked the participant in its own transaction passes the instance the lock
+    returned (``participant_lock`` or ``participant_lock_of_account``) with
+    ``already_locked=True``, and a ``version`` it read after taking the lock: both are used as
+    they are, with the consent state the caller read through that instance (if it did), instead
+    of being read again.
     """
-    participant = participant_lock(participant)
-    version = _version_reread(version)
-    now = timezone.now()
-    paper = in_person is not None and in_person.channel == Channel.SCANNED_PAPER
-    signed_at = in_person.signed_at if in_person is not None and paper else None
-    if paper:
-        if signed_at is None:
-            raise ValidationError(_("Enter the date and time the paper form was signed."))
-        if signed_at > now:
-            raise ValidationError(_("The date of signing cannot be in the future."))
-    moment = signed_at or now
-    _check_version(version, signed_at=moment, paper=paper)
-    state = current_state(participant)
-    kind = _consent_kind(state, version)
-    if kind == EventKind.GRANT and participant.status not in (
-        ParticipantStatus.ELIGIBLE,
-        ParticipantStatus.CONSENTED,
-        ParticipantStatus.SAMPLE_COLLECTED,
-        ParticipantStatus.IN_DAM,
-    ):
-        raise ValidationError(
-            _("Consent can be given once eligibility has been confirmed (status now: %(status)s).")
-            % {"status": participant.get_status_display()}
-        )
-    clean_choices = choices_check(version, choices)
-    if not paper:
-        comprehension_check(version, answers)
-    day = timezone.localtime(moment).date()
-    name_digest, relationship_note = _check_signer(participant, signature, paper=paper, day=day)
-
-    uploads: list[tuple[ArtifactKind, artifacts.Upload]] = []
-    if relationship_note is not None:
-        uploads.append((ArtifactKind.RELATIONSHIP_NOTE, relationship_note))
-    witness_name_sha = witness_signature_sha = ""
-    signature_sha = countersignature_sha = document_sha = ""
-    if signature.drawn_png and not paper:
-        upload = artifacts.signature_image_check(signature.drawn_png)
-        uploads.append((ArtifactKind.SIGNATURE, upload))
-        signature_sha = upload.sha256
-    countersigned_by = None
-    if in_person is not None:
-        if by is None:
-            raise ValidationError(_("An in-person consent needs the staff member recording it."))
-        if paper:
-            if not in_person.paper_form:
-                raise ValidationError(_("Attach the scanned consent form."))
-            upload = artifacts.paper_form_check(in_person.paper_form)
-            uploads.append((ArtifactKind.PAPER_FORM, upload))
-            document_sha = upload.sha256
+    if already_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("already_locked needs the caller's transaction holding the lock")
+    with transaction.atomic():
+        if already_locked:
+            state = state_read_with_lock(participant)
         else:
-            if in_person.countersigned_by is None or not in_person.countersignature_confirmed:
-                raise ValidationError(
-                    _("The investigator must countersign a consent taken on a site tablet.")
+            participant = participant_lock(participant)
+            state = current_state(participant)
+            version = _version_reread(version)
+        now = timezone.now()
+        paper = in_person is not None and in_person.channel == Channel.SCANNED_PAPER
+        signed_at = in_person.signed_at if in_person is not None and paper else None
+        if paper:
+            if signed_at is None:
+                raise ValidationError(_("Enter the date and time the paper form was signed."))
+            if signed_at > now:
+                raise ValidationError(_("The date of signing cannot be in the future."))
+        moment = signed_at or now
+        _check_version(version, signed_at=moment, paper=paper)
+        kind = _consent_kind(state, version)
+        if kind == EventKind.GRANT and participant.status not in (
+            ParticipantStatus.ELIGIBLE,
+            ParticipantStatus.CONSENTED,
+            ParticipantStatus.SAMPLE_COLLECTED,
+            ParticipantStatus.IN_DAM,
+        ):
+            raise ValidationError(
+                _(
+                    "Consent can be given once eligibility has been confirmed (status now: %(status)s)."
                 )
-            countersigned_by = in_person.countersigned_by
-            if in_person.countersignature_png:
-                upload = artifacts.signature_image_check(in_person.countersignature_png)
-                uploads.append((ArtifactKind.COUNTERSIGNATURE, upload))
-                countersignature_sha = upload.sha256
-        if in_person.witness is not None:
+                % {"status": participant.get_status_display()}
+            )
+        clean_choices = choices_check(version, choices)
+        if not paper:
+            comprehension_check(version, answers)
+        day = timezone.localtime(moment).date()
+        name_digest, relationship_note = _check_signer(participant, signature, paper=paper, day=day)
+
+        uploads: list[tuple[ArtifactKind, artifacts.Upload]] = []
+        if relationship_note is not None:
+            uploads.append((ArtifactKind.RELATIONSHIP_NOTE, relationship_note))
+        witness_name_sha = witness_signature_sha = ""
+        signature_sha = countersignature_sha = document_sha = ""
+        if signature.drawn_png and not paper:
+            upload = artifacts.signature_image_check(signature.drawn_png)
+            uploads.append((ArtifactKind.SIGNATURE, upload))
+            signature_sha = upload.sha256
+        countersigned_by = None
+        if in_person is not None:
+            if by is None:
+                raise ValidationError(
+                    _("An in-person consent needs the staff member recording it.")
+                )
             if paper:
-                raise ValidationError(
-                    _("A witness to a paper consent signs the paper form itself.")
-                )
-            witness_name, witness_signature = _witness_check(in_person.witness)
-            uploads.append((ArtifactKind.WITNESS_NAME, witness_name))
-            uploads.append((ArtifactKind.WITNESS_SIGNATURE, witness_signature))
-            witness_name_sha = witness_name.sha256
-            witness_signature_sha = witness_signature.sha256
-    if paper:
-        method = SignatureMethod.PAPER
-    elif signature.drawn_png:
-        method = SignatureMethod.DRAWN
-    else:
-        method = SignatureMethod.TYPED_NAME
+                if not in_person.paper_form:
+                    raise ValidationError(_("Attach the scanned consent form."))
+                upload = artifacts.paper_form_check(in_person.paper_form)
+                uploads.append((ArtifactKind.PAPER_FORM, upload))
+                document_sha = upload.sha256
+            else:
+                if in_person.countersigned_by is None or not in_person.countersignature_confirmed:
+                    raise ValidationError(
+                        _("The investigator must countersign a consent taken on a site tablet.")
+                    )
+                countersigned_by = in_person.countersigned_by
+                if in_person.countersignature_png:
+                    upload = artifacts.signature_image_check(in_person.countersignature_png)
+                    uploads.append((ArtifactKind.COUNTERSIGNATURE, upload))
+                    countersignature_sha = upload.sha256
+            if in_person.witness is not None:
+                if paper:
+                    raise ValidationError(
+                        _("A witness to a paper consent signs the paper form itself.")
+                    )
+                witness_name, witness_signature = _witness_check(in_person.witness)
+                uploads.append((ArtifactKind.WITNESS_NAME, witness_name))
+                uploads.append((ArtifactKind.WITNESS_SIGNATURE, witness_signature))
+                witness_name_sha = witness_name.sha256
+                witness_signature_sha = witness_signature.sha256
+        if paper:
+            method = SignatureMethod.PAPER
+        elif signature.drawn_png:
+            method = SignatureMethod.DRAWN
+        else:
+            method = SignatureMethod.TYPED_NAME
 
-    def store(event: ConsentEvent) -> None:
-        for artifact_kind, upload in uploads:
-            artifacts.artifact_store(event=event, kind=artifact_kind, upload=upload)
+        def store(event: ConsentEvent) -> None:
+            for artifact_kind, upload in uploads:
+                artifacts.artifact_store(event=event, kind=artifact_kind, upload=upload)
 
-    event = event_append(
-        participant=participant,
-        kind=kind,
-        version=version,
-        choices=clean_choices,
-        signed_at=signed_at,
-        channel=in_person.channel if in_person is not None else Channel.WEB,
-        signer_kind=signature.signer_kind,
-        representative_relation=(
-            signature.representative_relation
-            if signature.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
-            else ""
-        ),
-        representative_note_sha256=relationship_note.sha256 if relationship_note else "",
-        method=method,
-        staff=by if in_person is not None else None,
-        countersigned_by=countersigned_by,
-        signer_name_digest=name_digest,
-        signature_sha256=signature_sha,
-        countersignature_sha256=countersignature_sha,
-        document_sha256=document_sha,
-        witness_name_sha256=witness_name_sha,
-        witness_signature_sha256=witness_signature_sha,
-        after_insert=store,
-        state_before=state,
-    )
-    if participant.status == ParticipantStatus.ELIGIBLE:
-        participant_transition(
+        event = event_append(
             participant=participant,
-            to_status=ParticipantStatus.CONSENTED,
-            actor=by,
-            reason=f"consent event {event.pk}",
-            already_locked=True,
+            kind=kind,
+            version=version,
+            choices=clean_choices,
+            signed_at=signed_at,
+            channel=in_person.channel if in_person is not None else Channel.WEB,
+            signer_kind=signature.signer_kind,
+            representative_relation=(
+                signature.representative_relation
+                if signature.signer_kind == SignerKind.LEGAL_REPRESENTATIVE
+                else ""
+            ),
+            representative_note_sha256=relationship_note.sha256 if relationship_note else "",
+            method=method,
+            staff=by if in_person is not None else None,
+            countersigned_by=countersigned_by,
+            signer_name_digest=name_digest,
+            signature_sha256=signature_sha,
+            countersignature_sha256=countersignature_sha,
+            document_sha256=document_sha,
+            witness_name_sha256=witness_name_sha,
+            witness_signature_sha256=witness_signature_sha,
+            after_insert=store,
+            state_before=state,
         )
-    audit_record(
-        action=Action.CONSENT_RECORDED,
-        actor=by,
-        obj=event,
-        details={
-            "kind": kind,
-            "channel": event.channel,
-            "version": version.pk,
-            "witness": bool(witness_name_sha),
-        },
-    )
-    receipt_schedule(event)
-    return event
+        if participant.status == ParticipantStatus.ELIGIBLE:
+            participant_transition(
+                participant=participant,
+                to_status=ParticipantStatus.CONSENTED,
+                actor=by,
+                reason=f"consent event {event.pk}",
+                already_locked=True,
+            )
+        audit_record(
+            action=Action.CONSENT_RECORDED,
+            actor=by,
+            obj=event,
+            details={
+                "kind": kind,
+                "channel": event.channel,
+                "version": version.pk,
+                "witness": bool(witness_name_sha),
+            },
+        )
+        receipt_schedule(event)
+        return event

@@ -18,6 +18,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -46,6 +47,7 @@ from ..services import (
     consent_record,
     consent_update,
     consent_withdraw,
+    participant_lock_of_account,
     receipt_request,
 )
 from ..services.sealed_files import receipt_read
@@ -145,7 +147,21 @@ def _password_confirms(request: HttpRequest, form: SignForm) -> bool:
 
 @login_required
 def consent_sign(request: HttpRequest) -> HttpResponse:
-    participant = _own_participant(request, with_state=True)
+    if request.method != "POST":
+        return _consent_sign(request, _own_participant(request, with_state=True))
+    # A sent form is checked and recorded under the participant's lock, taken with the first read;
+    # their consent state and the version are read after it, and the signing service reads none
+    # of the three again.
+    with transaction.atomic():
+        participant = participant_lock_of_account(request.user.pk or 0)
+        if participant is None:
+            raise Http404(_("There is no participant record for this account."))
+        return _consent_sign(request, participant, locked=True)
+
+
+def _consent_sign(
+    request: HttpRequest, participant: Participant, *, locked: bool = False
+) -> HttpResponse:
     # The language of the text shown travels with the form, so the version signed is the one read.
     language = request.POST.get("lang") or request.GET.get("lang") or get_language()
     version = selectors.active_version_for(language=language)
@@ -187,6 +203,7 @@ def consent_sign(request: HttpRequest) -> HttpResponse:
                     drawn_png=form.cleaned_data["drawn_signature"],
                 ),
                 by=current_user(request),
+                already_locked=locked,
             )
         except ValidationError as exc:
             form_errors_add(form, exc)
