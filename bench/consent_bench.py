@@ -175,14 +175,20 @@ def signing_sessions(n: int, password: str) -> list[tuple[str, str]]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from consent.services.signing import ADULT_AGE
     from enrollment.models import Participant
     from enrollment.vault import profile_for_participant
     from portal.models import User
     from portal.password_proof import password_proof_remember
 
+    # Adults whatever their birthday (born at least ADULT_AGE + 1 years ago): a participant still
+    # under age signs through a legal representative, and the form here is signed by the person.
     candidates = list(
         Participant.objects.filter(
-            status=Participant.Status.ELIGIBLE, user__isnull=True, consent_state__isnull=True
+            status=Participant.Status.ELIGIBLE,
+            user__isnull=True,
+            consent_state__isnull=True,
+            birth_year__lte=dt.datetime.now(dt.UTC).year - ADULT_AGE - 1,
         )
         .exclude(is_minor=True)
         .order_by("id")[:n]
