@@ -18,7 +18,8 @@ class SessionStore(DatabaseSessionStore):
         if must_create or self.session_key is None:
             super().save(must_create=must_create)
             return
-        data = self._get_session()
+        # What Django's own save encodes (the stubs do not list this method).
+        data = self._get_session()  # type: ignore[attr-defined]
         saved = self.model.objects.filter(session_key=self.session_key).update(
             session_data=self.encode(data), expire_date=self.get_expiry_date()
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -73,10 +73,9 @@ def state_read_with_lock(participant: Participant) -> ConsentState | None:
 
     Never join the state into the locking statement itself: a lock that had to wait returns the
     participant's row as it is now, but rows joined to it as they were before the wait."""
-    relation = Participant.consent_state.related  # type: ignore[attr-defined]
+    relation = Participant.consent_state.related
     if relation.is_cached(participant):
-        state: ConsentState | None = relation.get_cached_value(participant)
-        return state
+        return cast(ConsentState | None, relation.get_cached_value(participant))
     return current_state(participant)
 
 

@@ -62,7 +62,7 @@ def test_two_signing_forms_sent_at_once_record_one_consent():
     assert ConsentEvent.objects.filter(participant=participant).count() == 1
     assert ConsentState.objects.get(participant=participant).event_count == 1
     assert ledger.ledger_verify().ok
-    told = []
+    told: list[str] = []
     for client in clients:
         page = client.get(reverse("consent:mine"))
         told.extend(str(m) for m in page.context["messages"])

@@ -28,7 +28,7 @@ def test_warm_up_imports_what_first_requests_would_and_freezes_what_exists(unfro
     frozen = gc.get_freeze_count()
     assert frozen > 10_000
     # What requests make afterwards is collected as usual: it is not added to the frozen objects.
-    made_after = [[] for _ in range(1000)]
+    made_after: list[list[int]] = [[] for _ in range(1000)]
     assert gc.get_freeze_count() == frozen
     del made_after
 
