@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -39,14 +40,14 @@ def signer_name_digest(typed_name: str) -> str:
     return salted_hmac(NAME_DIGEST_SALT, normalised, algorithm="sha256").hexdigest()
 
 
+def _locking() -> QuerySet[Participant]:
+    # Cohort and site come along (read, not locked): registering with the dam names their codes.
+    return Participant.objects.select_for_update(of=("self",)).select_related("cohort", "site")
+
+
 def participant_lock(participant: Participant) -> Participant:
     """Lock the participant's row for the rest of the transaction (chain writes queue here)."""
-    # Cohort and site come along (read, not locked): registering with the dam names their codes.
-    return (
-        Participant.objects.select_for_update(of=("self",))
-        .select_related("cohort", "site")
-        .get(pk=participant.pk)
-    )
+    return _locking().get(pk=participant.pk)
 
 
 def participant_lock_of_account(user_id: int) -> Participant | None:
@@ -55,12 +56,7 @@ def participant_lock_of_account(user_id: int) -> Participant | None:
 
     The participant's own pages that record consent take the lock with their first read, so that
     what they check and what the service records come from reads made under the same lock."""
-    return (
-        Participant.objects.select_for_update(of=("self",))
-        .select_related("cohort", "site")
-        .filter(user_id=user_id)
-        .first()
-    )
+    return _locking().filter(user_id=user_id).first()
 
 
 def current_state(participant: Participant) -> ConsentState | None:

@@ -85,6 +85,19 @@ def test_a_visitor_on_a_phone_learns_what_taking_part_involves(new_page, informa
     _fits_the_phone(phone)
 
 
+def _follow_by_keyboard(page: Page, axe_check, link: str, *, within: str, path: str) -> None:
+    """Tab to ``link`` in the navigation named ``within`` (focus visible), press Enter, and land
+    on ``path``, whose heading is the link's text and where axe finds nothing serious."""
+    tab_to_link(page, link)
+    focus_is_visible(page)
+    assert page.get_by_role("navigation", name=within).locator(":focus").count()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(path)
+    assert page.get_by_role("heading", level=1).inner_text() == link
+    assert [v for v in axe_check(page) if v.impact in ("serious", "critical")] == []
+
+
 def test_a_keyboard_user_reaches_the_privacy_notice_and_the_faq_from_the_home_page(
     page, axe_check, information
 ):
@@ -98,25 +111,12 @@ def test_a_keyboard_user_reaches_the_privacy_notice_and_the_faq_from_the_home_pa
     focus_is_visible(page)
 
     # Through the home page's "before you decide" links to the privacy notice, by Tab and Enter.
-    tab_to_link(page, "개인정보 처리방침")
-    focus_is_visible(page)
-    assert page.get_by_role("navigation", name="참여를 결정하기 전에").locator(":focus").count()
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert page.url.endswith("/info/privacy/")
-    assert page.get_by_role("heading", level=1).inner_text() == "개인정보 처리방침"
-    assert [v for v in axe_check(page) if v.impact in ("serious", "critical")] == []
-
+    _follow_by_keyboard(
+        page, axe_check, "개인정보 처리방침", within="참여를 결정하기 전에", path="/info/privacy/"
+    )
     # From there, through the page's "more about taking part" links to the questions people ask.
-    tab_to_link(page, "자주 묻는 질문")
-    focus_is_visible(page)
-    assert page.get_by_role("navigation", name="참여 안내").locator(":focus").count()
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert page.url.endswith("/info/faq/")
-    assert page.get_by_role("heading", level=1).inner_text() == "자주 묻는 질문"
+    _follow_by_keyboard(page, axe_check, "자주 묻는 질문", within="참여 안내", path="/info/faq/")
     assert page.get_by_role("heading", name="참여하면 비용이 드나요?").is_visible()
-    assert [v for v in axe_check(page) if v.impact in ("serious", "critical")] == []
 
     # And back home by the portal's name, the first link after the skip link.
     page.keyboard.press("Tab")
